@@ -1,0 +1,225 @@
+"""LiRA configuration: every hyperparameter of Arca (anchoring) and LaSR (language-aware head) in one place."""
+
+from transformers import AutoConfig, BertConfig
+
+try:  # transformers >= 5 renamed the base class; the old name stays as an alias
+    from transformers import PreTrainedConfig
+except ImportError:  # pragma: no cover - transformers 4.x
+    from transformers import PretrainedConfig as PreTrainedConfig
+
+
+DEFAULT_LANG2ID = {"vi": 0, "th": 1, "id": 2, "ms": 3, "fil": 4, "ur": 5, "bn": 6, "en": 7}
+
+# Shapes of the embedded default `lira-small`: g = multilingual-e5-small, h = all-MiniLM-L6-v2.
+_ME5_SMALL = dict(
+    model_type="bert", vocab_size=250037, hidden_size=384, num_hidden_layers=12, num_attention_heads=12,
+    intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2, pad_token_id=1, layer_norm_eps=1e-12,
+)
+_MINILM_L6 = dict(
+    model_type="bert", vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+    intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2, pad_token_id=0, layer_norm_eps=1e-12,
+)
+
+
+def _as_config(value, default, name):
+    """Turns a dict / config / None into a transformers config (built from the dict, never downloaded)."""
+    if value is None:
+        value = dict(default)
+    if isinstance(value, dict):
+        value = dict(value)
+        model_type = value.pop("model_type", "bert")
+        return AutoConfig.for_model(model_type, **value)
+    if isinstance(value, PreTrainedConfig):
+        return value
+    raise ValueError(f"`{name}` must be a dict or a PreTrainedConfig, got {type(value).__name__}; pass e.g. "
+                     f"BertConfig(...).to_dict().")
+
+
+class LiraConfig(PreTrainedConfig):
+    r"""
+    Configuration of a [`LiraModel`]: a multilingual encoder g(x), an English encoder h(y) over K candidate
+    translations, Arca (S-bin pooling, shared adaptor, anchor loss, REINFORCE actor) and the LaSR fusion head.
+
+    Values the paper (arXiv 2510.14466) leaves unstated are our documented choices.
+
+    Args:
+        encoder_config (`dict` or `PreTrainedConfig`, *optional*):
+            Config of the multilingual encoder g (any BERT/XLM-R style encoder, built with `AutoModel.from_config`).
+            Defaults to the shape of multilingual-e5-small (12 layers, hidden 384, XLM-R vocabulary).
+        english_encoder_config (`dict` or `PreTrainedConfig`, *optional*):
+            Config of the English encoder h. Defaults to the shape of all-MiniLM-L6-v2 (6 layers, hidden 384).
+        adaptor_dim (`int`, *optional*, defaults to 384):
+            Width d of the shared adaptor space. When it equals g's width the g side starts as the identity, so
+            an untrained model ranks exactly like its backbone.
+        num_bins (`int`, *optional*, defaults to 8):
+            Number S of temporal pooling bins per sequence (the paper's S_feat).
+        num_candidates (`int`, *optional*, defaults to 4):
+            Maximum number K of English candidate translations per input.
+        reward_alpha (`float`, *optional*, defaults to 1.0):
+            Weight of the critic's semantic score s_k in the reward R_k = 0.1(a s + b e + g p) + d sim_k.
+        reward_beta (`float`, *optional*, defaults to 0.25):
+            Weight of the emotional score e_k.
+        reward_gamma (`float`, *optional*, defaults to 0.25):
+            Weight of the pragmatic score p_k.
+        reward_delta (`float`, *optional*, defaults to 1.0):
+            Weight of the adaptor-space cosine similarity sim_k.
+        anchor_weight (`float`, *optional*, defaults to 1.0):
+            eta in L_Arca = L_RL + eta * L_anchor.
+        actor_hidden_size (`int`, *optional*, defaults to 32):
+            Hidden width of the actor MLP over c_k = [s_k, e_k, p_k, sim_k].
+        lasr_num_layers (`int`, *optional*, defaults to 2):
+            Transformer layers of the LaSR fusion head.
+        lasr_num_heads (`int`, *optional*, defaults to 4):
+            Attention heads of the LaSR head (must divide `adaptor_dim`).
+        lasr_intermediate_size (`int`, *optional*, defaults to 768):
+            Feed-forward width of the LaSR head.
+        lasr_dropout (`float`, *optional*, defaults to 0.1):
+            Dropout inside the LaSR head.
+        lang2id (`dict[str, int]`, *optional*):
+            Language codes known to the model; defaults to vi th id ms fil ur bn + en.
+        doc_queue_size (`int`, *optional*, defaults to 1024):
+            Capacity of the DocQueue (detached document embeddings used as extra retrieval negatives).
+        corr_queue_size (`int`, *optional*, defaults to 512):
+            Capacity of the CorrQueue (detached (prediction, target) similarity pairs for the correlation loss).
+        retrieval_weight (`float`, *optional*, defaults to 1.0):
+            Weight of the soft nDCG@k loss.
+        hinge_weight (`float`, *optional*, defaults to 0.5):
+            lambda_h, weight of the pairwise hinge loss.
+        hinge_margin (`float`, *optional*, defaults to 0.1):
+            Cosine margin of the hinge loss.
+        contrastive_weight (`float`, *optional*, defaults to 1.0):
+            Weight of an InfoNCE retrieval term over the same scores (our addition; it keeps the gradient alive
+            where soft nDCG saturates).
+        correlation_weight (`float`, *optional*, defaults to 1.0):
+            Weight of the CorrQueue loss where similarity scores exist.
+        correlation_alpha (`float`, *optional*, defaults to 0.5):
+            Mix alpha(1 - Pearson) + (1 - alpha)(1 - SoftSpearman).
+        consistency_weight (`float`, *optional*, defaults to 0.5):
+            Weight of the InfoNCE consistency loss between the LRL-only and LRL+English views.
+        language_id_weight (`float`, *optional*, defaults to 0.1):
+            Weight of the language-identification cross-entropy.
+        ndcg_k (`int`, *optional*, defaults to 10):
+            Cut-off k of the soft nDCG loss.
+        ndcg_temperature (`float`, *optional*, defaults to 0.05):
+            Temperature of the soft ranks in soft nDCG (true nDCG as it goes to 0).
+        spearman_temperature (`float`, *optional*, defaults to 0.1):
+            Temperature of the soft ranks in SoftSpearman.
+        retrieval_temperature (`float`, *optional*, defaults to 0.05):
+            Temperature of the InfoNCE retrieval and consistency logits.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Std of the normal init of new layers.
+    """
+
+    model_type = "lira"
+    sub_configs = {"encoder_config": AutoConfig, "english_encoder_config": AutoConfig}
+
+    def __init__(
+        self,
+        encoder_config=None,
+        english_encoder_config=None,
+        adaptor_dim=384,
+        num_bins=8,
+        num_candidates=4,
+        reward_alpha=1.0,
+        reward_beta=0.25,
+        reward_gamma=0.25,
+        reward_delta=1.0,
+        anchor_weight=1.0,
+        actor_hidden_size=32,
+        lasr_num_layers=2,
+        lasr_num_heads=4,
+        lasr_intermediate_size=768,
+        lasr_dropout=0.1,
+        lang2id=None,
+        doc_queue_size=1024,
+        corr_queue_size=512,
+        retrieval_weight=1.0,
+        hinge_weight=0.5,
+        hinge_margin=0.1,
+        contrastive_weight=1.0,
+        correlation_weight=1.0,
+        correlation_alpha=0.5,
+        consistency_weight=0.5,
+        language_id_weight=0.1,
+        ndcg_k=10,
+        ndcg_temperature=0.05,
+        spearman_temperature=0.1,
+        retrieval_temperature=0.05,
+        initializer_range=0.02,
+        **kwargs,
+    ):
+        self.encoder_config = _as_config(encoder_config, _ME5_SMALL, "encoder_config")
+        self.english_encoder_config = _as_config(english_encoder_config, _MINILM_L6, "english_encoder_config")
+        self.adaptor_dim = adaptor_dim
+        self.num_bins = num_bins
+        self.num_candidates = num_candidates
+        self.reward_alpha, self.reward_beta = reward_alpha, reward_beta
+        self.reward_gamma, self.reward_delta = reward_gamma, reward_delta
+        self.anchor_weight = anchor_weight
+        self.actor_hidden_size = actor_hidden_size
+        self.lasr_num_layers = lasr_num_layers
+        self.lasr_num_heads = lasr_num_heads
+        self.lasr_intermediate_size = lasr_intermediate_size
+        self.lasr_dropout = lasr_dropout
+        self.lang2id = dict(DEFAULT_LANG2ID if lang2id is None else lang2id)
+        self.doc_queue_size = doc_queue_size
+        self.corr_queue_size = corr_queue_size
+        self.retrieval_weight = retrieval_weight
+        self.hinge_weight = hinge_weight
+        self.hinge_margin = hinge_margin
+        self.contrastive_weight = contrastive_weight
+        self.correlation_weight = correlation_weight
+        self.correlation_alpha = correlation_alpha
+        self.consistency_weight = consistency_weight
+        self.language_id_weight = language_id_weight
+        self.ndcg_k = ndcg_k
+        self.ndcg_temperature = ndcg_temperature
+        self.spearman_temperature = spearman_temperature
+        self.retrieval_temperature = retrieval_temperature
+        self.initializer_range = initializer_range
+        self._validate()
+        super().__init__(**kwargs)
+
+    @property
+    def num_languages(self):
+        return len(self.lang2id)
+
+    @property
+    def id2lang(self):
+        return {i: lang for lang, i in self.lang2id.items()}
+
+    def _validate(self):
+        positive_ints = ["adaptor_dim", "num_bins", "num_candidates", "actor_hidden_size", "lasr_num_heads",
+                         "lasr_intermediate_size", "doc_queue_size", "corr_queue_size", "ndcg_k"]
+        for name in positive_ints:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"LiraConfig.{name} must be a positive int, got {value!r}.")
+        if not isinstance(self.lasr_num_layers, int) or self.lasr_num_layers < 0:
+            raise ValueError(f"LiraConfig.lasr_num_layers must be an int >= 0, got {self.lasr_num_layers!r}.")
+        if self.adaptor_dim % self.lasr_num_heads:
+            raise ValueError(f"LiraConfig.adaptor_dim={self.adaptor_dim} is not divisible by "
+                             f"lasr_num_heads={self.lasr_num_heads}; pick a head count that divides it.")
+        non_negative = ["reward_alpha", "reward_beta", "reward_gamma", "reward_delta", "anchor_weight",
+                        "retrieval_weight", "hinge_weight", "hinge_margin", "contrastive_weight",
+                        "correlation_weight", "consistency_weight", "language_id_weight"]
+        for name in non_negative:
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"LiraConfig.{name} must be a number >= 0, got {value!r}.")
+        for name in ["ndcg_temperature", "spearman_temperature", "retrieval_temperature"]:
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"LiraConfig.{name} must be > 0, got {value!r}.")
+        if not 0.0 <= self.lasr_dropout < 1.0:
+            raise ValueError(f"LiraConfig.lasr_dropout must be in [0, 1), got {self.lasr_dropout!r}.")
+        if not 0.0 <= self.correlation_alpha <= 1.0:
+            raise ValueError(f"LiraConfig.correlation_alpha must be in [0, 1], got {self.correlation_alpha!r}.")
+        ids = sorted(self.lang2id.values())
+        if ids != list(range(len(ids))) or not ids:
+            raise ValueError(f"LiraConfig.lang2id must map codes to 0..n-1 without gaps, got {self.lang2id!r}.")
+        if "en" not in self.lang2id:
+            raise ValueError(f"LiraConfig.lang2id must contain 'en' (the anchor language), got {sorted(self.lang2id)}.")
+
+
+__all__ = ["LiraConfig", "BertConfig"]

@@ -1,0 +1,187 @@
+"""LiRA objectives as pure functions of tensors (no module state), each with a known-answer test.
+
+Shapes use B = batch, K = candidates, N = scored documents per query.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def _masked_mean(values, mask):
+    """Mean of `values` over positions where `mask` is true; 0 (with grad) when nothing is selected."""
+    mask = mask.to(values.dtype)
+    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def anchor_loss(lrl_embeddings, english_embeddings, mask=None):
+    """Arca's anchor loss 1 - cos(E_lr, E_en), averaged over rows.
+
+    Args:
+        lrl_embeddings (`torch.Tensor` of shape `(B, d)`): adaptor-space vectors of the LRL text.
+        english_embeddings (`torch.Tensor` of shape `(B, d)`): adaptor-space vectors of the chosen translation.
+        mask (`torch.BoolTensor` of shape `(B,)`, *optional*): rows that have a translation.
+    """
+    cos = F.cosine_similarity(lrl_embeddings, english_embeddings, dim=-1)  # (B,)
+    if mask is None:
+        mask = torch.ones_like(cos, dtype=torch.bool)
+    return _masked_mean(1.0 - cos, mask)
+
+
+def candidate_rewards(critic_scores, similarities, alpha, beta, gamma, delta):
+    """The paper's reward R_k = 0.1 (alpha s_k + beta e_k + gamma p_k) + delta sim_k.
+
+    Args:
+        critic_scores (`torch.Tensor` of shape `(B, K, 3)`): semantic, emotional, pragmatic scores in [1, 10].
+        similarities (`torch.Tensor` of shape `(B, K)`): adaptor-space cosine between the LRL text and candidate k.
+
+    Returns:
+        `torch.Tensor` of shape `(B, K)`.
+    """
+    weights = critic_scores.new_tensor([alpha, beta, gamma])
+    return 0.1 * (critic_scores * weights).sum(-1) + delta * similarities
+
+
+def reinforce_loss(policy_logits, actions, rewards, candidate_mask):
+    """REINFORCE with a mean baseline: -log pi(a) * (R_a - mean_k R_k), averaged over rows with candidates.
+
+    The baseline (mean reward over the row's valid candidates) is our addition for variance reduction; it leaves
+    the gradient unbiased because it does not depend on the sampled action. Rewards are treated as constants.
+
+    Args:
+        policy_logits (`torch.Tensor` of shape `(B, K)`): actor scores (invalid candidates may hold any value).
+        actions (`torch.LongTensor` of shape `(B,)`): chosen candidate per row (ignored where the row has none).
+        rewards (`torch.Tensor` of shape `(B, K)`).
+        candidate_mask (`torch.BoolTensor` of shape `(B, K)`).
+    """
+    has_any = candidate_mask.any(-1)  # (B,)
+    logits = policy_logits.masked_fill(~candidate_mask, -1e4)
+    log_probs = torch.log_softmax(logits, dim=-1)  # (B, K)
+    safe_actions = actions.clamp(min=0).unsqueeze(-1)
+    chosen_log_prob = log_probs.gather(-1, safe_actions).squeeze(-1)  # (B,)
+    rewards = rewards.detach()
+    valid = candidate_mask.to(rewards.dtype)
+    baseline = (rewards * valid).sum(-1) / valid.sum(-1).clamp(min=1.0)  # (B,)
+    advantage = rewards.gather(-1, safe_actions).squeeze(-1) - baseline
+    return _masked_mean(-chosen_log_prob * advantage, has_any)
+
+
+def soft_rank(scores, temperature, mask=None):
+    """Differentiable ranks: rank_i = 1 + sum_{j != i} sigmoid((s_j - s_i) / T); exact ranks as T -> 0.
+
+    Args:
+        scores (`torch.Tensor` of shape `(B, N)`): higher is better.
+        mask (`torch.BoolTensor` of shape `(B, N)`, *optional*): entries that take part in the ranking.
+    """
+    diff = (scores.unsqueeze(-2) - scores.unsqueeze(-1)) / temperature  # (B, N, N): [i, j] = s_j - s_i
+    pairwise = torch.sigmoid(diff)
+    if mask is not None:
+        pairwise = pairwise * mask.unsqueeze(-2).to(pairwise.dtype)
+    eye = torch.eye(scores.shape[-1], dtype=pairwise.dtype, device=scores.device)
+    return 1.0 + (pairwise * (1.0 - eye)).sum(-1)  # (B, N)
+
+
+def ideal_dcg(gains, k):
+    """Ideal DCG@k (linear gain, log2 discount) per row. gains: `(B, N)` -> `(B,)`."""
+    top = torch.sort(gains, dim=-1, descending=True).values[..., :k]
+    discounts = 1.0 / torch.log2(torch.arange(top.shape[-1], device=gains.device, dtype=gains.dtype) + 2.0)
+    return (top * discounts).sum(-1)
+
+
+def soft_ndcg_loss(scores, gains, k=10, temperature=0.05, mask=None):
+    """1 - soft nDCG@k: soft ranks replace sorted positions and a sigmoid replaces the top-k cut.
+
+    As `temperature` -> 0 the soft nDCG equals the true nDCG@k (no ties). Rows without any positive gain are
+    skipped.
+
+    Args:
+        scores (`torch.Tensor` of shape `(B, N)`): query-document scores.
+        gains (`torch.Tensor` of shape `(B, N)`): graded relevance (0 for negatives).
+        k (`int`): cut-off.
+        temperature (`float`): softness of ranks and of the cut.
+        mask (`torch.BoolTensor` of shape `(B, N)`, *optional*): valid documents.
+    """
+    ranks = soft_rank(scores, temperature, mask)  # (B, N)
+    in_top_k = torch.sigmoid((k + 0.5 - ranks) / temperature)
+    dcg_terms = gains * in_top_k / torch.log2(1.0 + ranks)
+    if mask is not None:
+        dcg_terms = dcg_terms * mask.to(dcg_terms.dtype)
+        gains = gains * mask.to(gains.dtype)
+    idcg = ideal_dcg(gains, k)  # (B,)
+    has_pos = idcg > 0
+    ndcg = dcg_terms.sum(-1) / idcg.clamp(min=1e-9)
+    return _masked_mean(1.0 - ndcg, has_pos)
+
+
+def pairwise_hinge_loss(scores, positive_mask, margin=0.1, mask=None):
+    """Mean over (positive, negative) pairs of max(0, margin - (s_pos - s_neg)).
+
+    Args:
+        scores (`torch.Tensor` of shape `(B, N)`).
+        positive_mask (`torch.BoolTensor` of shape `(B, N)`).
+        margin (`float`).
+        mask (`torch.BoolTensor` of shape `(B, N)`, *optional*): valid documents.
+    """
+    valid = torch.ones_like(positive_mask) if mask is None else mask
+    pos = positive_mask & valid
+    neg = ~positive_mask & valid
+    gaps = margin - (scores.unsqueeze(-1) - scores.unsqueeze(-2))  # (B, N_pos, N_neg) over all pairs
+    pair_mask = pos.unsqueeze(-1) & neg.unsqueeze(-2)
+    return _masked_mean(F.relu(gaps), pair_mask)
+
+
+def info_nce_loss(scores, positive_mask, temperature=0.05, mask=None):
+    """Multi-positive InfoNCE: -log(sum_pos exp(s/T) / sum_all exp(s/T)), rows without positives skipped."""
+    logits = scores / temperature
+    if mask is not None:
+        logits = logits.masked_fill(~mask, -1e4)
+    log_all = torch.logsumexp(logits, dim=-1)
+    log_pos = torch.logsumexp(logits.masked_fill(~positive_mask, -1e4), dim=-1)
+    return _masked_mean(log_all - log_pos, positive_mask.any(-1))
+
+
+def pearson_correlation(x, y):
+    """Pearson correlation of two 1-D tensors."""
+    x = x - x.mean()
+    y = y - y.mean()
+    return (x * y).sum() / (x.norm() * y.norm()).clamp(min=1e-9)
+
+
+def soft_spearman(x, y, temperature=0.1):
+    """Spearman correlation with soft ranks for `x` (predictions) and exact ranks for `y` (targets)."""
+    rx = soft_rank(x.unsqueeze(0), temperature).squeeze(0)
+    ry = soft_rank(y.unsqueeze(0), 1e-6).squeeze(0).detach()
+    return pearson_correlation(rx, ry)
+
+
+def correlation_loss(predictions, targets, alpha=0.5, temperature=0.1):
+    """CorrQueue objective alpha (1 - Pearson) + (1 - alpha) (1 - SoftSpearman) over 1-D score vectors."""
+    if predictions.numel() < 2:
+        return predictions.sum() * 0.0
+    pearson = pearson_correlation(predictions, targets)
+    spearman = soft_spearman(predictions, targets, temperature)
+    return alpha * (1.0 - pearson) + (1.0 - alpha) * (1.0 - spearman)
+
+
+def consistency_loss(lrl_view, full_view, temperature=0.05, row_mask=None):
+    """Symmetric InfoNCE between the LRL-only view and the LRL+English view of the same texts.
+
+    Row i of one view is the positive of row i of the other; the other rows are negatives.
+
+    Args:
+        lrl_view (`torch.Tensor` of shape `(B, d)`), full_view (`torch.Tensor` of shape `(B, d)`): L2-normalised.
+        row_mask (`torch.BoolTensor` of shape `(B,)`, *optional*): rows that have an English view.
+    """
+    if row_mask is not None:
+        lrl_view, full_view = lrl_view[row_mask], full_view[row_mask]
+    if lrl_view.shape[0] < 2:
+        return lrl_view.sum() * 0.0
+    logits = lrl_view @ full_view.T / temperature  # (B, B)
+    labels = torch.arange(logits.shape[0], device=logits.device)
+    return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+
+def dcg_at_k(ranked_gains, k):
+    """Exact DCG@k of gains already in ranked order (python helper for tests and metrics)."""
+    return sum(g / math.log2(i + 2) for i, g in enumerate(ranked_gains[:k]))

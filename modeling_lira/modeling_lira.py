@@ -1,0 +1,248 @@
+"""LiraModel: multilingual encoder g + English encoder h + Arca anchoring + LaSR head, as one PreTrainedModel."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import AutoModel, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .anchoring import LiraArcaAdaptor, LiraArcaAnchor, LiraBinPooling, bins_to_means
+from .configuration_lira import LiraConfig
+from .language_head import LiraLanguageIdentifier, LiraLaSRHead
+from .losses import anchor_loss, reinforce_loss
+
+
+@dataclass
+class LiraModelOutput(ModelOutput):
+    """
+    Output of [`LiraModel`].
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`, *optional*):
+            Returned when `language_labels` are given or `return_loss=True`: L_RL + eta L_anchor (rows with
+            candidates) + language_id_weight * language-id cross-entropy (when labels are given).
+        embeddings (`torch.FloatTensor` of shape `(B, d)`):
+            Final LiRA vector (anchored vector + LaSR residual over LRL and chosen-English bins), L2-normalised.
+        anchored_embeddings (`torch.FloatTensor` of shape `(B, d)`):
+            Arca's LRL-only sentence vector A(mean g(x)), L2-normalised; equals the sentence-transformers export.
+        lrl_embeddings (`torch.FloatTensor` of shape `(B, d)`):
+            LaSR vector with the English slot masked (the LRL-only view); equals `embeddings` without candidates.
+        english_embeddings (`torch.FloatTensor` of shape `(B, d)`, *optional*):
+            Adaptor-space vector of the chosen candidate, L2-normalised (zeros where a row has none).
+        language_logits (`torch.FloatTensor` of shape `(B, num_languages)`):
+            Language-identification logits over `config.lang2id`.
+        policy_logits (`torch.FloatTensor` of shape `(B, K)`, *optional*):
+            Actor scores over candidates.
+        selected_candidate (`torch.LongTensor` of shape `(B,)`):
+            Index of the chosen candidate, -1 where there is none.
+        rl_loss, anchor_loss, language_id_loss (`torch.FloatTensor` of shape `()`, *optional*):
+            The loss terms, for logging.
+    """
+
+    loss: Optional[torch.FloatTensor] = None
+    embeddings: Optional[torch.FloatTensor] = None
+    anchored_embeddings: Optional[torch.FloatTensor] = None
+    lrl_embeddings: Optional[torch.FloatTensor] = None
+    english_embeddings: Optional[torch.FloatTensor] = None
+    language_logits: Optional[torch.FloatTensor] = None
+    policy_logits: Optional[torch.FloatTensor] = None
+    selected_candidate: Optional[torch.LongTensor] = None
+    rl_loss: Optional[torch.FloatTensor] = None
+    anchor_loss: Optional[torch.FloatTensor] = None
+    language_id_loss: Optional[torch.FloatTensor] = None
+
+
+def _build_encoder(config):
+    """Builds a sub-encoder from its config (never downloads); drops the unused pooler where supported."""
+    try:
+        return AutoModel.from_config(config, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_config(config)
+
+
+class LiraPreTrainedModel(PreTrainedModel):
+    config_class = LiraConfig
+    base_model_prefix = "lira"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _no_split_modules = ["LiraLaSRHead"]
+
+    def _init_weights(self, module):
+        """Identity adaptor (untrained model = backbone geometry), zero LaSR output, default init elsewhere."""
+        super()._init_weights(module)
+        if isinstance(module, LiraArcaAdaptor):
+            init.eye_(module.lrl_in)
+            init.eye_(module.english_in)
+            init.eye_(module.shared_weight)
+            init.zeros_(module.shared_bias)
+        elif isinstance(module, LiraLaSRHead):
+            init.zeros_(module.output.weight)
+            init.zeros_(module.output.bias)
+            init.zeros_(module.cls)
+
+
+class LiraModel(LiraPreTrainedModel):
+    r"""
+    LiRA (Linguistic Robust Anchoring, arXiv 2510.14466) for retrieval in low-resource languages.
+
+    Modes: *LRL-only* (no candidates: `anchored_embeddings` / `embeddings` from g alone) and *full* (K English
+    candidate translations with critic scores: the actor picks one, LaSR fuses it with the LRL bins).
+
+    Args:
+        config ([`LiraConfig`]): model configuration; sub-encoders are built from `config.encoder_config` and
+            `config.english_encoder_config`.
+    """
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.encoder = _build_encoder(config.encoder_config)
+        self.english_encoder = _build_encoder(config.english_encoder_config)
+        self.pooling = LiraBinPooling(config.num_bins)
+        self.adaptor = LiraArcaAdaptor(config.encoder_config.hidden_size,
+                                       config.english_encoder_config.hidden_size, config.adaptor_dim)
+        self.arca = LiraArcaAnchor(config)
+        self.language_identifier = LiraLanguageIdentifier(config.encoder_config.hidden_size, config.num_languages)
+        self.lasr = LiraLaSRHead(config)
+        self.post_init()
+
+    def freeze_backbones(self, multilingual=True, english=True):
+        """Sets `requires_grad=False` on the multilingual (g) and/or English (h) encoder."""
+        for flag, module in [(multilingual, self.encoder), (english, self.english_encoder)]:
+            if flag:
+                module.requires_grad_(False)
+
+    def _encode_stream(self, encoder, stream, input_ids, attention_mask, token_type_ids):
+        """Runs one encoder and pools it. Returns adaptor-space bins `(B, S, d)`, bin mask `(B, S)`, sentence
+        vector `(B, d)` and the raw masked mean `(B, D)`."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        states = encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state  # (B,T,D)
+        bin_sums, bin_counts = self.pooling(states, attention_mask)
+        bin_means, mean = bins_to_means(bin_sums, bin_counts)  # (B, S, D), (B, D)
+        return self.adaptor(bin_means, stream), bin_counts > 0, self.adaptor(mean, stream), mean
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: Optional[torch.Tensor] = None,
+        token_type_ids: Optional[torch.LongTensor] = None,
+        lang_ids: Optional[torch.LongTensor] = None,
+        candidate_input_ids: Optional[torch.LongTensor] = None,
+        candidate_attention_mask: Optional[torch.Tensor] = None,
+        candidate_mask: Optional[torch.BoolTensor] = None,
+        critic_scores: Optional[torch.FloatTensor] = None,
+        language_labels: Optional[torch.LongTensor] = None,
+        return_loss: Optional[bool] = None,
+        sample_candidates: Optional[bool] = None,
+    ) -> LiraModelOutput:
+        r"""
+        Args:
+            input_ids (`torch.LongTensor` of shape `(B, T)`): LRL text tokenised for g (e5 prefix included).
+            attention_mask (`torch.Tensor` of shape `(B, T)`, *optional*).
+            token_type_ids (`torch.LongTensor` of shape `(B, T)`, *optional*).
+            lang_ids (`torch.LongTensor` of shape `(B,)`, *optional*): ids from `config.lang2id`, -1 = unknown
+                (the language-id head then supplies a soft language embedding).
+            candidate_input_ids (`torch.LongTensor` of shape `(B, K, L)`, *optional*): candidate translations
+                tokenised for h.
+            candidate_attention_mask (`torch.Tensor` of shape `(B, K, L)`, *optional*).
+            candidate_mask (`torch.BoolTensor` of shape `(B, K)`, *optional*): which candidate slots are real.
+            critic_scores (`torch.FloatTensor` of shape `(B, K, 3)`, *optional*): semantic, emotional, pragmatic
+                in [1, 10]; neutral 5.5 when missing.
+            language_labels (`torch.LongTensor` of shape `(B,)`, *optional*): gold language ids for the language-id
+                loss (-100 = ignore).
+            return_loss (`bool`, *optional*): compute `loss` even without `language_labels`.
+            sample_candidates (`bool`, *optional*): sample the actor (defaults to `self.training`).
+        """
+        if input_ids is None or input_ids.ndim != 2:
+            raise ValueError(f"input_ids must be a (batch, seq_len) tensor, got "
+                             f"{None if input_ids is None else tuple(input_ids.shape)}; use LiraProcessor.")
+        if lang_ids is not None and int(lang_ids.max()) >= self.config.num_languages:
+            raise ValueError(f"lang_ids contains {int(lang_ids.max())}, but the model knows "
+                             f"{self.config.num_languages} languages {sorted(self.config.lang2id)}.")
+        lrl_bins, lrl_mask, lrl_vector, lrl_mean = self._encode_stream(
+            self.encoder, "lrl", input_ids, attention_mask, token_type_ids)
+        language_logits = self.language_identifier(lrl_mean)  # (B, L)
+        language_vector = self.lasr.language_vector(language_logits, lang_ids)  # (B, d)
+
+        batch = input_ids.shape[0]
+        english_bins = english_mask = english_vector = policy_logits = None
+        selected = torch.full((batch,), -1, dtype=torch.long, device=input_ids.device)
+        rl = anchor = None
+        if candidate_input_ids is not None:
+            english_bins, english_mask, english_vector, policy_logits, selected, rl, anchor = self._arca(
+                lrl_vector, candidate_input_ids, candidate_attention_mask, candidate_mask, critic_scores,
+                self.training if sample_candidates is None else sample_candidates)
+
+        anchored = F.normalize(lrl_vector, dim=-1)
+        lrl_view = F.normalize(lrl_vector + self.lasr(lrl_bins, lrl_mask, None, None, language_vector), dim=-1)
+        if english_bins is not None:
+            full_view = F.normalize(
+                lrl_vector + self.lasr(lrl_bins, lrl_mask, english_bins, english_mask, language_vector), dim=-1)
+        else:
+            full_view = lrl_view
+
+        language_id_loss = None
+        if language_labels is not None:
+            language_id_loss = F.cross_entropy(language_logits.float(), language_labels, ignore_index=-100)
+        loss = None
+        if return_loss or language_labels is not None:
+            loss = lrl_vector.new_zeros((), dtype=torch.float32)
+            if rl is not None:
+                loss = loss + rl + self.config.anchor_weight * anchor
+            if language_id_loss is not None:
+                loss = loss + self.config.language_id_weight * language_id_loss
+        return LiraModelOutput(
+            loss=loss, embeddings=full_view, anchored_embeddings=anchored, lrl_embeddings=lrl_view,
+            english_embeddings=None if english_vector is None else F.normalize(english_vector, dim=-1),
+            language_logits=language_logits, policy_logits=policy_logits, selected_candidate=selected,
+            rl_loss=rl, anchor_loss=anchor, language_id_loss=language_id_loss,
+        )
+
+    def _arca(self, lrl_vector, cand_ids, cand_attention, cand_mask, critic_scores, sample):
+        """Encodes the real candidates with h, lets the actor choose, returns the chosen stream and Arca losses."""
+        batch, num_cand, length = cand_ids.shape
+        if num_cand > self.config.num_candidates:
+            raise ValueError(f"got {num_cand} candidates per row, config.num_candidates={self.config.num_candidates}; "
+                             f"pass at most that many or raise num_candidates.")
+        if cand_attention is None:
+            cand_attention = torch.ones_like(cand_ids)
+        if cand_mask is None:
+            cand_mask = cand_attention.sum(-1) > 0
+        cand_mask = cand_mask.bool()
+        if critic_scores is None:
+            critic_scores = torch.full((batch, num_cand, 3), 5.5, device=cand_ids.device)
+        d = self.config.adaptor_dim
+        flat = cand_mask.reshape(-1).nonzero().squeeze(-1)  # indices of real candidates
+        dtype = lrl_vector.dtype
+        bins = lrl_vector.new_zeros(batch * num_cand, self.config.num_bins, d)
+        bin_mask = torch.zeros(batch * num_cand, self.config.num_bins, dtype=torch.bool, device=cand_ids.device)
+        vectors = lrl_vector.new_zeros(batch * num_cand, d)
+        if flat.numel():
+            b, m, v, _ = self._encode_stream(self.english_encoder, "english", cand_ids.reshape(-1, length)[flat],
+                                             cand_attention.reshape(-1, length)[flat], None)
+            bins = bins.index_put((flat,), b.to(dtype))
+            bin_mask = bin_mask.index_put((flat,), m)
+            vectors = vectors.index_put((flat,), v.to(dtype))
+        bins = bins.view(batch, num_cand, -1, d)  # (B, K, S, d)
+        bin_mask = bin_mask.view(batch, num_cand, -1)  # (B, K, S)
+        vectors = vectors.view(batch, num_cand, d)  # (B, K, d)
+
+        choice = self.arca.select(lrl_vector, vectors, critic_scores.to(dtype), cand_mask, sample)
+        actions = choice["actions"]  # (B,)
+        has = actions >= 0
+        idx = actions.clamp(min=0)
+        rows = torch.arange(batch, device=cand_ids.device)
+        chosen_bins = bins[rows, idx]  # (B, S, d)
+        chosen_mask = bin_mask[rows, idx] & has.unsqueeze(-1)  # (B, S)
+        chosen_vector = vectors[rows, idx]  # (B, d)
+        rl = reinforce_loss(choice["policy_logits"].float(), actions, choice["rewards"], cand_mask)
+        anchor = anchor_loss(lrl_vector.float(), chosen_vector.float(), has)
+        return chosen_bins, chosen_mask, chosen_vector, choice["policy_logits"], actions, rl, anchor
+
+
+__all__ = ["LiraModel", "LiraPreTrainedModel", "LiraModelOutput"]

@@ -97,7 +97,8 @@ class LiraArcaActor(nn.Module):
 
     def __init__(self, hidden_size):
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(4, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1))
+        # no bias on the last layer: softmax over candidates ignores a shared shift, so it would never train
+        self.mlp = nn.Sequential(nn.Linear(4, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1, bias=False))
 
     def forward(self, critic_scores, similarities, candidate_mask):
         """

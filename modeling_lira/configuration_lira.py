@@ -75,6 +75,8 @@ class LiraConfig(PreTrainedConfig):
             Feed-forward width of the LaSR head.
         lasr_dropout (`float`, *optional*, defaults to 0.1):
             Dropout inside the LaSR head.
+        use_language_embedding (`bool`, *optional*, defaults to `True`):
+            Add the (hard or soft) language embedding to LaSR's inputs; `False` is the "no language" ablation.
         lang2id (`dict[str, int]`, *optional*):
             Language codes known to the model; defaults to vi th id ms fil ur bn + en.
         doc_queue_size (`int`, *optional*, defaults to 1024):
@@ -130,6 +132,7 @@ class LiraConfig(PreTrainedConfig):
         lasr_num_heads=4,
         lasr_intermediate_size=768,
         lasr_dropout=0.1,
+        use_language_embedding=True,
         lang2id=None,
         doc_queue_size=1024,
         corr_queue_size=512,
@@ -161,6 +164,7 @@ class LiraConfig(PreTrainedConfig):
         self.lasr_num_heads = lasr_num_heads
         self.lasr_intermediate_size = lasr_intermediate_size
         self.lasr_dropout = lasr_dropout
+        self.use_language_embedding = bool(use_language_embedding)
         self.lang2id = dict(DEFAULT_LANG2ID if lang2id is None else lang2id)
         self.doc_queue_size = doc_queue_size
         self.corr_queue_size = corr_queue_size

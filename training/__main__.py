@@ -1,0 +1,16 @@
+"""`python -m training ...`: train LiRA (both stages), merge, save; see `training/train.py`."""
+
+import json
+
+from .train import parse_args, run_training
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    facts = run_training(args)
+    print(json.dumps({k: facts[k] for k in ("train_queries", "best_metric", "best_checkpoint")}, default=str))
+    print(f"merged model: {args.output_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""LiRA training entry point: stage 1 (Arca) then stage 2 (LaSR) with `transformers.Trainer`, merged at the end.
+
+    python -m training --model artifacts/lira-small --dataset artifacts/lira-products \
+        --output-dir artifacts/lira-small-trained
+
+Multi-GPU: the same command under `torchrun --nproc_per_node N -m training ...` or `accelerate launch -m training`
+(DDP through Trainer). The trained weights leave the run as a PEFT adapter (LoRA on g + the LiRA heads as
+`modules_to_save`, a few MB) and are merged into a full `LiraModel` folder with `merge_and_unload()`.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+import torch
+from transformers import HfArgumentParser, TrainingArguments, set_seed
+
+from modeling_lira import LiraModel, LiraProcessor
+
+from .collator import LiraRetrievalCollator
+from .data import LiraQueryDataset, load_corpus_rows, load_query_rows
+from .trainer import LiraTrainer
+from .validation import make_validation
+
+HEAD_MODULES = ["adaptor", "arca", "language_identifier", "lasr"]
+STAGE1_TRAINABLE = ("english_in", "arca.", "language_identifier.")  # g side of the adaptor keeps the backbone
+
+
+@dataclass
+class LiraRunArguments:
+    """What to train on and how; every field is a command-line flag (`--stage2-steps 300`)."""
+
+    model: str = field(default="artifacts/lira-small", metadata={"help": "LiRA folder to start from."})
+    dataset: str = field(default="artifacts/lira-products", metadata={"help": "Built lira-products folder."})
+    output_dir: str = field(default="artifacts/lira-small-trained", metadata={"help": "Merged model folder."})
+    run_dir: str = field(default="runs/lira", metadata={"help": "Checkpoints and logs of both stages."})
+    languages: str = field(default="vi,th,id,ms,fil,ur,bn", metadata={"help": "Comma-separated languages."})
+    stage1_steps: int = field(default=30, metadata={"help": "Arca steps (encoders frozen)."})
+    stage2_steps: int = field(default=200, metadata={"help": "LaSR steps."})
+    batch_size: int = field(default=32, metadata={"help": "Queries per device batch (+ as many products)."})
+    gradient_accumulation_steps: int = field(default=1)
+    stage1_learning_rate: float = field(default=1e-3)
+    learning_rate: float = field(default=2e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
+    lora_r: int = field(default=8, metadata={"help": "LoRA rank on g's attention query/value; 0 = no LoRA."})
+    lora_alpha: int = field(default=16)
+    max_train_queries_per_language: int = field(default=0, metadata={"help": "0 = all."})
+    validation_queries_per_language: int = field(default=60)
+    eval_steps: int = field(default=50)
+    logging_steps: int = field(default=10)
+    seed: int = field(default=13)
+    num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
+    resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
+    no_actor: bool = field(default=False, metadata={"help": "Ablation: always candidate 1."})
+    no_queues: bool = field(default=False, metadata={"help": "Ablation: no DocQueue/CorrQueue."})
+    no_consistency: bool = field(default=False, metadata={"help": "Ablation: no consistency loss."})
+    no_language: bool = field(default=False, metadata={"help": "Ablation: no language embedding."})
+
+    def language_list(self):
+        langs = [lang.strip() for lang in self.languages.split(",") if lang.strip()]
+        if not langs:
+            raise ValueError(f"--languages {self.languages!r} names no language; e.g. --languages vi,th.")
+        return langs
+
+
+def build_peft_model(model, args):
+    """Wraps `model` with LoRA on g (explicit target modules) and the LiRA heads as `modules_to_save`."""
+    from peft import LoraConfig, get_peft_model
+
+    model.freeze_backbones()
+    lora = LoraConfig(
+        task_type="FEATURE_EXTRACTION", r=max(args.lora_r, 1), lora_alpha=args.lora_alpha, lora_dropout=0.05,
+        target_modules=r"encoder\.encoder\.layer\.\d+\.attention\.self\.(query|value)",
+        modules_to_save=HEAD_MODULES,
+    )
+    return get_peft_model(model, lora)
+
+
+def set_stage_trainable(peft_model, stage, use_lora):
+    """Stage 1: English side of the adaptor, actor, language id. Stage 2: every head (+ LoRA if enabled)."""
+    for name, param in peft_model.named_parameters():
+        is_head = "modules_to_save" in name
+        if stage == "arca":
+            param.requires_grad = is_head and any(key in name for key in STAGE1_TRAINABLE)
+        else:
+            param.requires_grad = is_head or ("lora_" in name and use_lora)
+
+
+def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
+    cuda = torch.cuda.is_available()
+    return TrainingArguments(
+        output_dir=stage_dir, max_steps=max_steps, per_device_train_batch_size=args.batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps, learning_rate=learning_rate,
+        warmup_steps=0.1, lr_scheduler_type="linear", weight_decay=0.01, max_grad_norm=1.0,
+        logging_steps=args.logging_steps, save_strategy="steps", save_steps=args.eval_steps if evaluate else max_steps,
+        save_total_limit=2, eval_strategy="steps" if evaluate else "no", eval_steps=args.eval_steps if evaluate else None,
+        load_best_model_at_end=evaluate, metric_for_best_model="ndcg@10" if evaluate else None,
+        greater_is_better=True, remove_unused_columns=False, label_names=[], report_to=[], seed=args.seed,
+        bf16=cuda and torch.cuda.is_bf16_supported(), optim="adamw_torch_fused" if cuda else "adamw_torch",
+        dataloader_num_workers=args.num_workers, dataloader_pin_memory=cuda, use_cpu=not cuda,
+        disable_tqdm=False,
+    )
+
+
+def _last_checkpoint(stage_dir):
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(stage_dir) if os.path.isdir(stage_dir) else None
+
+
+def run_training(args):
+    """Runs both stages and writes the merged model to `args.output_dir`. Returns a dict of run facts."""
+    set_seed(args.seed)
+    languages = args.language_list()
+    processor = LiraProcessor.from_pretrained(args.model)
+    model = LiraModel.from_pretrained(args.model, use_language_embedding=not args.no_language)
+    missing = [lang for lang in languages if lang not in model.config.lang2id]
+    if missing:
+        raise ValueError(f"languages {missing} are not in the model's lang2id {sorted(model.config.lang2id)}.")
+    corpus = load_corpus_rows(args.dataset)
+    train_rows = load_query_rows(args.dataset, languages, "train", args.max_train_queries_per_language or None)
+    val_rows = {lang: load_query_rows(args.dataset, [lang], "validation", args.validation_queries_per_language)
+                for lang in languages}
+    peft_model = build_peft_model(model, args)
+    collator_kwargs = dict(first_candidate_only=args.no_actor, use_language=not args.no_language, seed=args.seed)
+    dataset = LiraQueryDataset(train_rows)
+    stage1_dir, stage2_dir = os.path.join(args.run_dir, "stage1"), os.path.join(args.run_dir, "stage2")
+    stage1_final = os.path.join(stage1_dir, "final")
+    resume2 = _last_checkpoint(stage2_dir) if args.resume else None
+    facts = {"train_queries": len(train_rows), "languages": languages, "args": dataclasses.asdict(args)}
+
+    if resume2 is None and not (args.resume and os.path.exists(os.path.join(stage1_final, "adapter_config.json"))):
+        set_stage_trainable(peft_model, "arca", use_lora=False)
+        trainer1 = LiraTrainer(model=peft_model, args=training_arguments(args, stage1_dir, args.stage1_steps,
+                                                                         args.stage1_learning_rate, False),
+                               train_dataset=dataset, data_collator=LiraRetrievalCollator(processor, corpus,
+                                                                                          **collator_kwargs),
+                               stage="arca")
+        resume1 = _last_checkpoint(stage1_dir) if args.resume else None
+        facts["stage1"] = trainer1.train(resume_from_checkpoint=resume1).metrics
+        peft_model.save_pretrained(stage1_final)
+    elif resume2 is None:
+        from peft import load_peft_weights, set_peft_model_state_dict
+
+        set_peft_model_state_dict(peft_model, load_peft_weights(stage1_final))
+
+    set_stage_trainable(peft_model, "lasr", use_lora=args.lora_r > 0)
+    validation = make_validation(processor, val_rows, corpus)
+    trainer2 = LiraTrainer(model=peft_model, args=training_arguments(args, stage2_dir, args.stage2_steps,
+                                                                     args.learning_rate, True),
+                           train_dataset=dataset, data_collator=LiraRetrievalCollator(processor, corpus,
+                                                                                      **collator_kwargs),
+                           eval_dataset=LiraQueryDataset([r for rows in val_rows.values() for r in rows]),
+                           stage="lasr", use_queues=not args.no_queues, use_consistency=not args.no_consistency,
+                           validation=validation)
+    facts["stage2"] = trainer2.train(resume_from_checkpoint=resume2).metrics
+    facts["best_checkpoint"] = trainer2.state.best_model_checkpoint
+    facts["best_metric"] = trainer2.state.best_metric
+    facts["log_history"] = trainer2.state.log_history
+    if trainer2.is_world_process_zero():
+        peft_model.save_pretrained(os.path.join(args.run_dir, "adapter"))  # the small artefact of the run
+        save_merged(peft_model, processor, args.output_dir, facts)
+    return facts
+
+
+def save_merged(peft_model, processor, out_dir, facts):
+    """Merges LoRA + heads into a plain `LiraModel` and writes it (with processor and run facts) atomically."""
+    merged = peft_model.merge_and_unload()
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-lira-", dir=parent)
+    try:
+        merged.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        with open(os.path.join(tmp, "training_facts.json"), "w", encoding="utf-8") as f:
+            json.dump(facts, f, indent=2, default=str)
+        if os.path.exists(out_dir):
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def parse_args(argv=None):
+    parser = HfArgumentParser(LiraRunArguments)
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    return args

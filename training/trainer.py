@@ -1,0 +1,154 @@
+"""LiraTrainer: `transformers.Trainer` whose `compute_loss` combines LiRA's objectives for stage 1 or stage 2.
+
+* stage `"arca"`: L_RL + eta L_anchor (+ language-id CE), from the model's own `loss`.
+* stage `"lasr"`: retrieval (soft nDCG@k + lambda_h hinge + InfoNCE) over in-batch and DocQueue products, for the
+  full (LRL + English) view and the LRL-only view; the CorrQueue correlation objective over graded relevance; the
+  consistency InfoNCE between the two views; and the language-id CE.
+
+Every term is a per-batch mean, so gradient accumulation divides it by the number of accumulation steps
+(`loss_is_scaled_for_ga = False`, see hub_conventions section 4). Queues are plain Python state: never in a
+checkpoint, emptied on resume.
+"""
+
+import torch
+from transformers import Trainer
+
+from modeling_lira.losses import (consistency_loss, correlation_loss, info_nce_loss, pairwise_hinge_loss,
+                                  soft_ndcg_loss)
+from modeling_lira.queues import LiraCorrQueue, LiraDocQueue
+
+EXTRA_KEYS = ("doc_keys", "relevant_keys", "relevant_grades")
+STAGES = ("arca", "lasr")
+
+
+def unwrap_lira(model):
+    """The `LiraModel` inside DDP / PEFT wrappers (for config access only; forward goes through the wrapper)."""
+    while hasattr(model, "module"):
+        model = model.module
+    if hasattr(model, "get_base_model"):
+        model = model.get_base_model()
+    return model
+
+
+def graded_gains(doc_keys, relevant_keys, relevant_grades):
+    """Gains `(B, N)` of N products (keys) for B queries given their relevant keys/grades `(B, R)`."""
+    match = doc_keys.view(1, -1, 1) == relevant_keys.unsqueeze(1)  # (B, N, R)
+    return (match.float() * relevant_grades.unsqueeze(1)).amax(-1)
+
+
+class LiraTrainer(Trainer):
+    """Trainer for both LiRA stages.
+
+    Args:
+        stage (`str`): `"arca"` or `"lasr"`.
+        use_queues (`bool`, *optional*, defaults to `True`): DocQueue negatives and CorrQueue context (ablation).
+        use_consistency (`bool`, *optional*, defaults to `True`): the consistency loss (ablation).
+        validation (`callable`, *optional*): `fn(model) -> dict` of validation metrics (e.g. `{"ndcg@10": ...}`),
+            called by `evaluate()`; keys get the `eval_` prefix.
+        **kwargs: passed to [`Trainer`].
+    """
+
+    loss_is_scaled_for_ga = False
+
+    def __init__(self, *args, stage="lasr", use_queues=True, use_consistency=True, validation=None, **kwargs):
+        if stage not in STAGES:
+            raise ValueError(f"stage must be one of {STAGES}, got {stage!r}.")
+        super().__init__(*args, **kwargs)
+        self.stage = stage
+        self.use_queues = use_queues
+        self.use_consistency = use_consistency
+        self.validation = validation
+        cfg = unwrap_lira(self.model).config
+        self.doc_queues = {view: LiraDocQueue(cfg.doc_queue_size, cfg.adaptor_dim) for view in ("full", "lrl")}
+        self.corr_queue = LiraCorrQueue(cfg.corr_queue_size)
+        self._terms = {}
+
+    def _record(self, **terms):
+        for name, value in terms.items():
+            if value is not None:
+                total, count = self._terms.get(name, (0.0, 0))
+                self._terms[name] = (total + float(value.detach()), count + 1)
+
+    def log(self, logs, *args, **kwargs):
+        """Adds the running mean of every loss term since the last log."""
+        if "loss" in logs:
+            for name, (total, count) in self._terms.items():
+                logs[f"loss_{name}"] = round(total / max(count, 1), 4)
+            self._terms = {}
+        super().log(logs, *args, **kwargs)
+
+    def _retrieval_terms(self, queries, docs, doc_keys, rel_keys, rel_grades, view):
+        cfg = unwrap_lira(self.model).config
+        keys = doc_keys
+        candidates = docs
+        queue = self.doc_queues[view]
+        if self.use_queues and len(queue):
+            q_emb, q_keys = queue.get()
+            candidates = torch.cat([docs, q_emb.to(docs.device, docs.dtype)])
+            keys = torch.cat([doc_keys, q_keys.to(doc_keys.device)])
+        scores = queries.float() @ candidates.float().T  # (B, B + Q) cosine
+        gains = graded_gains(keys, rel_keys, rel_grades)  # (B, B + Q)
+        positive = gains > 0
+        ndcg = soft_ndcg_loss(scores, gains, k=cfg.ndcg_k, temperature=cfg.ndcg_temperature)
+        hinge = pairwise_hinge_loss(scores, positive, margin=cfg.hinge_margin)
+        nce = info_nce_loss(scores, positive, temperature=cfg.retrieval_temperature)
+        loss = cfg.retrieval_weight * ndcg + cfg.hinge_weight * hinge + cfg.contrastive_weight * nce
+        if self.use_queues:
+            queue.push(docs, doc_keys)
+        return loss, scores, gains, {f"ndcg_{view}": ndcg, f"hinge_{view}": hinge, f"infonce_{view}": nce}
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        extra = {k: inputs.pop(k) for k in EXTRA_KEYS if k in inputs}
+        if self.stage == "arca":
+            outputs = model(**inputs, return_loss=True)
+            self._record(rl=outputs.rl_loss, anchor=outputs.anchor_loss, language_id=outputs.language_id_loss)
+            return (outputs.loss, outputs) if return_outputs else outputs.loss
+        cfg = unwrap_lira(model).config
+        outputs = model(**inputs)
+        b = extra["doc_keys"].shape[0]
+        full, lrl = outputs.embeddings, outputs.lrl_embeddings  # (2B, d): queries then products
+        args = (extra["doc_keys"], extra["relevant_keys"], extra["relevant_grades"])
+        loss_full, scores, gains, terms = self._retrieval_terms(full[:b], full[b:], *args, view="full")
+        loss_lrl, _, _, terms_lrl = self._retrieval_terms(lrl[:b], lrl[b:], *args, view="lrl")
+        loss = loss_full + loss_lrl
+        # CorrQueue: predicted cosine vs graded relevance of every scored (query, product) pair
+        preds, targets = scores.reshape(-1), gains.reshape(-1)
+        if self.use_queues and len(self.corr_queue):
+            old_p, old_t = self.corr_queue.get()
+            preds = torch.cat([preds, old_p.to(preds.device)])
+            targets = torch.cat([targets, old_t.to(targets.device)])
+        corr = correlation_loss(preds, targets, cfg.correlation_alpha, cfg.spearman_temperature)
+        if self.use_queues:
+            self.corr_queue.push(scores.reshape(-1)[: cfg.corr_queue_size], gains.reshape(-1)[: cfg.corr_queue_size])
+        loss = loss + cfg.correlation_weight * corr
+        consistency = None
+        if self.use_consistency and "candidate_mask" in inputs:
+            has_view = inputs["candidate_mask"].any(-1)
+            consistency = consistency_loss(lrl, full, cfg.retrieval_temperature, row_mask=has_view)
+            loss = loss + cfg.consistency_weight * consistency
+        if outputs.language_id_loss is not None:
+            loss = loss + cfg.language_id_weight * outputs.language_id_loss
+        self._record(correlation=corr, consistency=consistency, language_id=outputs.language_id_loss,
+                     **terms, **terms_lrl)
+        return (loss, outputs) if return_outputs else loss
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+        """Retrieval validation (nDCG@10 etc. from the local `evaluate` module) instead of a loss pass."""
+        if self.validation is None:
+            return {}
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            raw = self.validation(self.model)
+        finally:
+            self.model.train(was_training)
+        metrics = {f"{metric_key_prefix}_{k}": v for k, v in raw.items()}
+        metrics["epoch"] = self.state.epoch
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
+        for queue in [*self.doc_queues.values(), self.corr_queue]:
+            queue.reset()  # queued embeddings came from weights that no longer exist

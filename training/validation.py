@@ -1,0 +1,53 @@
+"""Retrieval validation of an in-memory model during training, through the evaluation package's scorer."""
+
+import numpy as np
+
+from evaluation.evaluator import score_system
+from evaluation.lira_system import LiraSystem
+
+
+class LiraInMemorySystem(LiraSystem):
+    """[`evaluation.lira_system.LiraSystem`] over a model object (possibly PEFT-wrapped) instead of a folder.
+
+    Args:
+        model: [`LiraModel`] or a wrapper whose forward takes the processor's outputs.
+        processor ([`LiraProcessor`]).
+        mode (`str`, *optional*, defaults to `"lrl"`): `"lrl"`, `"noisy"` or `"oracle"`.
+        batch_size (`int`, *optional*, defaults to 64).
+    """
+
+    def __init__(self, model, processor, mode="lrl", batch_size=64):  # noqa: D107 - no folder to resolve
+        self.folder = None
+        self.mode = mode
+        self.name = f"lira_{mode}"
+        self.candidate_mode = "none" if mode == "lrl" else mode
+        self.doc_field = "title"
+        self.batch_size = batch_size
+        self.progress = False
+        self.languages = sorted(processor.lang2id, key=processor.lang2id.get)
+        self._model, self._proc = model, processor
+        self._digest = f"in-memory-{id(model)}-{np.random.randint(1 << 30)}"  # never reuse cached results
+
+    def _load(self):
+        return self._model, self._proc
+
+
+def make_validation(processor, query_rows_by_lang, corpus, modes=("lrl",)):
+    """Returns `fn(model) -> dict` with macro-averaged metrics over languages (and per-language nDCG@10).
+
+    The first mode's `ndcg@10` is reported as `ndcg@10` (the model-selection metric).
+    """
+
+    def validate(model):
+        out = {}
+        for i, mode in enumerate(modes):
+            system = LiraInMemorySystem(model, processor, mode=mode)
+            per_lang = {lang: score_system(system, rows, corpus) for lang, rows in query_rows_by_lang.items()}
+            for metric in ("ndcg@10", "recall@10", "mrr@10"):
+                value = float(np.mean([m[metric] for m in per_lang.values()]))
+                out[metric if i == 0 else f"{mode}_{metric}"] = round(value, 4)
+            if i == 0:
+                out.update({f"ndcg@10_{lang}": round(m["ndcg@10"], 4) for lang, m in per_lang.items()})
+        return out
+
+    return validate

@@ -45,12 +45,15 @@ class LiraTrainer(Trainer):
         use_consistency (`bool`, *optional*, defaults to `True`): the consistency loss (ablation).
         validation (`callable`, *optional*): `fn(model) -> dict` of validation metrics (e.g. `{"ndcg@10": ...}`),
             called by `evaluate()`; keys get the `eval_` prefix.
+        sample_candidates (`bool`, *optional*, defaults to `True`): sample the actor's choice while training
+            (REINFORCE); `False` takes the argmax (deterministic, used by tests).
         **kwargs: passed to [`Trainer`].
     """
 
     loss_is_scaled_for_ga = False
 
-    def __init__(self, *args, stage="lasr", use_queues=True, use_consistency=True, validation=None, **kwargs):
+    def __init__(self, *args, stage="lasr", use_queues=True, use_consistency=True, validation=None,
+                 sample_candidates=True, **kwargs):
         if stage not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, got {stage!r}.")
         super().__init__(*args, **kwargs)
@@ -58,6 +61,7 @@ class LiraTrainer(Trainer):
         self.use_queues = use_queues
         self.use_consistency = use_consistency
         self.validation = validation
+        self.sample_candidates = sample_candidates
         cfg = unwrap_lira(self.model).config
         self.doc_queues = {view: LiraDocQueue(cfg.doc_queue_size, cfg.adaptor_dim) for view in ("full", "lrl")}
         self.corr_queue = LiraCorrQueue(cfg.corr_queue_size)
@@ -100,11 +104,11 @@ class LiraTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         extra = {k: inputs.pop(k) for k in EXTRA_KEYS if k in inputs}
         if self.stage == "arca":
-            outputs = model(**inputs, return_loss=True)
+            outputs = model(**inputs, return_loss=True, sample_candidates=self.sample_candidates)
             self._record(rl=outputs.rl_loss, anchor=outputs.anchor_loss, language_id=outputs.language_id_loss)
             return (outputs.loss, outputs) if return_outputs else outputs.loss
         cfg = unwrap_lira(model).config
-        outputs = model(**inputs)
+        outputs = model(**inputs, sample_candidates=self.sample_candidates)
         b = extra["doc_keys"].shape[0]
         full, lrl = outputs.embeddings, outputs.lrl_embeddings  # (2B, d): queries then products
         args = (extra["doc_keys"], extra["relevant_keys"], extra["relevant_grades"])

@@ -1,0 +1,103 @@
+"""Command line: `python -m dataset_builder build --out artifacts/lira-products [options]`."""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .schema import LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_SPLITS
+from .sources import ensure_sources, install_command
+from .writer import BUILD_MARKER
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m dataset_builder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build the dataset folder (CLDR by default, or --catalog)")
+    build.add_argument("--out", required=True, help="output folder (written atomically)")
+    build.add_argument("--languages", nargs="+", default=None, metavar="LANG", help=f"subset of {' '.join(LANGUAGES)}")
+    build.add_argument("--max-products", type=int, default=None, help="evenly spaced subset of the CLDR products")
+    build.add_argument("--seed", type=int, default=13)
+    build.add_argument("--max-queries-per-language", type=int, default=10000, help="target incl. composed queries")
+    build.add_argument("--no-composed", action="store_true", help="real queries only")
+    build.add_argument("--num-candidates", type=int, default=NUM_CANDIDATES, help="K English candidates per query")
+    build.add_argument("--split-fractions", type=float, nargs=3, default=None, metavar=("TRAIN", "VAL", "TEST"))
+    build.add_argument("--catalog", default=None, help="your product catalog (.csv, .jsonl, .parquet)")
+    build.add_argument("--queries", default=None, help="your query log (needs --catalog)")
+    build.add_argument("--license", default="unknown", help="Hub licence id of a --catalog build")
+    build.add_argument("--critic", choices=("heuristic", "llm"), default="heuristic")
+    build.add_argument("--critic-model", default=None, help="causal LM id or path for --critic llm")
+    build.add_argument("--critic-prompt", default=None, help="prompt template file ({query} {candidate} {language})")
+    build.add_argument("--critic-device", default=None)
+    build.add_argument("--npm-dir", default=None, help="folder with node_modules/ (default .cache/, env LIRA_NPM_DIR)")
+    build.add_argument("--install-sources", action="store_true", help="npm install the CLDR sources when missing")
+    build.add_argument("--no-overwrite", action="store_true", help="fail if --out exists")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    sources = sub.add_parser("sources", help="check (or --install) the npm CLDR sources")
+    sources.add_argument("--npm-dir", default=None)
+    sources.add_argument("--install", action="store_true")
+    return parser
+
+
+def _critic(args):
+    if args.critic == "heuristic":
+        return None
+    if not args.critic_model:
+        raise ValueError("--critic llm needs --critic-model (a transformers causal LM id or local path).")
+    from .critics import DEFAULT_JUDGE_PROMPT, LLMJudgeTranslationCritic
+
+    prompt = Path(args.critic_prompt).read_text(encoding="utf-8") if args.critic_prompt else DEFAULT_JUDGE_PROMPT
+    return LLMJudgeTranslationCritic(args.critic_model, prompt_template=prompt, device=args.critic_device)
+
+
+def _du(path):
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def _build(args):
+    from .pipeline import build_cldr_dataset, build_from_catalog
+
+    if args.queries and not args.catalog:
+        raise ValueError("--queries needs --catalog (the products the query log points at).")
+    fractions = dict(zip(("train", "validation", "test"), args.split_fractions)) if args.split_fractions else None
+    common = dict(
+        languages=args.languages, seed=args.seed, max_queries_per_language=args.max_queries_per_language,
+        composed=not args.no_composed, split_fractions=fractions, critic=_critic(args),
+        num_candidates=args.num_candidates, overwrite=not args.no_overwrite, progress=not args.quiet,
+    )  # fmt: skip
+    start = time.perf_counter()
+    if args.catalog:
+        out = build_from_catalog(args.out, args.catalog, args.queries, license=args.license, **common)
+    else:
+        out = build_cldr_dataset(args.out, max_products=args.max_products, npm_dir=args.npm_dir,
+                                 install_sources=args.install_sources, **common)  # fmt: skip
+    seconds = time.perf_counter() - start
+    stats = json.loads((Path(out) / BUILD_MARKER).read_text(encoding="utf-8"))
+    products = stats["products"]
+    print(f"Built {out} in {seconds:.1f} s, {_du(out) / 2**20:.1f} MiB on disk, {stats['products']['total']} products "
+          f"({', '.join(f'{s} {products[s]}' for s in PRODUCT_SPLITS)}).")  # fmt: skip
+    print("lang  " + " ".join(f"{s:>11}" for s in QUERY_SPLITS) + "   composed(all splits)")
+    for lang in stats["languages"]:
+        q = stats["queries"][lang]
+        composed = sum(q[s]["composed"] for s in QUERY_SPLITS)
+        print(f"{lang:<5} " + " ".join(f"{q[s]['rows']:>11,}" for s in QUERY_SPLITS) + f"   {composed:,}")
+
+
+def main(argv=None):
+    """Entry point of `python -m dataset_builder`."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "sources":
+            print(f"CLDR sources present in {ensure_sources(args.npm_dir, install=args.install)}")
+            print(f"(install command: {install_command(args.npm_dir)})")
+        else:
+            _build(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

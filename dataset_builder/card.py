@@ -1,0 +1,202 @@
+"""The dataset card (README.md with YAML metadata and `configs:`), generated from the built data's statistics.
+
+The template ships as package data: `dataset_builder/templates/dataset_card.md`.
+"""
+
+from pathlib import Path
+
+from datasets import DatasetInfo, SplitDict, SplitInfo
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from .schema import CORPUS_CONFIG, CORPUS_FEATURES, CORPUS_SPLIT, DEFAULT_CONFIG, LANGUAGE_NAMES, QUERY_FEATURES
+from .schema import QUERY_SPLITS
+from .writer import CORPUS_PATH, shard_name
+
+TEMPLATE_PATH = Path(__file__).parent / "templates" / "dataset_card.md"
+
+CLDR_SUMMARY = (
+    "Product retrieval for seven low-resource languages (Vietnamese, Thai, Indonesian, Malay, Filipino, Urdu, "
+    "Bengali) built from real human translations: the Unicode CLDR emoji annotations give professionally translated "
+    "short names and search keywords aligned to English. Product-like emoji (food and drink, clothing, household "
+    "objects, tools, sports goods, devices, vehicles, toys, plants) are the products; their localized names and "
+    "keywords are the queries; every query carries English candidate translations with critic scores for LiRA's "
+    "Arca anchoring, and a noise-amplified copy of each test query measures robustness."
+)
+CLDR_METHOD = """\
+* **Products**: emoji of the Unicode groups Food & Drink, Objects and Activities (all), the Travel & Places
+  transport run (locomotive ... flying saucer) plus 16 product-like travel items (compass, tent, luggage, clocks,
+  thermometer, umbrellas), and the plant run of Animals & Nature (bouquet ... end). Faces, people (hence every
+  skin-tone and gender variant), animals, symbols and flags are dropped. Category = the Unicode emoji subgroup.
+  Titles are the CLDR short names ("tts"), keywords the CLDR keywords ("default"); U+FE0F is stripped before lookup.
+* **Real queries**: every localized name and keyword of every product, NFC-normalised, lower-cased, whitespace
+  folded and deduplicated per language.
+* **Relevance**: exact membership, not substring: a query is relevant to every product whose localized name or
+  keyword list equals it; grade 2 when it equals the name, 1 when it equals a keyword.
+* **Composed queries** (`composed=True`): to approach the target of {target} queries per language, two real
+  terms (name or keyword) of the same product are joined by a space, e.g. a category word and a product word. No word
+  is invented, only the pairing is synthetic. A composed query is relevant to every product that has both terms
+  (grade 2 where one of them is that product's name). Pairs where one term contains the other, and strings that
+  already are real queries, are skipped; one order of every pair is taken before any reverse order."""
+CATALOG_METHOD = """* **Products**: the rows of the user's catalog `{catalog}`.
+* **Queries**: {query_origin}
+* **Relevance**: as given by the query log (graded), or exact membership of the localized title (2) / keyword (1)."""
+CANDIDATES_METHOD = """\
+No offline machine translation exists for these languages, so every candidate comes from the aligned
+English side of the data. Each query gets up to {k} candidates, shuffled with a per-query seeded RNG:
+
+* `aligned_name`: English name of the query's primary (best-graded) product; an exact human translation for name
+  queries, a related product name for keyword queries;
+* `aligned_keyword`: the English name or keyword whose set of products best matches (Jaccard) the set of products
+  of the localized term; ties (common for keywords of a single product) are broken by character similarity, which
+  only helps Latin-script loanwords, then alphabetically, so for single-product keywords it may be a sibling keyword;
+* `aligned_parts`: composed queries, the aligned English of each part in the same order;
+* noisy: `wrong_sense` (English name of another product that shares the localized term, or a localized term with
+  the primary product), `other_product` (same category, when no wrong sense exists), `word_drop` (one word of the
+  first good candidate removed), `truncation` (the first good candidate cut mid-word), `en_keyword` (another English
+  keyword of the primary product: related, usually not a translation).
+
+The reference used by the default critic is the aligned English of the query: the English name for name queries,
+the tie set of best-aligned English terms for keyword queries, the joined parts for composed queries."""
+NOISE_METHOD = """One noisy copy of every clean test query (same relevance and candidates; `clean_query_id` points at
+the clean row), with one noise type chosen per query by a seeded RNG among those that change the text:
+`typo` (swap, delete or duplicate one grapheme cluster), `no_diacritics` (Vietnamese tone and vowel marks and
+d-stroke, Thai tone marks, Urdu harakat, Latin accents; not Bengali), `code_mix` (the head word of the English
+product name replaces a word, or is appended to a one-word query), `romanized` ({romanizers}). The candidates are
+those of the clean query, so the noise only affects the low-resource text."""
+SPLIT_METHOD = """Products are shuffled with `random.Random({seed})` and cut {fractions} (train / validation /
+test){pinned}. A query belongs to test (validation) when all its relevant products are test (validation)
+products, and to train when at least one is a train product, its relevant ids then restricted to train products.
+So no product is shared between train and test queries, and generic category queries never reach the test split.
+The split is deterministic: the same inputs and seed give byte-identical Parquet files."""
+CLDR_LIMITS = """\
+* Products are emoji concepts with 1-5 word English names, not real catalogue titles; a few kept items are
+  not sold goods (bus stop, motorway, traffic lights, stop sign, fallen leaf, empty nest).
+* Test queries are almost all single-answer "find this item" queries (see Splits); category browsing is not tested.
+* Many CLDR keywords are attribute or association words rather than product nouns; CLDR's localized keyword lists
+  are largely translations of the English ones.
+* Filipino (and to a lesser degree Indonesian and Malay) queries often contain English words.
+* Composed queries are synthetic pairings of real terms; report metrics on `composed == False` rows as well.
+* A test query string can be a train query in another language (shared loanwords).
+* The critic scores of the default critic measure agreement with CLDR's aligned English, not translation quality;
+  candidate generation and the critic reference share that source, so good candidates score high by construction.
+* `test_noisy` keeps the clean candidates; romanisation of Urdu and Bengali is a transliteration table."""
+CATALOG_LIMITS = """* Quality and licence depend entirely on the catalog and query log supplied.
+* The critic scores of the default critic measure agreement with the catalog's English, not translation quality."""
+
+
+def _size_category(n):
+    for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < bound:
+            return label
+    return "1M<n<10M"
+
+
+def _dataset_info(config, features, split_rows):
+    splits = SplitDict()
+    for name, rows in split_rows.items():
+        splits.add(SplitInfo(name=name, num_examples=rows))
+    info = DatasetInfo(features=features, splits=splits)._to_yaml_dict()
+    return {"config_name": config, **info}
+
+
+def card_metadata(stats, license="other", license_name="unicode-3.0",
+                  license_link="https://www.unicode.org/license.txt"):  # fmt: skip
+    """The YAML metadata: languages, licence, task categories, `configs` (exactly one default) and `dataset_info`."""
+    languages = stats["languages"]
+    per = {lang: {split: stats["queries"][lang][split]["rows"] for split in QUERY_SPLITS} for lang in languages}
+    # A split with no row is left out of its config (an empty Parquet shard cannot be loaded).
+    per = {lang: {split: n for split, n in per[lang].items() if n} for lang in languages}
+    totals = {s: sum(per[l].get(s, 0) for l in languages) for s in QUERY_SPLITS}
+    totals = {s: n for s, n in totals.items() if n}
+    configs = [
+        {"config_name": DEFAULT_CONFIG, "default": True,
+         "data_files": [{"split": s, "path": f"data/*/{shard_name(s)}"} for s in totals]},
+    ] + [
+        {"config_name": lang, "data_files": [{"split": s, "path": f"data/{lang}/{shard_name(s)}"} for s in per[lang]]}
+        for lang in languages
+    ] + [{"config_name": CORPUS_CONFIG, "data_files": [{"split": CORPUS_SPLIT, "path": CORPUS_PATH}]}]  # fmt: skip
+    infos = [_dataset_info(DEFAULT_CONFIG, QUERY_FEATURES, totals)]
+    infos += [_dataset_info(lang, QUERY_FEATURES, per[lang]) for lang in languages]
+    infos += [_dataset_info(CORPUS_CONFIG, CORPUS_FEATURES, {CORPUS_SPLIT: stats["products"]["total"]})]
+    total = sum(totals.values())
+    extra = {"license_name": license_name, "license_link": license_link} if license == "other" else {}
+    return DatasetCardData(
+        language=list(languages) + ["en"],
+        license=license,
+        annotations_creators=["expert-generated", "machine-generated"],
+        language_creators=["expert-generated"],
+        multilinguality=["multilingual"],
+        size_categories=[_size_category(total)],
+        source_datasets=["original"],
+        task_categories=["text-retrieval", "sentence-similarity"],
+        task_ids=["document-retrieval"],
+        pretty_name=stats["pretty_name"],
+        tags=["product-search", "low-resource-languages", "cross-lingual-retrieval", "lira"]
+        + (["cldr"] if stats["builder"] == "cldr" else []),
+        configs=configs,
+        dataset_info=infos,
+        **extra,
+    )
+
+
+def _counts(mapping):
+    return ", ".join(f"{k} {v:,}" for k, v in mapping.items()) or "none"
+
+
+def make_card(stats, repo_id="org/lira-products", **license_kwargs):
+    """The `huggingface_hub.DatasetCard` of a build.
+
+    Args:
+        stats (`dict`): the build statistics (`lira_build.json`).
+        repo_id (`str`, *optional*, defaults to `"org/lira-products"`): repository shown in the usage snippet.
+        **license_kwargs: `license`, `license_name`, `license_link` of the YAML metadata.
+
+    Returns:
+        `huggingface_hub.DatasetCard`
+    """
+    languages, q = stats["languages"], stats["queries"]
+    header = "| language | " + " | ".join(QUERY_SPLITS) + " | total |\n|---|" + "---|" * (len(QUERY_SPLITS) + 1)
+    lines = [header]
+    for lang in languages:
+        cells = [f"{q[lang][s]['rows']:,} ({q[lang][s]['rows'] - q[lang][s]['composed']:,} real)" for s in QUERY_SPLITS]
+        total = sum(q[lang][s]["rows"] for s in QUERY_SPLITS)
+        lines.append(f"| {lang} ({LANGUAGE_NAMES[lang]}) | " + " | ".join(cells) + f" | {total:,} |")
+    present = {l: [s for s in QUERY_SPLITS if q[l][s]["rows"]] for l in languages}
+    all_present = [s for s in QUERY_SPLITS if any(s in present[l] for l in languages)]
+    grand_total = sum(q[l][s]["rows"] for l in languages for s in QUERY_SPLITS)
+    config_rows = [f"| `default` (default) | {', '.join(all_present)} | {grand_total:,} (all languages) |"]
+    config_rows += [f"| `{l}` | {', '.join(present[l])} | {sum(q[l][s]['rows'] for s in QUERY_SPLITS):,} |"
+                    for l in languages]  # fmt: skip
+    config_rows.append(f"| `corpus` | corpus | {stats['products']['total']:,} products |")
+    sources = "\n".join(f"| {s['name']} | {s['version']} | {s['license']} | {s['use']} |" for s in stats["sources"])
+    cldr = stats["builder"] == "cldr"
+    method = CLDR_METHOD.format(target=f"{stats['max_queries_per_language']:,}") if cldr else CATALOG_METHOD.format(
+        catalog=stats.get("catalog", "?"), query_origin=stats.get("query_origin", ""))
+    fractions = " / ".join(f"{stats['split_fractions'][s]:g}" for s in ("train", "validation", "test"))
+    pinned = " (products with a `split` in the catalog keep it)" if not cldr else ""
+    romanizers = "; ".join(f"{lang}: {desc}" for lang, desc in stats["romanizers"].items()) or "none installed"
+    return DatasetCard.from_template(
+        card_metadata(stats, **license_kwargs),
+        template_path=str(TEMPLATE_PATH),
+        pretty_name=stats["pretty_name"],
+        summary=CLDR_SUMMARY if cldr else f"Product retrieval dataset built from the catalog `{stats.get('catalog')}`.",
+        repo_id=repo_id,
+        seed=stats["seed"],
+        num_candidates=stats["num_candidates"],
+        config_table="\n".join(config_rows),
+        count_table="\n".join(lines),
+        real_counts=_counts(stats["real_queries"]),
+        dropped_counts=_counts(stats["dropped_cross_split"]),
+        product_counts=_counts(stats["products"]),
+        num_categories=len(stats["categories"]),
+        category_counts=_counts(stats["categories"]),
+        source_table=sources,
+        method=method,
+        candidates_method=CANDIDATES_METHOD.format(k=stats["num_candidates"]),
+        candidate_source_counts=_counts(stats["candidate_sources"]),
+        critic_description=stats["critic"]["description"],
+        noise_method=NOISE_METHOD.format(romanizers=romanizers),
+        noise_counts="; ".join(f"{lang}: {_counts(c)}" for lang, c in stats["noise"].items()),
+        split_method=SPLIT_METHOD.format(seed=stats["seed"], fractions=fractions, pinned=pinned),
+        limits=CLDR_LIMITS if cldr else CATALOG_LIMITS,
+    )

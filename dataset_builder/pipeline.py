@@ -1,0 +1,235 @@
+"""The build: products -> splits -> queries -> candidates and critic scores -> noisy test copy -> atomic write."""
+
+import importlib.metadata
+from collections import Counter
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .candidates import CandidateGenerator, EnglishAligner
+from .card import make_card
+from .catalog import read_catalog, read_query_log
+from .critics import HeuristicTranslationCritic, tokens
+from .noise import QueryNoiser, available_romanizers
+from .products import select_cldr_products
+from .queries import build_queries
+from .schema import CORPUS_FEATURES, LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_FEATURES, QUERY_SPLITS
+from .schema import check_languages
+from .sources import ensure_sources, source_versions
+from .splits import assign_query, check_fractions, split_products
+from .writer import BUILD_MARKER, CORPUS_PATH, atomic_output, check_target, query_path, write_json, write_parquet
+
+
+def _package_source(name, license, use):
+    try:
+        version = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return {"name": f"PyPI `{name}`", "version": version, "license": license, "use": use}
+
+
+def _romanizer_sources():
+    found = available_romanizers()
+    out = []
+    if "th" in found:
+        out.append(_package_source("pythainlp", "Apache-2.0", "Thai romanisation (RTGS) in `test_noisy`"))
+    if "ur" in found or "bn" in found:
+        out.append(_package_source("anyascii", "ISC", "Urdu and Bengali transliteration in `test_noisy`"))
+    return [s for s in out if s]
+
+
+def _language_rows(products, language, queries, product_split, critic, aligner, num_candidates, seed):
+    """Clean rows per split, the noisy test rows, and counters, for one language."""
+    generator = CandidateGenerator(products, language, num_candidates, seed, aligner)
+    titles = {p.product_id: p.title_en for p in products}
+    rows, references, dropped = [], [], 0
+    for query in queries:
+        split, relevant = assign_query(query.relevant, product_split)
+        if split is None:
+            dropped += 1
+            continue
+        candidates, sources, refs = generator(query)
+        rows.append(
+            {
+                "query_id": query.query_id, "language": language, "query": query.query,
+                "relevant_ids": list(relevant), "relevance": list(relevant.values()), "category": query.category,
+                "composed": query.composed, "candidates": candidates, "candidate_sources": sources,
+                "critic_scores": None, "noise": "none", "clean_query_id": query.query_id, "_split": split,
+            }
+        )  # fmt: skip
+        references.append(refs)
+    scores = critic.score([r["query"] for r in rows], [r["candidates"] for r in rows], [language] * len(rows),
+                          references)  # fmt: skip
+    for row, score in zip(rows, scores):
+        row["critic_scores"] = [[float(x) for x in s] for s in score]
+    by_split = {split: [] for split in QUERY_SPLITS}
+    for row in rows:
+        by_split[row.pop("_split")].append(row)
+    noiser = QueryNoiser(language, seed)
+    for row in by_split["test"]:
+        text, noise = noiser(row["query_id"], row["query"], titles[row["relevant_ids"][0]])
+        by_split["test_noisy"].append({**row, "query_id": f"{row['query_id']}~{noise}", "query": text, "noise": noise})
+    for split in by_split:
+        by_split[split].sort(key=lambda r: r["query_id"])
+    return by_split, dropped
+
+
+def build_dataset(out_dir, products, languages, seed=13, queries_by_language=None, max_queries_per_language=10000,
+                  composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, overwrite=True,
+                  progress=True, info=None, card_kwargs=None):  # fmt: skip
+    """Builds the Hub layout from products (and optionally a query log) into `out_dir`, atomically.
+
+    Args:
+        out_dir (`str` or `Path`): output folder (replaced only when the build completes).
+        products (`list[LiraProduct]`): the corpus, in a deterministic order.
+        languages (`Iterable[str]`): languages to build (validated).
+        seed (`int`, *optional*, defaults to 13): seed of splits, composed pairs, candidates and noise.
+        queries_by_language (`dict[str, list[LiraQuery]]`, *optional*): a query log; `None` derives the queries from
+            the products' localized names and keywords.
+        max_queries_per_language (`int`, *optional*, defaults to 10000): target per language (composed fill-up).
+        composed (`bool`, *optional*, defaults to `True`): add composed queries.
+        split_fractions (`dict[str, float]`, *optional*, defaults to 0.7 / 0.1 / 0.2): product split sizes.
+        critic (`TranslationCritic`, *optional*): defaults to `HeuristicTranslationCritic` with the products' English
+            vocabulary.
+        num_candidates (`int`, *optional*, defaults to 4): K.
+        overwrite (`bool`, *optional*, defaults to `True`): replace a previous LiRA build at `out_dir`.
+        progress (`bool`, *optional*, defaults to `True`): show a tqdm bar per language.
+        info (`dict`, *optional*): extra statistics (builder name, sources, pretty name, ...).
+        card_kwargs (`dict`, *optional*): licence fields of the card.
+
+    Returns:
+        `pathlib.Path`: the output folder.
+    """
+    languages = check_languages(languages)
+    fractions = check_fractions(split_fractions)
+    check_target(out_dir, overwrite)  # fail fast, before the work (checked again before writing)
+    if num_candidates < 1:
+        raise ValueError(f"num_candidates must be >= 1, got {num_candidates}.")
+    if critic is None:
+        vocabulary = {t for p in products for text in [p.title_en, *p.keywords_en] for t in tokens(text)}
+        critic = HeuristicTranslationCritic(vocabulary=vocabulary)
+    product_split = split_products(products, seed, fractions)
+    aligner = EnglishAligner(products)
+    stats = {
+        "seed": seed, "languages": [], "num_candidates": num_candidates, "composed": composed,
+        "max_queries_per_language": max_queries_per_language, "split_fractions": fractions,
+        "critic": {"name": critic.name, "description": critic.description},
+        "products": {**{s: sum(v == s for v in product_split.values()) for s in PRODUCT_SPLITS},
+                     "total": len(products)},
+        "categories": dict(sorted(Counter(p.category for p in products).items())),
+        "queries": {}, "real_queries": {}, "composed_queries": {}, "dropped_cross_split": {}, "noise": {},
+        "candidate_sources": Counter(), "romanizers": {},
+        **(info or {}),
+    }  # fmt: skip
+    tables = {}
+    for language in tqdm(languages, desc="languages", disable=not progress):
+        if queries_by_language is not None:
+            queries = queries_by_language.get(language, [])
+        else:
+            queries = build_queries(products, language, max_queries_per_language, composed, seed)
+        queries = [q for q in queries if q.relevant]
+        if not queries:
+            continue
+        by_split, dropped = _language_rows(products, language, queries, product_split, critic, aligner,
+                                           num_candidates, seed)  # fmt: skip
+        stats["languages"].append(language)
+        stats["queries"][language] = {
+            s: {"rows": len(r), "composed": sum(x["composed"] for x in r)} for s, r in by_split.items()
+        }
+        stats["real_queries"][language] = sum(not q.composed for q in queries)
+        stats["composed_queries"][language] = sum(q.composed for q in queries)
+        stats["dropped_cross_split"][language] = dropped
+        stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
+        for split, rows in by_split.items():
+            stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
+            tables[query_path(language, split)] = rows
+    if not stats["languages"]:
+        raise ValueError(f"No query could be built for languages {list(languages)}: the products have no localized "
+                         "titles or keywords in them, and no query log was given.")  # fmt: skip
+    stats["candidate_sources"] = dict(sorted(stats["candidate_sources"].items()))
+    romanizers = available_romanizers()
+    stats["romanizers"] = {lang: romanizers[lang] for lang in stats["languages"] if lang in romanizers}
+    corpus = [
+        {"product_id": p.product_id, "title_en": p.title_en, "keywords_en": list(p.keywords_en),
+         "category": p.category, "titles": {lang: p.titles.get(lang, "") for lang in LANGUAGES},
+         "split": product_split[p.product_id], "emoji": p.emoji, "group": p.group}
+        for p in products
+    ]  # fmt: skip
+    card = make_card(stats, **(card_kwargs or {}))
+    with atomic_output(out_dir, overwrite) as tmp:
+        write_parquet(tmp / CORPUS_PATH, corpus, CORPUS_FEATURES)
+        for path, rows in tables.items():
+            if rows:  # an empty split is left out of the card's configs too
+                write_parquet(tmp / path, rows, QUERY_FEATURES)
+        card.save(tmp / "README.md")
+        write_json(tmp / BUILD_MARKER, stats)
+    return Path(out_dir)
+
+
+def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_queries_per_language=10000,
+                       composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, npm_dir=None,
+                       install_sources=False, overwrite=True, progress=True):  # fmt: skip
+    """Builds `lira-products` from the CLDR emoji annotations (see `build_dataset` for the shared arguments).
+
+    Args:
+        out_dir (`str` or `Path`): output folder.
+        languages (`Iterable[str]`, *optional*, defaults to all 7): languages to build.
+        max_products (`int`, *optional*): evenly spaced subset of the 599 products (quick builds, tests).
+        npm_dir (`str` or `Path`, *optional*): folder holding `node_modules/` (default `.cache/` of the repository,
+            `LIRA_NPM_DIR` overrides).
+        install_sources (`bool`, *optional*, defaults to `False`): run `npm install` when the sources are missing.
+
+    Returns:
+        `pathlib.Path`: the output folder.
+    """
+    languages = check_languages(languages)
+    modules = ensure_sources(npm_dir, install=install_sources)
+    products = select_cldr_products(modules, languages, max_products)
+    if critic is None:
+        extra = {t for p in products for text in [p.title_en, *p.keywords_en] for t in tokens(text)}
+        critic = HeuristicTranslationCritic.from_cldr(modules, extra)
+    versions = source_versions(modules)
+    uses = {
+        "cldr-annotations-full": "localized and English names and keywords (products, queries, candidates)",
+        "cldr-annotations-derived-full": "the same for derived emoji sequences",
+        "unicode-emoji-json": "Unicode emoji groups (product selection, categories)",
+    }
+    sources = [{"name": f"npm `{n}`", "version": v, "license": lic, "use": uses[n]} for n, (v, lic) in versions.items()]
+    info = {"builder": "cldr", "pretty_name": "LiRA Products", "sources": sources + _romanizer_sources()}
+    return build_dataset(out_dir, products, languages, seed, None, max_queries_per_language, composed,
+                         split_fractions, critic, num_candidates, overwrite, progress, info)  # fmt: skip
+
+
+def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=13, max_queries_per_language=10000,
+                       composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES,
+                       overwrite=True, progress=True, license="unknown", pretty_name=None):  # fmt: skip
+    """Builds the same layout from a user's product catalog and (optionally) query log.
+
+    All input is validated before anything is written; see `dataset_builder.catalog` for the columns.
+
+    Args:
+        out_dir (`str` or `Path`): output folder.
+        catalog (`str` or `Path`): CSV, JSONL or Parquet product catalog.
+        queries (`str` or `Path`, *optional*): CSV, JSONL or Parquet query log; without it the queries are the
+            catalog's localized titles (grade 2) and keywords (grade 1), plus composed ones.
+        license (`str`, *optional*, defaults to `"unknown"`): Hub licence id for the card.
+        pretty_name (`str`, *optional*): card title (defaults to the catalog file name).
+
+    Returns:
+        `pathlib.Path`: the output folder.
+    """
+    languages = check_languages(languages)
+    products = read_catalog(catalog)
+    log = read_query_log(queries, products) if queries is not None else None
+    origin = (f"the user's query log `{Path(queries).name}` (graded relevance as given)" if log is not None else
+              "the catalog's localized titles (grade 2) and keywords (grade 1), plus composed pairs")  # fmt: skip
+    info = {
+        "builder": "catalog", "catalog": Path(catalog).name, "query_origin": origin,
+        "pretty_name": pretty_name or f"LiRA products ({Path(catalog).stem})",
+        "sources": [{"name": f"catalog `{Path(catalog).name}`", "version": "-", "license": license, "use": "products"}]
+        + ([{"name": f"query log `{Path(queries).name}`", "version": "-", "license": license, "use": "queries"}]
+           if log is not None else []) + _romanizer_sources(),
+    }  # fmt: skip
+    card_kwargs = {"license": license, "license_name": "catalog-licence", "license_link": None}
+    return build_dataset(out_dir, products, languages, seed, log, max_queries_per_language, composed,
+                         split_fractions, critic, num_candidates, overwrite, progress, info, card_kwargs)  # fmt: skip

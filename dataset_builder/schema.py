@@ -1,0 +1,114 @@
+"""The one schema of `lira-products`: every writer, reader and test uses the `datasets.Features` defined here.
+
+The contract is `docs/interfaces.md`. Fields may be added, never renamed or removed. Fields added by this builder
+(beyond the contract): corpus `group`; query `clean_query_id` (for `test_noisy` rows: the id of the clean row the
+noise was applied to; for clean rows: the row's own id).
+"""
+
+from datasets import Features, List, Value
+
+LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
+"""Low-resource languages, one dataset config each, in the order used everywhere (titles struct, card, CLI)."""
+
+LANGUAGE_NAMES = {
+    "vi": "Vietnamese",
+    "th": "Thai",
+    "id": "Indonesian",
+    "ms": "Malay",
+    "fil": "Filipino",
+    "ur": "Urdu",
+    "bn": "Bengali",
+    "en": "English",
+}
+
+PRODUCT_SPLITS = ("train", "validation", "test")
+"""Splits that products (and the clean queries about them) are assigned to."""
+
+QUERY_SPLITS = ("train", "validation", "test", "test_noisy")
+"""Splits of every language config and of `default`. Names match the Hub rule ``^\\w+(\\.\\w+)*$``."""
+
+CORPUS_CONFIG = "corpus"
+CORPUS_SPLIT = "corpus"
+DEFAULT_CONFIG = "default"
+
+NUM_CANDIDATES = 4
+"""K: the most English candidate translations a query row carries."""
+
+CRITIC_DIMENSIONS = ("semantic", "emotional", "pragmatic")
+SCORE_MIN, SCORE_MAX = 1.0, 10.0
+
+GRADE_NAME = 2
+"""Relevance grade of a product whose localized name equals the query."""
+GRADE_KEYWORD = 1
+"""Relevance grade of a product one of whose localized keywords equals the query."""
+
+NOISE_TYPES = ("none", "typo", "no_diacritics", "code_mix", "romanized")
+
+CANDIDATE_SOURCES = (
+    "aligned_name",  # English name of the query's primary product (the aligned CLDR name; exact for name queries)
+    "aligned_keyword",  # English keyword whose product set best matches the localized term's (co-occurrence)
+    "aligned_parts",  # composed queries: the aligned English of each part, joined in the same order
+    "en_keyword",  # another English keyword of the primary product (related, usually not a translation)
+    "wrong_sense",  # English name of another product that shares a localized term with the query / product
+    "other_product",  # English name of a product of the same category (fallback when no wrong sense exists)
+    "word_drop",  # the first good candidate with one word removed
+    "truncation",  # the first good candidate cut mid-word
+)
+
+CORPUS_FEATURES = Features(
+    {
+        "product_id": Value("string"),
+        "title_en": Value("string"),
+        "keywords_en": List(Value("string")),
+        "category": Value("string"),
+        "titles": {lang: Value("string") for lang in LANGUAGES},
+        "split": Value("string"),
+        "emoji": Value("string"),
+        "group": Value("string"),
+    }
+)
+"""Features of the `corpus` config (one row per product)."""
+
+QUERY_FEATURES = Features(
+    {
+        "query_id": Value("string"),
+        "language": Value("string"),
+        "query": Value("string"),
+        "relevant_ids": List(Value("string")),
+        "relevance": List(Value("int32")),
+        "category": Value("string"),
+        "composed": Value("bool"),
+        "candidates": List(Value("string")),
+        "candidate_sources": List(Value("string")),
+        "critic_scores": List(List(Value("float32"))),
+        "noise": Value("string"),
+        "clean_query_id": Value("string"),
+    }
+)
+"""Features of every language config and of `default` (one row per query)."""
+
+
+def check_languages(languages):
+    """Validates a list of language codes and returns it as a tuple in canonical order.
+
+    Args:
+        languages (`Iterable[str]` or `None`):
+            Codes among `LANGUAGES`; `None` means all of them.
+
+    Returns:
+        `tuple[str, ...]`: the requested codes, deduplicated, in the order of `LANGUAGES`.
+
+    Raises:
+        `ValueError`: for an unknown code or an empty list.
+    """
+    if languages is None:
+        return LANGUAGES
+    languages = list(languages)
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown:
+        raise ValueError(
+            f"Unknown language code(s) {unknown}: LiRA covers {list(LANGUAGES)} (use 'fil' for Filipino)."
+        )
+    if not languages:
+        raise ValueError(f"No language requested: pass one or more of {list(LANGUAGES)}.")
+    return tuple(lang for lang in LANGUAGES if lang in languages)

@@ -1,0 +1,122 @@
+"""Reading the real sources: the Unicode CLDR emoji annotations and the Unicode emoji groups, installed from npm.
+
+Packages (pinned): `cldr-annotations-full@48.2.0` (short names "tts" and keywords "default" per language),
+`cldr-annotations-derived-full@48.2.0` (the same for derived sequences, e.g. lime, brown mushroom, broken chain) and
+`unicode-emoji-json@0.9.0` (`data-by-group.json`: Unicode emoji groups in Unicode order; no subgroups).
+"""
+
+import functools
+import json
+import os
+import subprocess
+from pathlib import Path
+
+NPM_PACKAGES = {
+    "cldr-annotations-full": "48.2.0",
+    "cldr-annotations-derived-full": "48.2.0",
+    "unicode-emoji-json": "0.9.0",
+}
+_ANNOTATION_FILES = (
+    ("cldr-annotations-full", "annotations"),
+    ("cldr-annotations-derived-full", "annotationsDerived"),
+)
+VARIATION_SELECTOR = "\ufe0f"
+
+
+def default_npm_dir():
+    """The folder that holds `node_modules/` with the npm sources.
+
+    `LIRA_NPM_DIR` overrides; otherwise `.cache/` in the repository root (found from this package's location).
+
+    Returns:
+        `pathlib.Path`: the folder (which may not exist yet).
+    """
+    env = os.environ.get("LIRA_NPM_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parent.parent / ".cache"
+
+
+def install_command(npm_dir=None):
+    """The exact shell command that installs the pinned npm sources into `npm_dir`."""
+    npm_dir = Path(npm_dir) if npm_dir is not None else default_npm_dir()
+    pkgs = " ".join(f"{name}@{version}" for name, version in NPM_PACKAGES.items())
+    return f"npm install --prefix {npm_dir} {pkgs}"
+
+
+def ensure_sources(npm_dir=None, install=False):
+    """Checks that the pinned npm packages are present, installing them with `npm` when asked.
+
+    Args:
+        npm_dir (`str` or `Path`, *optional*, defaults to `default_npm_dir()`):
+            Folder holding `node_modules/`.
+        install (`bool`, *optional*, defaults to `False`):
+            Run `npm install --prefix npm_dir ...` when a package is missing.
+
+    Returns:
+        `pathlib.Path`: the `node_modules` folder.
+
+    Raises:
+        `FileNotFoundError`: a package is missing (and `install` is off or failed); the message has the command.
+    """
+    npm_dir = Path(npm_dir) if npm_dir is not None else default_npm_dir()
+    modules = npm_dir / "node_modules"
+    missing = [name for name in NPM_PACKAGES if not (modules / name / "package.json").is_file()]
+    if missing and install:
+        npm_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(install_command(npm_dir).split(), check=True)
+        missing = [name for name in NPM_PACKAGES if not (modules / name / "package.json").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"The CLDR sources {missing} are not installed under {modules}. Install them with:\n"
+            f"    {install_command(npm_dir)}\n"
+            "or pass --install-sources (needs npm), or point LIRA_NPM_DIR at the folder that holds node_modules/."
+        )
+    return modules
+
+
+def source_versions(modules):
+    """`{package: (version, license)}` as read from each installed `package.json`."""
+    out = {}
+    for name in NPM_PACKAGES:
+        meta = json.loads((Path(modules) / name / "package.json").read_text(encoding="utf-8"))
+        out[name] = (meta.get("version", "?"), meta.get("license", "?"))
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def load_annotations(modules, language):
+    """CLDR annotations of one language, base and derived merged.
+
+    Args:
+        modules (`str`): the `node_modules` folder.
+        language (`str`): CLDR locale code (`en`, `vi`, `th`, `id`, `ms`, `fil`, `ur`, `bn`, ...).
+
+    Returns:
+        `dict[str, dict]`: emoji (without U+FE0F) -> `{"tts": [short name], "default": [keywords]}`.
+    """
+    out = {}
+    for package, key in _ANNOTATION_FILES:
+        path = Path(modules) / package / key / language / "annotations.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"No CLDR annotations for language '{language}' at {path}.")
+        data = json.loads(path.read_text(encoding="utf-8"))[key]["annotations"]
+        for emoji, value in data.items():
+            out.setdefault(emoji.replace(VARIATION_SELECTOR, ""), value)
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def load_emoji_groups(modules):
+    """The Unicode emoji groups of `unicode-emoji-json`, in Unicode order.
+
+    Returns:
+        `list[dict]`: `{"name", "slug", "emojis": [{"emoji", "name", "slug", "skin_tone_support", ...}]}`.
+    """
+    path = Path(modules) / "unicode-emoji-json" / "data-by-group.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def lookup(annotations, emoji):
+    """The CLDR entry of `emoji` (U+FE0F stripped before the lookup), or `None`."""
+    return annotations.get(emoji.replace(VARIATION_SELECTOR, ""))

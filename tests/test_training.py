@@ -1,0 +1,139 @@
+"""LiraTrainer: finite logged losses, gradient accumulation, resume, frozen weights (tiny model, CPU)."""
+
+import math
+import os
+
+import pytest
+import torch
+from transformers import TrainingArguments
+
+from modeling_lira import LiraConfig, LiraModel
+from tests.fixtures_model import tiny_config_kwargs
+from training.collator import LiraRetrievalCollator
+from training.data import LiraQueryDataset
+from training.train import LiraRunArguments, build_peft_model, set_stage_trainable
+from training.trainer import LiraTrainer, graded_gains
+
+NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+
+
+def _model(seed=0):
+    kwargs = tiny_config_kwargs()
+    kwargs["encoder_config"] = dict(kwargs["encoder_config"], **NO_DROPOUT)
+    kwargs["english_encoder_config"] = dict(kwargs["english_encoder_config"], **NO_DROPOUT)
+    torch.manual_seed(seed)
+    return LiraModel(LiraConfig(**kwargs))
+
+
+def _args(tmp_path, **overrides):
+    base = dict(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, learning_rate=1e-2,
+                logging_steps=1, save_strategy="no", report_to=[], remove_unused_columns=False, label_names=[],
+                use_cpu=True, seed=0, disable_tqdm=True)
+    base.update(overrides)
+    return TrainingArguments(**base)
+
+
+def _trainer(tmp_path, model, processor, rows, corpus, stage, **kw):
+    collator = LiraRetrievalCollator(processor, corpus, language_dropout=kw.pop("language_dropout", 0.5))
+    return LiraTrainer(model=model, args=_args(tmp_path, **kw.pop("args", {})), train_dataset=LiraQueryDataset(rows),
+                       data_collator=collator, stage=stage, **kw)
+
+
+def test_graded_gains():
+    gains = graded_gains(torch.tensor([3, 5, 3]), torch.tensor([[3, -1], [5, 7]]), torch.tensor([[2.0, 0.0],
+                                                                                                  [1.0, 2.0]]))
+    assert gains.tolist() == [[2.0, 0.0, 2.0], [0.0, 1.0, 0.0]]
+
+
+@pytest.mark.parametrize("stage", ["arca", "lasr"])
+def test_two_steps_give_finite_logged_losses(tmp_path, tiny_processor, tiny_training_rows, stage):
+    rows, corpus = tiny_training_rows
+    trainer = _trainer(tmp_path, _model(), tiny_processor, rows, corpus, stage)
+    trainer.train()
+    logs = [h for h in trainer.state.log_history if "loss" in h]
+    assert len(logs) == 2 and all(math.isfinite(h["loss"]) for h in logs)
+    expected = {"arca": ["loss_rl", "loss_anchor", "loss_language_id"],
+                "lasr": ["loss_ndcg_full", "loss_hinge_full", "loss_infonce_full", "loss_ndcg_lrl", "loss_correlation",
+                         "loss_consistency", "loss_language_id"]}[stage]
+    for key in expected:
+        assert all(math.isfinite(h[key]) for h in logs), key
+
+
+def test_gradient_accumulation_matches_large_batch(tmp_path, tiny_processor, tiny_training_rows):
+    rows, corpus = tiny_training_rows
+    rows = rows[:4]
+    results = []
+    for bs, ga in [(4, 1), (2, 2)]:
+        model = _model(seed=1)
+        trainer = _trainer(tmp_path / f"{bs}", model, tiny_processor, rows, corpus, "arca", language_dropout=0.0,
+                           sample_candidates=False,
+                           args=dict(max_steps=1, per_device_train_batch_size=bs, gradient_accumulation_steps=ga,
+                                     optim="sgd", learning_rate=0.5, max_grad_norm=0.0, warmup_steps=0))
+        trainer.train()
+        results.append((trainer.state.log_history[0]["loss"], {n: p.detach().clone()
+                                                                 for n, p in model.named_parameters()}))
+    (loss_a, params_a), (loss_b, params_b) = results
+    assert loss_a == pytest.approx(loss_b, rel=1e-5)
+    changed = [n for n in params_a if not torch.equal(params_a[n], _model(seed=1).state_dict()[n])]
+    assert changed  # the step did something
+    for name in params_a:
+        assert torch.allclose(params_a[name], params_b[name], atol=1e-6), name
+
+
+def test_resume_continues_at_the_right_step(tmp_path, tiny_processor, tiny_training_rows):
+    rows, corpus = tiny_training_rows
+    args = dict(max_steps=4, save_strategy="steps", save_steps=2, per_device_train_batch_size=2)
+    _trainer(tmp_path, _model(), tiny_processor, rows, corpus, "lasr", args=args).train()
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint-2", "checkpoint-4"]
+    import shutil
+
+    shutil.rmtree(tmp_path / "checkpoint-4")
+    resumed = _trainer(tmp_path, _model(seed=5), tiny_processor, rows, corpus, "lasr", args=args)
+    resumed.train(resume_from_checkpoint=str(tmp_path / "checkpoint-2"))
+    steps = [h["step"] for h in resumed.state.log_history if "loss" in h]
+    # steps 1-2 come from the checkpoint's history, 3-4 were trained after resuming (no step repeated)
+    assert resumed.state.global_step == 4 and steps == [1, 2, 3, 4]
+
+
+def test_stage1_leaves_frozen_weights_bit_identical(tmp_path, tiny_processor, tiny_training_rows):
+    rows, corpus = tiny_training_rows
+    peft_model = build_peft_model(_model(), LiraRunArguments(lora_r=4, lora_alpha=8))
+    set_stage_trainable(peft_model, "arca", use_lora=False)
+    before = {n: p.detach().clone() for n, p in peft_model.named_parameters()}
+    trainable = {n for n, p in peft_model.named_parameters() if p.requires_grad}
+    assert trainable and all(("english_in" in n or "arca" in n or "language_identifier" in n) for n in trainable)
+    _trainer(tmp_path, peft_model, tiny_processor, rows, corpus, "arca").train()
+    after = dict(peft_model.named_parameters())
+    for name, value in before.items():
+        if name in trainable:
+            continue
+        assert torch.equal(value, after[name]), name
+    assert any(not torch.equal(before[n], after[n]) for n in trainable)
+
+
+def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_processor, tiny_products_dir):
+    """Both stages + validation + merge on a tiny model and a real CLDR slice; the merged folder reloads."""
+    import json
+
+    from training.train import run_training
+
+    start = tmp_path / "start"
+    tiny_model.save_pretrained(start)
+    tiny_processor.save_pretrained(start)
+    args = LiraRunArguments(model=str(start), dataset=str(tiny_products_dir), output_dir=str(tmp_path / "merged"),
+                            run_dir=str(tmp_path / "run"), languages="vi,th", stage1_steps=2, stage2_steps=2,
+                            batch_size=4, eval_steps=2, validation_queries_per_language=5, lora_r=4, lora_alpha=8)
+    facts = run_training(args)
+    assert facts["best_metric"] is not None and 0.0 <= facts["best_metric"] <= 1.0
+    merged = LiraModel.from_pretrained(tmp_path / "merged")
+    assert not any("lora" in k or "modules_to_save" in k for k in merged.state_dict())
+    assert json.load(open(tmp_path / "merged" / "training_facts.json"))["train_queries"] == facts["train_queries"]
+    adapter = tmp_path / "run" / "adapter" / "adapter_model.safetensors"
+    full = tmp_path / "merged" / "model.safetensors"
+    assert adapter.stat().st_size < full.stat().st_size  # the artefact that leaves a GPU run is the small one
+    # the merged model differs from the start (LoRA + heads were trained) but keeps the frozen English encoder
+    for name, value in tiny_model.state_dict().items():
+        if name.startswith("english_encoder."):
+            assert torch.equal(value, merged.state_dict()[name]), name
+    assert any(not torch.equal(v, merged.state_dict()[k]) for k, v in tiny_model.state_dict().items()
+               if k.startswith("lasr."))

@@ -79,8 +79,9 @@ class LiraConfig(PreTrainedConfig):
             Add the (hard or soft) language embedding to LaSR's inputs; `False` is the "no language" ablation.
         lang2id (`dict[str, int]`, *optional*):
             Language codes known to the model; defaults to vi th id ms fil ur bn + en.
-        doc_queue_size (`int`, *optional*, defaults to 1024):
-            Capacity of the DocQueue (detached document embeddings used as extra retrieval negatives).
+        doc_queue_size (`int`, *optional*, defaults to 256):
+            Capacity of the DocQueue (detached document embeddings used as extra retrieval negatives). Soft nDCG
+            is O(B (B + Q)^2) in memory, so keep it in the hundreds on CPU.
         corr_queue_size (`int`, *optional*, defaults to 512):
             Capacity of the CorrQueue (detached (prediction, target) similarity pairs for the correlation loss).
         retrieval_weight (`float`, *optional*, defaults to 1.0):
@@ -134,7 +135,7 @@ class LiraConfig(PreTrainedConfig):
         lasr_dropout=0.1,
         use_language_embedding=True,
         lang2id=None,
-        doc_queue_size=1024,
+        doc_queue_size=256,
         corr_queue_size=512,
         retrieval_weight=1.0,
         hinge_weight=0.5,

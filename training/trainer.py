@@ -115,15 +115,17 @@ class LiraTrainer(Trainer):
         loss_full, scores, gains, terms = self._retrieval_terms(full[:b], full[b:], *args, view="full")
         loss_lrl, _, _, terms_lrl = self._retrieval_terms(lrl[:b], lrl[b:], *args, view="lrl")
         loss = loss_full + loss_lrl
-        # CorrQueue: predicted cosine vs graded relevance of every scored (query, product) pair
-        preds, targets = scores.reshape(-1), gains.reshape(-1)
+        # CorrQueue: predicted cosine vs graded relevance of the in-batch (query, product) pairs; soft ranks are
+        # O(n^2), so only the B x B in-batch block (+ the queue) takes part, never the DocQueue columns
+        preds, targets = scores[:, :b].reshape(-1), gains[:, :b].reshape(-1)
+        new_p, new_t = preds, targets
         if self.use_queues and len(self.corr_queue):
             old_p, old_t = self.corr_queue.get()
             preds = torch.cat([preds, old_p.to(preds.device)])
             targets = torch.cat([targets, old_t.to(targets.device)])
         corr = correlation_loss(preds, targets, cfg.correlation_alpha, cfg.spearman_temperature)
         if self.use_queues:
-            self.corr_queue.push(scores.reshape(-1)[: cfg.corr_queue_size], gains.reshape(-1)[: cfg.corr_queue_size])
+            self.corr_queue.push(new_p, new_t)
         loss = loss + cfg.correlation_weight * corr
         consistency = None
         if self.use_consistency and "candidate_mask" in inputs:

@@ -1,0 +1,206 @@
+"""Builds the two LiRA model cards with ``huggingface_hub.ModelCard.from_template`` from data on disk.
+
+* [`build_model_card`]: the full remote-code model (``org/lira``), ``library_name: transformers``.
+* [`build_st_model_card`]: the sentence-transformers widget export (``org/lira-st``), no custom code.
+
+Example::
+
+    >>> from model_card import build_model_card
+    >>> card = build_model_card("artifacts/lira-small-trained", eval_json="runs/eval/results.json",
+    ...                         repo_id="org/lira", revision="v0.1.0")
+    >>> card.save("README.md")
+"""
+
+import json
+import os
+import re
+
+from huggingface_hub import ModelCard, ModelCardData
+
+from .constants import BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, LIMITS, PAPER_URL, ST_BASE_MODEL
+from .eval_results import (METRIC_NAMES, load_eval_json, ordered_metrics, pick_system, results_table, system_legend,
+                           to_eval_results)
+from .sources import TRAINING_FACTS, count_parameters, read_dataset_card, read_model_config, read_training_args
+from .widget import LANGUAGE_NAMES, LANGUAGES, load_widget_examples, usage_examples
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_TAGS = ["sentence-similarity", "feature-extraction", "cross-lingual", "retrieval", "product-search",
+         "low-resource-languages", "lira"]
+
+
+def _check_repo_id(name, value):
+    if not isinstance(value, str) or not _REPO_ID.match(value):
+        raise ValueError(f"{name} must look like 'org/name', got {value!r}.")
+
+
+def _check_revision(revision):
+    if not isinstance(revision, str) or not revision or revision == "main":
+        raise ValueError(
+            f"revision must be a tag or commit to pin in the usage snippet (e.g. 'v0.1.0'), got {revision!r}; "
+            "'main' would let users run code that changes under them."
+        )
+
+
+def _languages(config):
+    """Low-resource languages of the model in card order (config.lang2id without English), else the default 7."""
+    codes = [c for c in (config.get("lang2id") or {}) if c != "en"]
+    return [c for c in LANGUAGES if c in codes] + [c for c in codes if c not in LANGUAGES] or list(LANGUAGES)
+
+
+def _language_list(languages):
+    return ", ".join(f"{LANGUAGE_NAMES.get(code, code)} (`{code}`)" for code in languages)
+
+
+def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, strict_system=True):
+    """Template kwargs and model-index entries for an evaluation file (or the 'not evaluated yet' state)."""
+    if eval_json is None:
+        return {"has_eval": False}, None
+    evaluation = load_eval_json(eval_json)
+    if eval_system is None and not strict_system:
+        return {"has_eval": False}, None
+    system = pick_system(evaluation, eval_system)
+    columns = [lang for lang in languages if any(lang in per_lang for per_lang in evaluation["results"].values())]
+    tables = [(METRIC_NAMES.get(m, m), results_table(evaluation, columns, m)) for m in ordered_metrics(evaluation)]
+    kwargs = {"has_eval": True, "eval_split": evaluation["split"], "eval_system": system, "eval_tables": tables,
+              "eval_legend": system_legend(evaluation)}
+    return kwargs, to_eval_results(evaluation, system, dataset_id, dataset_name, languages) or None
+
+
+def _limits(dataset_id, critic):
+    return [limit.format(dataset_id=dataset_id, critic=critic) for limit in LIMITS]
+
+
+def _st_prompts(st_dir):
+    """Prompt names of the export for queries and documents; the export's defaults when no folder is given."""
+    prompts = {"query": "query: ", "document": "passage: "}
+    path = os.path.join(st_dir, "config_sentence_transformers.json") if st_dir else None
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            prompts = json.load(f).get("prompts") or {}
+    doc = next((n for n in ("document", "passage", "corpus") if n in prompts), None)
+    return {"st_query_prompt": "query" if "query" in prompts else None, "st_doc_prompt": doc,
+            "st_prompts": sorted(prompts)}
+
+
+def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset_card_path=None, *,
+                     repo_id, revision, st_repo_id=None, dataset_id=None, eval_system=None,
+                     license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, st_dir=None):
+    """Renders the card of the full LiRA model.
+
+    Args:
+        model_dir (`str`): folder written by ``LiraModel.save_pretrained`` (``config.json`` with ``auto_map``).
+        eval_json (`str`, *optional*): ``results.json`` from ``evaluation/``; without it the card says
+            "not evaluated yet" and has no ``model-index``.
+        training_args_json (`str`, *optional*): JSON of the training arguments, shown as a table; defaults to
+            ``training_facts.json`` in ``model_dir`` (written by ``training/``) when present.
+        dataset_card_path (`str`, *optional*): the dataset's README (or folder); its name and license are shown.
+        repo_id (`str`): Hub id of this model, e.g. ``"org/lira"``.
+        revision (`str`): tag pinned in the usage snippets, e.g. ``"v0.1.0"`` (not ``"main"``).
+        st_repo_id (`str`, *optional*, defaults to ``f"{repo_id}-st"``): Hub id of the sentence-transformers export.
+        dataset_id (`str`, *optional*, defaults to ``"<org>/lira-products"``): Hub id of the dataset.
+        eval_system (`str`, *optional*): which system of ``eval_json`` is this model (auto when unambiguous).
+        license (`str`, *optional*, defaults to ``"apache-2.0"``): Hub license id.
+        critic (`str`, *optional*): sentence describing the critic that produced the training critic scores.
+        st_dir (`str`, *optional*): the export folder, read for its prompts (``prompt_name`` in the snippet).
+
+    Returns:
+        `huggingface_hub.ModelCard`
+    """
+    _check_repo_id("repo_id", repo_id)
+    _check_revision(revision)
+    st_repo_id = st_repo_id or f"{repo_id}-st"
+    dataset_id = dataset_id or f"{repo_id.split('/')[0]}/lira-products"
+    _check_repo_id("st_repo_id", st_repo_id)
+    _check_repo_id("dataset_id", dataset_id)
+    config = read_model_config(model_dir)
+    languages = _languages(config)
+    if training_args_json is None and os.path.isfile(os.path.join(model_dir, TRAINING_FACTS)):
+        training_args_json = os.path.join(model_dir, TRAINING_FACTS)
+    dataset_facts = read_dataset_card(dataset_card_path) if dataset_card_path else {}
+    dataset_name = dataset_facts.get("pretty_name") or "LiRA Products"
+    eval_kwargs, eval_results = _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages)
+    auto_map = config.get("auto_map") or {}
+    code_files = sorted({f"{ref.split('--')[-1].split('.')[0]}.py" for ref in auto_map.values()
+                         if isinstance(ref, str)} | {f for f in os.listdir(model_dir) if f.endswith(".py")})
+    queries, products = usage_examples()
+    card_data = ModelCardData(
+        language=languages + ["en"], license=license, library_name="transformers",
+        pipeline_tag="sentence-similarity", tags=_TAGS, base_model=list(BASE_MODELS), datasets=[dataset_id],
+        model_name=repo_id.split("/")[-1], eval_results=eval_results,
+        inference=False, widget=load_widget_examples(),
+    )
+    return ModelCard.from_template(
+        card_data, template_path=os.path.join(TEMPLATE_DIR, "model_card.md"),
+        model_title=f"LiRA: cross-lingual product retrieval for {', '.join(languages)}",
+        repo_id=repo_id, st_repo_id=st_repo_id, revision=revision, dataset_id=dataset_id,
+        dataset_facts=dataset_facts, paper_url=PAPER_URL, language_list=_language_list(languages),
+        lang_codes=list(config.get("lang2id") or languages), code_files=code_files,
+        num_parameters=count_parameters(model_dir),
+        embedding_dim=config.get("adaptor_dim") or config.get("hidden_size"),
+        base_models=BASE_MODELS, example_queries=json.dumps(queries, ensure_ascii=False),
+        example_products=json.dumps(products, ensure_ascii=False), **_st_prompts(st_dir),
+        training_rows=read_training_args(training_args_json) if training_args_json else [],
+        limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, **eval_kwargs,
+    )
+
+
+def _st_modules(st_dir):
+    path = os.path.join(st_dir, "modules.json")
+    if not os.path.isfile(path):
+        raise ValueError(f"{st_dir!r} has no modules.json; pass the folder written by export_sentence_transformers.")
+    with open(path, encoding="utf-8") as f:
+        return [m["type"].rsplit(".", 1)[-1] for m in json.load(f)]
+
+
+def _st_embedding_dim(st_dir):
+    for name in sorted(os.listdir(st_dir)):
+        path = os.path.join(st_dir, name, "config.json")
+        if name.endswith("Dense") and os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return json.load(f).get("out_features")
+    return None
+
+
+def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=None, eval_json=None,
+                        eval_system=None, license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, languages=LANGUAGES):
+    """Renders the card of the sentence-transformers widget export.
+
+    Args:
+        st_dir (`str`): folder written by ``export_sentence_transformers`` (``modules.json``, ``1_Pooling``, ...).
+        repo_id (`str`): Hub id of the export, e.g. ``"org/lira-st"``.
+        revision (`str`): tag pinned in the usage snippet.
+        full_repo_id (`str`): Hub id of the full model it comes from.
+        dataset_id (`str`, *optional*, defaults to ``"<org>/lira-products"``): Hub id of the dataset.
+        eval_json (`str`, *optional*) and eval_system (`str`, *optional*): results of this export's system; the
+            model-index is only written when ``eval_system`` names it explicitly.
+        license (`str`, *optional*, defaults to ``"apache-2.0"``): Hub license id.
+        critic (`str`, *optional*): sentence describing the critic (see [`build_model_card`]).
+        languages (`list[str]`, *optional*): low-resource languages, defaults to vi th id ms fil ur bn.
+
+    Returns:
+        `huggingface_hub.ModelCard`
+    """
+    for name, value in [("repo_id", repo_id), ("full_repo_id", full_repo_id)]:
+        _check_repo_id(name, value)
+    _check_revision(revision)
+    dataset_id = dataset_id or f"{full_repo_id.split('/')[0]}/lira-products"
+    languages = list(languages)
+    eval_kwargs, eval_results = _evaluation(eval_json, eval_system, dataset_id, "LiRA Products", languages,
+                                            strict_system=False)
+    queries, products = usage_examples()
+    card_data = ModelCardData(
+        language=languages + ["en"], license=license, library_name="sentence-transformers",
+        pipeline_tag="sentence-similarity", tags=["sentence-transformers"] + _TAGS, base_model=ST_BASE_MODEL,
+        datasets=[dataset_id], model_name=repo_id.split("/")[-1], eval_results=eval_results,
+        widget=load_widget_examples(),
+    )
+    return ModelCard.from_template(
+        card_data, template_path=os.path.join(TEMPLATE_DIR, "st_model_card.md"),
+        model_title=f"LiRA (sentence-transformers export) for {', '.join(languages)}",
+        repo_id=repo_id, full_repo_id=full_repo_id, revision=revision, dataset_id=dataset_id,
+        language_list=_language_list(languages), modules=_st_modules(st_dir), embedding_dim=_st_embedding_dim(st_dir),
+        example_queries=json.dumps(queries, ensure_ascii=False), **_st_prompts(st_dir),
+        example_products=json.dumps(products, ensure_ascii=False), limits=_limits(dataset_id, critic)[:4],
+        citation=CITATION_BIBTEX, **eval_kwargs,
+    )

@@ -1,0 +1,270 @@
+"""Shared upload logic of the push scripts: plan a folder, print it (``--dry-run``), or send it as one Hub commit.
+
+The remote only changes in the last step. :class:`HubPublisher` works in three phases:
+
+1. :meth:`HubPublisher.prepare`: check the login (``huggingface_hub.get_token()``: ``hf auth login`` or
+   ``HF_TOKEN``; there is no token argument anywhere), create the repo if needed, refuse a tag that already exists
+   or ``--private`` on an existing public repo, then pre-upload every file one by one. Large files go to LFS/Xet
+   storage, which no branch references until a commit does, so a failure here leaves the repo's history untouched
+   and :class:`UploadError` names the file.
+2. :meth:`HubPublisher.commit`: one ``create_commit`` with every ``CommitOperationAdd`` (atomic on the Hub; its
+   ``parent_commit`` is the head seen in phase 1, so a concurrent push makes it fail instead of interleaving).
+3. :meth:`HubPublisher.tag`: tag the new commit, so cards can pin ``revision=<tag>``.
+
+Example::
+
+    >>> plan = plan_folder("staging/", "org/lira", "model", "Upload LiRA v0.1.0", tag="v0.1.0")
+    >>> print(format_plan(plan))        # what --dry-run prints; no network
+    >>> publisher = HubPublisher()
+    >>> info = publisher.commit(plan, publisher.prepare(plan)); publisher.tag(plan, info)
+"""
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+
+REPO_TYPES = ("model", "dataset")
+
+
+class UploadError(RuntimeError):
+    """An upload step failed before anything was committed; ``path`` is the file at fault (``None``: no file)."""
+
+    def __init__(self, message, path=None):
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass
+class UploadFile:
+    """One file of a plan: where it goes in the repo, where it is on disk, its size in bytes."""
+
+    path_in_repo: str
+    local_path: str
+    size: int
+
+
+@dataclass
+class UploadPlan:
+    """Everything one commit will send (see [`plan_folder`])."""
+
+    repo_id: str
+    repo_type: str
+    files: list = field(default_factory=list)
+    commit_message: str = ""
+    commit_description: str = ""
+    private: bool = False
+    tag: str = None
+
+    @property
+    def total_size(self):
+        return sum(f.size for f in self.files)
+
+
+def _human(size):
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+
+
+def plan_folder(folder, repo_id, repo_type, commit_message, *, private=False, tag=None, commit_description=""):
+    """Lists a staged folder as an :class:`UploadPlan`, checking every file locally first.
+
+    Args:
+        folder (`str`): the staged folder; every file in it is uploaded (sorted, POSIX paths).
+        repo_id (`str`): ``"org/name"``.
+        repo_type (`str`): ``"model"`` or ``"dataset"``.
+        commit_message (`str`): first line of the commit.
+        private (`bool`, *optional*, defaults to `False`): create the repo private.
+        tag (`str`, *optional*): tag to put on the commit (e.g. ``"v0.1.0"``).
+        commit_description (`str`, *optional*): body of the commit message.
+
+    Raises:
+        `ValueError`: bad ``repo_id``/``repo_type``/message, an empty folder, no ``README.md``, or a file that
+            cannot be read (the message names it).
+    """
+    if repo_type not in REPO_TYPES:
+        raise ValueError(f"repo_type must be one of {REPO_TYPES}, got {repo_type!r}.")
+    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise ValueError(f"repo_id must look like 'org/name', got {repo_id!r}.")
+    if not commit_message or "\n" in commit_message:
+        raise ValueError(f"commit_message must be one non-empty line, got {commit_message!r}.")
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            local = os.path.join(root, name)
+            rel = os.path.relpath(local, folder).replace(os.sep, "/")
+            try:
+                with open(local, "rb") as f:
+                    f.read(1)
+                size = os.path.getsize(local)
+            except OSError as exc:
+                raise ValueError(f"cannot read {local} ({exc}); fix its permissions or re-run the staging.") from exc
+            files.append(UploadFile(rel, local, size))
+    if not files:
+        raise ValueError(f"{folder!r} is empty; nothing to upload.")
+    files.sort(key=lambda f: f.path_in_repo)
+    if "README.md" not in {f.path_in_repo for f in files}:
+        raise ValueError(f"{folder!r} has no README.md; render the card before uploading.")
+    return UploadPlan(repo_id, repo_type, files, commit_message, commit_description, private, tag)
+
+
+def format_plan(plan):
+    """The dry-run report: target repo, visibility, tag, commit message, then every file with its size."""
+    width = max(len(str(f.size)) for f in plan.files)
+    lines = [
+        f"{plan.repo_type} repo: {plan.repo_id} ({'private' if plan.private else 'public'} if created)",
+        f"tag: {plan.tag or '(none)'}",
+        f"commit message: {plan.commit_message}",
+        f"files: {len(plan.files)}, {plan.total_size} bytes ({_human(plan.total_size)})",
+    ]
+    lines += [f"  {f.size:>{width}}  {f.path_in_repo}" for f in plan.files]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def local_only():
+    """Blocks every request of ``huggingface_hub``'s client (its offline switch) while staging, rendering, exporting
+    and verifying, so those steps and ``--dry-run`` cannot touch the network, even indirectly (e.g. a library
+    looking up base-model metadata while saving a folder)."""
+    from huggingface_hub import constants
+
+    previous = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = previous
+
+
+def redact(text, token):
+    """``text`` with ``token`` replaced by ``hf_***`` (defence in depth: nothing here prints the token)."""
+    return text.replace(token, "hf_***") if token else text
+
+
+class HubPublisher:
+    """Sends :class:`UploadPlan`\\ s through one ``huggingface_hub.HfApi`` client (see the module docstring).
+
+    Args:
+        api (`huggingface_hub.HfApi`, *optional*): client to use; defaults to ``HfApi()``, which takes the token
+            from ``HF_TOKEN`` or the ``hf auth login`` cache and the endpoint from ``HF_ENDPOINT``.
+        log (`callable`, *optional*, defaults to `print`): where progress lines go (they never hold the token).
+    """
+
+    def __init__(self, api=None, log=print):
+        from huggingface_hub import HfApi
+
+        self.api = api or HfApi()
+        self._log = log
+        self._parent = {}
+
+    def _token(self):
+        from huggingface_hub import get_token
+
+        return self.api.token or get_token()
+
+    def log(self, message):
+        self._log(redact(message, self._token()))
+
+    def _fail(self, message, exc, path=None):
+        raise UploadError(redact(f"{message}: {type(exc).__name__}: {exc}", self._token()), path) from None
+
+    def whoami(self):
+        """Checks the login before anything is sent; returns the user name."""
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            raise UploadError("HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, so huggingface_hub sends nothing; "
+                              "unset it to upload, or use --dry-run.")
+        if not self._token():
+            raise UploadError("no Hugging Face token found; run `hf auth login` or set the HF_TOKEN environment "
+                              "variable (the push scripts take no token argument).")
+        try:
+            return self.api.whoami()["name"]
+        except Exception as exc:
+            self._fail("the Hub rejected the login (check `hf auth whoami`)", exc)
+
+    def _existing_tags(self, plan):
+        try:
+            refs = self.api.list_repo_refs(plan.repo_id, repo_type=plan.repo_type)
+        except Exception as exc:
+            self._fail(f"cannot list the refs of {plan.repo_id}", exc)
+        return {t.name for t in refs.tags}
+
+    def prepare(self, plan):
+        """Phase 1: repo, pre-flight checks and per-file pre-upload. Returns the commit operations.
+
+        Raises:
+            `UploadError`: with ``.path`` set to the file whose pre-upload failed; nothing has been committed.
+        """
+        from huggingface_hub import CommitOperationAdd
+
+        try:
+            url = self.api.create_repo(plan.repo_id, repo_type=plan.repo_type, private=plan.private, exist_ok=True)
+            info = self.api.repo_info(plan.repo_id, repo_type=plan.repo_type)
+        except Exception as exc:
+            self._fail(f"cannot create or read {plan.repo_type} repo {plan.repo_id}", exc)
+        self.log(f"repo ready: {url}")
+        if plan.private and not getattr(info, "private", False):
+            raise UploadError(f"{plan.repo_id} already exists and is public; --private only applies when the repo "
+                              "is created. Make it private in its settings first, or drop --private.")
+        self._parent[plan.repo_id] = getattr(info, "sha", None)
+        if plan.tag and plan.tag in self._existing_tags(plan):
+            raise UploadError(f"tag {plan.tag!r} already exists on {plan.repo_id}; pass a new --revision-tag.")
+        operations = []
+        for i, f in enumerate(plan.files, 1):
+            op = CommitOperationAdd(path_in_repo=f.path_in_repo, path_or_fileobj=f.local_path)
+            try:
+                self.api.preupload_lfs_files(plan.repo_id, additions=[op], repo_type=plan.repo_type,
+                                             free_memory=False)
+            except Exception as exc:
+                self._fail(f"upload of {f.path_in_repo} ({f.local_path}) failed; nothing was committed",
+                           exc, f.path_in_repo)
+            self.log(f"  [{i}/{len(plan.files)}] {op._upload_mode:<7} {f.path_in_repo}")
+            operations.append(op)
+        return operations
+
+    def commit(self, plan, operations):
+        """Phase 2: one commit with all operations. Returns ``huggingface_hub.CommitInfo``.
+
+        Raises:
+            `UploadError`: the commit was refused (the Hub applies all of it or none of it).
+        """
+        try:
+            info = self.api.create_commit(
+                plan.repo_id, operations, commit_message=plan.commit_message,
+                commit_description=plan.commit_description, repo_type=plan.repo_type,
+                parent_commit=self._parent.get(plan.repo_id),
+            )
+        except Exception as exc:
+            path = "README.md" if "README.md" in str(exc) else None
+            self._fail(f"commit to {plan.repo_id} failed; the Hub applied none of it", exc, path)
+        self.log(f"committed {info.oid}: {info.commit_url}")
+        return info
+
+    def tag(self, plan, commit_info):
+        """Phase 3: tag the commit with ``plan.tag`` (no-op without a tag)."""
+        if not plan.tag:
+            return
+        try:
+            self.api.create_tag(plan.repo_id, tag=plan.tag, revision=commit_info.oid, repo_type=plan.repo_type,
+                                tag_message=plan.commit_message)
+        except Exception as exc:
+            self._fail(f"commit {commit_info.oid} is on {plan.repo_id} but tagging it {plan.tag!r} failed; "
+                       f"tag it with `hf repos tag create {plan.repo_id} {plan.tag} --revision {commit_info.oid} "
+                       f"--repo-type {plan.repo_type}`",
+                       exc)
+        self.log(f"tagged {plan.tag} -> {commit_info.oid}")
+
+    def publish(self, *plans):
+        """Runs phase 1 for every plan, then phases 2 and 3, so one repo's failed pre-upload commits nothing."""
+        user = self.whoami()
+        self.log(f"logged in as {user}")
+        prepared = [(plan, self.prepare(plan)) for plan in plans]
+        infos = []
+        for plan, operations in prepared:
+            info = self.commit(plan, operations)
+            self.tag(plan, info)
+            infos.append(info)
+        return infos

@@ -3,7 +3,8 @@
 import torch
 from transformers import BatchEncoding, ProcessorMixin
 
-DEFAULT_LANG2ID = {"vi": 0, "th": 1, "id": 2, "ms": 3, "fil": 4, "ur": 5, "bn": 6, "en": 7}
+from .configuration_lira import DEFAULT_LANG2ID
+
 NEUTRAL_SCORE = 5.5  # critic score used where a candidate has no scores
 
 

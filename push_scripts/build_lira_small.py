@@ -10,22 +10,11 @@ Usage::
 """
 
 import argparse
-import json
 import os
-import shutil
-import tempfile
 
 from modeling_lira import LiraConfig, LiraModel, LiraProcessor
+from push_scripts.atomic import atomic_folder, drop_json_keys
 from push_scripts.backbones import load_me5_small, load_minilm
-
-
-def _drop_keys(json_path, keys):
-    with open(json_path, encoding="utf-8") as f:
-        data = json.load(f)
-    for key in keys:
-        data.pop(key, None)
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
 
 
 def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_overrides):
@@ -51,20 +40,11 @@ def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_o
     del me5, minilm
     processor = LiraProcessor(tokenizer=me5_tokenizer, english_tokenizer=minilm_tokenizer, lang2id=config.lang2id,
                               num_candidates=config.num_candidates)
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-lira-small-", dir=parent)
-    try:
+    with atomic_folder(out_dir) as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
         for sub in ("", "english_tokenizer"):  # loading-time flags must not travel to the Hub
-            _drop_keys(os.path.join(tmp, sub, "tokenizer_config.json"), ("is_local", "local_files_only"))
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
+            drop_json_keys(os.path.join(tmp, sub, "tokenizer_config.json"), ("is_local", "local_files_only"))
     return out_dir
 
 

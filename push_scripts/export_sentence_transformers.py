@@ -10,29 +10,16 @@ Usage::
 """
 
 import argparse
-import json
 import os
 import shutil
-import tempfile
 
 import torch
 
 from modeling_lira import LiraModel, LiraProcessor
+from push_scripts.atomic import atomic_folder, drop_json_keys
 
 
 _PROCESSOR_KEYS = ("processor_class", "auto_map", "is_local", "local_files_only")
-
-
-def _plain_tokenizer_config(folder):
-    """Drops the processor link from a saved tokenizer so sentence-transformers loads the bare tokenizer (and no
-    custom code) instead of `LiraProcessor`."""
-    path = os.path.join(folder, "tokenizer_config.json")
-    with open(path, encoding="utf-8") as f:
-        config = json.load(f)
-    for key in _PROCESSOR_KEYS:
-        config.pop(key, None)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(config, f, indent=2, ensure_ascii=False)
 
 
 def export_sentence_transformers(model_dir, out_dir, model=None, processor=None):
@@ -52,14 +39,12 @@ def export_sentence_transformers(model_dir, out_dir, model=None, processor=None)
 
     model = model or LiraModel.from_pretrained(model_dir)
     processor = processor or LiraProcessor.from_pretrained(model_dir)
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-lira-st-", dir=parent)
-    try:
+    with atomic_folder(out_dir, prefix=".tmp-lira-st-") as tmp:
         backbone_dir = os.path.join(tmp, "_backbone")
         model.encoder.save_pretrained(backbone_dir)
         processor.tokenizer.save_pretrained(backbone_dir)
-        _plain_tokenizer_config(backbone_dir)
+        # drop the processor link so sentence-transformers loads the bare tokenizer, not LiraProcessor
+        drop_json_keys(os.path.join(backbone_dir, "tokenizer_config.json"), _PROCESSOR_KEYS)
         weight, bias = model.adaptor.fused_lrl_dense()
         transformer = Transformer(backbone_dir, max_seq_length=processor.max_length)
         hidden = model.config.encoder_config.hidden_size
@@ -70,13 +55,8 @@ def export_sentence_transformers(model_dir, out_dir, model=None, processor=None)
             prompts={"query": processor.query_prefix, "document": processor.passage_prefix},
             similarity_fn_name="cosine", device="cpu",
         )
-        final = os.path.join(tmp, "export")
-        st.save(final)
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(final, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        st.save(tmp)
+        shutil.rmtree(backbone_dir)
     return out_dir
 
 

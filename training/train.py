@@ -11,14 +11,13 @@ Multi-GPU: the same command under `torchrun --nproc_per_node N -m training ...` 
 import dataclasses
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 
 import torch
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from modeling_lira import LiraModel, LiraProcessor
+from push_scripts.atomic import atomic_folder
 
 from .collator import LiraRetrievalCollator
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows
@@ -168,19 +167,11 @@ def run_training(args):
 def save_merged(peft_model, processor, out_dir, facts):
     """Merges LoRA + heads into a plain `LiraModel` and writes it (with processor and run facts) atomically."""
     merged = peft_model.merge_and_unload()
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-lira-", dir=parent)
-    try:
+    with atomic_folder(out_dir) as tmp:
         merged.save_pretrained(tmp)
         processor.save_pretrained(tmp)
         with open(os.path.join(tmp, "training_facts.json"), "w", encoding="utf-8") as f:
             json.dump(facts, f, indent=2, default=str)
-        if os.path.exists(out_dir):
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 

@@ -103,11 +103,12 @@ class LiraConfig(PreTrainedConfig):
             Weight of the language-identification cross-entropy.
         ndcg_k (`int`, *optional*, defaults to 10):
             Cut-off k of the soft nDCG loss.
-        ndcg_temperature (`float`, *optional*, defaults to 0.05):
-            Temperature of the soft ranks in soft nDCG (true nDCG as it goes to 0).
+        ndcg_temperature (`float`, *optional*, defaults to 0.01):
+            Temperature of the soft ranks in soft nDCG (true nDCG as it goes to 0). e5-style encoders put most
+            cosines in a narrow band (about 0.7-0.9), so a larger value smears every rank to the middle.
         spearman_temperature (`float`, *optional*, defaults to 0.1):
             Temperature of the soft ranks in SoftSpearman.
-        retrieval_temperature (`float`, *optional*, defaults to 0.05):
+        retrieval_temperature (`float`, *optional*, defaults to 0.02):
             Temperature of the InfoNCE retrieval and consistency logits.
         initializer_range (`float`, *optional*, defaults to 0.02):
             Std of the normal init of new layers.
@@ -146,9 +147,9 @@ class LiraConfig(PreTrainedConfig):
         consistency_weight=0.5,
         language_id_weight=0.1,
         ndcg_k=10,
-        ndcg_temperature=0.05,
+        ndcg_temperature=0.01,
         spearman_temperature=0.1,
-        retrieval_temperature=0.05,
+        retrieval_temperature=0.02,
         initializer_range=0.02,
         **kwargs,
     ):

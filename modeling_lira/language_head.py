@@ -3,8 +3,12 @@
 Language awareness without being told: a language-identification head on g(x) gives a distribution over
 `config.lang2id`; when no language id is passed, that distribution mixes the language embeddings (a soft
 language embedding). With no translation the English slot is masked out of attention, so the head also works for
-users without a translator. The output projection is zero-initialised and added to the anchored vector, so an
-untrained LaSR returns exactly Arca's LRL vector.
+users without a translator.
+
+LaSR returns a residual for both halves of the concatenated representation z = [g-part; h-part] (the paper's
+[g(x); h(y)]): the g half refines the anchored LRL vector, the h half refines the chosen translation's vector, or,
+without a translation, is LaSR's own estimate of it. The output projection is zero-initialised, so an untrained
+LaSR returns exactly Arca's vectors.
 """
 
 import torch
@@ -52,7 +56,8 @@ class LiraLaSRHead(nn.Module):
         )
         self.layers = nn.TransformerEncoder(layer, config.lasr_num_layers, enable_nested_tensor=False)
         self.output_norm = nn.LayerNorm(d)
-        self.output = nn.Linear(d, d)  # zero-initialised in LiraPreTrainedModel._init_weights
+        self.output = nn.Linear(d, 2 * d)  # [g residual; h residual], zero-initialised in _init_weights
+        self.english_scale = nn.Parameter(torch.ones(()))  # learnable weight of the h half in z
 
     def language_vector(self, language_logits, lang_ids):
         """Hard embedding for rows with a known language id, soft (probability-weighted) otherwise.
@@ -80,7 +85,7 @@ class LiraLaSRHead(nn.Module):
             language_vector (`(B, d)`).
 
         Returns:
-            residual `(B, d)` to add to the anchored LRL vector.
+            residual `(B, 2d)`: the first d values refine the anchored LRL vector, the last d the English one.
         """
         batch, num_bins, _ = lrl_bins.shape
         positions = self.position.weight[:num_bins].unsqueeze(0)  # (1, S, d)
@@ -93,4 +98,4 @@ class LiraLaSRHead(nn.Module):
         tokens = torch.cat([cls, lrl, english], dim=1) + language_vector.unsqueeze(1)  # (B, 1 + 2S, d)
         keep = torch.cat([torch.ones_like(lrl_bin_mask[:, :1]), lrl_bin_mask, english_bin_mask], dim=1)
         hidden = self.layers(self.input_norm(tokens), src_key_padding_mask=~keep)  # (B, 1 + 2S, d)
-        return self.output(self.output_norm(hidden[:, 0]))  # (B, d)
+        return self.output(self.output_norm(hidden[:, 0]))  # (B, 2d)

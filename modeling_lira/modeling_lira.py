@@ -25,11 +25,13 @@ class LiraModelOutput(ModelOutput):
         loss (`torch.FloatTensor` of shape `()`, *optional*):
             Returned when `language_labels` are given or `return_loss=True`: L_RL + eta L_anchor (rows with
             candidates) + language_id_weight * language-id cross-entropy (when labels are given).
-        embeddings (`torch.FloatTensor` of shape `(B, d)`):
-            Final LiRA vector (anchored vector + LaSR residual over LRL and chosen-English bins), L2-normalised.
+        embeddings (`torch.FloatTensor` of shape `(B, 2d)`):
+            Final LiRA vector z = [g-part; h-part], L2-normalised: the g half is the anchored LRL vector plus LaSR's
+            residual, the h half the chosen translation's adaptor vector plus LaSR's residual, weighted by a learned
+            scale (without a translation: LaSR's estimate of it, zero before training). Use it for retrieval.
         anchored_embeddings (`torch.FloatTensor` of shape `(B, d)`):
             Arca's LRL-only sentence vector A(mean g(x)), L2-normalised; equals the sentence-transformers export.
-        lrl_embeddings (`torch.FloatTensor` of shape `(B, d)`):
+        lrl_embeddings (`torch.FloatTensor` of shape `(B, 2d)`):
             LaSR vector with the English slot masked (the LRL-only view); equals `embeddings` without candidates.
         english_embeddings (`torch.FloatTensor` of shape `(B, d)`, *optional*):
             Adaptor-space vector of the chosen candidate, L2-normalised (zeros where a row has none).
@@ -83,6 +85,7 @@ class LiraPreTrainedModel(PreTrainedModel):
             init.zeros_(module.output.weight)
             init.zeros_(module.output.bias)
             init.zeros_(module.cls)
+            init.ones_(module.english_scale)
 
 
 class LiraModel(LiraPreTrainedModel):
@@ -189,10 +192,10 @@ class LiraModel(LiraPreTrainedModel):
                 self.training if sample_candidates is None else sample_candidates)
 
         anchored = F.normalize(lrl_vector, dim=-1)
-        lrl_view = F.normalize(lrl_vector + self.lasr(lrl_bins, lrl_mask, None, None, language_vector), dim=-1)
+        lrl_view = self._compose(lrl_vector, self.lasr(lrl_bins, lrl_mask, None, None, language_vector))
         if english_bins is not None:
-            full_view = F.normalize(
-                lrl_vector + self.lasr(lrl_bins, lrl_mask, english_bins, english_mask, language_vector), dim=-1)
+            residual = self.lasr(lrl_bins, lrl_mask, english_bins, english_mask, language_vector)
+            full_view = self._compose(lrl_vector, residual, english_vector, selected >= 0)
         else:
             full_view = lrl_view
 
@@ -212,6 +215,19 @@ class LiraModel(LiraPreTrainedModel):
             language_logits=language_logits, policy_logits=policy_logits, selected_candidate=selected,
             rl_loss=rl, anchor_loss=anchor, language_id_loss=language_id_loss,
         )
+
+    def _compose(self, lrl_vector, residual, english_vector=None, has_english=None):
+        """z = normalize([norm(E_lr + r_g); s * norm(E_en + r_h)]); without English the h half is r_h alone.
+
+        Shapes: lrl_vector `(B, d)`, residual `(B, 2d)`, english_vector `(B, d)`, has_english `(B,)` -> `(B, 2d)`.
+        """
+        d = lrl_vector.shape[-1]
+        g_part = F.normalize(lrl_vector + residual[:, :d], dim=-1)
+        h_part = residual[:, d:]
+        if english_vector is not None:
+            h_full = self.lasr.english_scale * F.normalize(english_vector + h_part, dim=-1)
+            h_part = torch.where(has_english.unsqueeze(-1), h_full, h_part)
+        return F.normalize(torch.cat([g_part, h_part], dim=-1), dim=-1)
 
     def _arca(self, lrl_vector, cand_ids, cand_attention, cand_mask, critic_scores, sample):
         """Encodes the real candidates with h, lets the actor choose, returns the chosen stream and Arca losses."""

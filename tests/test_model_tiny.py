@@ -51,7 +51,23 @@ def test_untrained_model_is_backbone_mean_pooling(tiny_model):
     mean = (states * b["attention_mask"][..., None]).sum(1) / b["attention_mask"].sum(1, keepdim=True)
     expected = torch.nn.functional.normalize(mean, dim=-1)
     assert torch.allclose(out.anchored_embeddings, expected, atol=1e-6)
-    assert torch.allclose(out.embeddings, expected, atol=1e-6)  # zero-initialised LaSR residual
+    d = expected.shape[-1]
+    # z = [g half; h half]: zero-initialised LaSR -> g half is the backbone vector, h half is empty (no translation)
+    assert out.embeddings.shape[-1] == 2 * d
+    assert torch.allclose(out.embeddings[:, :d], expected, atol=1e-6)
+    assert torch.equal(out.embeddings[:, d:], torch.zeros_like(expected))
+
+
+def test_full_view_is_the_concatenation_of_both_streams(tiny_model):
+    """Before training, the full view is [g vector; chosen h vector] / sqrt(2) (the paper's z = [g(x); h(y)])."""
+    tiny_model.eval()
+    b = _batch()
+    with torch.no_grad():
+        out = tiny_model(**b)
+    d = out.anchored_embeddings.shape[-1]
+    expected = torch.cat([out.anchored_embeddings[0], out.english_embeddings[0]]) / 2 ** 0.5
+    assert torch.allclose(out.embeddings[0], expected, atol=1e-6)
+    assert torch.allclose(out.embeddings[0, :d] * 2 ** 0.5, out.anchored_embeddings[0], atol=1e-6)
 
 
 def test_gradients_reach_every_trainable_part(tiny_model):

@@ -99,7 +99,7 @@ def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
         greater_is_better=True, remove_unused_columns=False, label_names=[], report_to=[], seed=args.seed,
         bf16=cuda and torch.cuda.is_bf16_supported(), optim="adamw_torch_fused" if cuda else "adamw_torch",
         dataloader_num_workers=args.num_workers, dataloader_pin_memory=cuda, use_cpu=not cuda,
-        disable_tqdm=False,
+        disable_tqdm=False, eval_on_start=evaluate,
     )
 
 

@@ -63,7 +63,8 @@ class LiraTrainer(Trainer):
         self.validation = validation
         self.sample_candidates = sample_candidates
         cfg = unwrap_lira(self.model).config
-        self.doc_queues = {view: LiraDocQueue(cfg.doc_queue_size, cfg.adaptor_dim) for view in ("full", "lrl")}
+        # the final embeddings are z = [g half; h half], 2 * adaptor_dim wide
+        self.doc_queues = {view: LiraDocQueue(cfg.doc_queue_size, 2 * cfg.adaptor_dim) for view in ("full", "lrl")}
         self.corr_queue = LiraCorrQueue(cfg.corr_queue_size)
         self._terms = {}
 

@@ -1,0 +1,115 @@
+"""Systems on tiny encoders built in code: baselines (tiny BERTs in place of the real backbones) and LiRA."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from evaluation.data import load_corpus, load_queries, query_inputs
+from evaluation.systems import build_system, document_text
+
+
+def test_document_text():
+    p = {"title_en": "red apple", "keywords_en": ["apple", "fruit"]}
+    assert document_text(p) == "red apple"
+    assert document_text(p, "title_keywords") == "red apple | apple, fruit"
+    with pytest.raises(ValueError, match="doc_field='body'"):
+        document_text(p, "body")
+
+
+def test_baselines_encode_normalised_vectors(tiny_backbones_dir, eval_dataset_dir):
+    corpus = list(load_corpus(eval_dataset_dir))
+    rows = load_queries(eval_dataset_dir, "vi", "test")
+    titles = {p["product_id"]: p["title_en"] for p in corpus}
+    out = {}
+    for name in ("backbone", "minilm_query", "translate_test", "translate_test_first"):
+        system = build_system(name, backbones_dir=tiny_backbones_dir, progress=False)
+        q = system.encode_queries(**query_inputs(rows, system.candidate_mode, titles))
+        d = system.encode_documents(corpus)
+        assert q.shape[0] == len(rows) and d.shape[0] == len(corpus) and q.dtype == np.float32
+        assert np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5)
+        out[name] = (q, d, system)
+    # the e5 prefixes reach the encoder: backbone query vectors differ from the raw-text encoding of the same model
+    backbone = out["backbone"][2]
+    raw = backbone.encoder.encode([r["query"] for r in rows])
+    assert not np.allclose(raw, out["backbone"][0])
+    # translate-test encodes the top candidate (the true English title here), i.e. the document of the product
+    q, d, _ = out["translate_test"]
+    assert np.allclose(q[0], d[0], atol=1e-5)
+    q_first = out["translate_test_first"][0]  # the first listed candidate is the next product's title
+    assert np.allclose(q_first[0], d[1], atol=1e-5)
+    # the two MiniLM systems share document embeddings (same key), not query embeddings
+    assert out["minilm_query"][2].document_key() == out["translate_test"][2].document_key()
+    assert out["minilm_query"][2].query_key() != out["translate_test"][2].query_key()
+    with pytest.raises(ValueError, match="needs a LiRA model"):
+        build_system("lira_lrl")
+    with pytest.raises(ValueError, match="unknown system 'bm25'"):
+        build_system("bm25")
+
+
+def test_use_m3_baseline_is_real_and_normalised():
+    system = build_system("use_m3", progress=False)
+    v = system.encode_queries(["หูฟังไร้สาย", "wireless headphones", "red apple"])
+    assert v.shape == (3, 512) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert v[0] @ v[1] > v[2] @ v[1]  # Thai is one of USE-m3's 16 languages
+
+
+def test_lira_system_three_modes(tiny_lira_dir, eval_dataset_dir):
+    corpus = list(load_corpus(eval_dataset_dir))
+    rows = load_queries(eval_dataset_dir, "th", "test")
+    titles = {p["product_id"]: p["title_en"] for p in corpus}
+    systems = {m: build_system(f"lira_{m}", model=tiny_lira_dir, progress=False) for m in ("lrl", "noisy", "oracle")}
+    vecs = {}
+    for mode, system in systems.items():
+        assert system.candidate_mode == {"lrl": "none", "noisy": "noisy", "oracle": "oracle"}[mode]
+        q = system.encode_queries(**query_inputs(rows, system.candidate_mode, titles))
+        d = system.encode_documents(corpus)
+        assert q.shape == (len(rows), 32) and d.shape == (len(corpus), 32)
+        assert np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5)
+        vecs[mode] = q
+    assert systems["lrl"]._model is systems["noisy"]._model  # one model in memory for the three modes
+    assert not np.allclose(vecs["lrl"], vecs["noisy"])  # candidates change the vector
+    assert systems["noisy"].document_key() == systems["oracle"].document_key() != systems["lrl"].document_key()
+    langs = systems["lrl"].predict_languages([r["query"] for r in rows])
+    assert len(langs) == len(rows) and set(langs) <= {"vi", "th", "id", "ms", "fil", "ur", "bn", "en"}
+
+
+def test_cli_evaluates_every_system_and_writes_reports(tiny_lira_dir, tiny_backbones_dir, eval_dataset_dir, tmp_path):
+    from evaluation.__main__ import main
+
+    out = str(tmp_path / "eval")
+    args = ["evaluate", "--model", tiny_lira_dir, "--dataset", eval_dataset_dir, "--backbones", tiny_backbones_dir,
+            "--out", out, "--no-progress", "--systems", "lira_lrl", "lira_noisy", "lira_oracle", "backbone",
+            "minilm_query", "translate_test"]
+    report = main(args)
+    assert set(report["results"]) == {"lira_lrl", "lira_noisy", "lira_oracle", "backbone", "minilm_query",
+                                      "translate_test"}
+    assert set(report["robustness"]["backbone"]) == {"vi", "th"}
+    assert 0 <= report["results"]["lira_lrl"]["vi"]["langid_acc"] <= 1
+    for name in ("results.json", "results.md", "ndcg_at_10.png", "recall_at_10.png", "mrr_at_10.png"):
+        assert os.path.getsize(os.path.join(out, name)) > 0
+    saved = json.load(open(os.path.join(out, "results.json"), encoding="utf-8"))
+    assert saved["results"]["translate_test"]["th"]["ndcg@10"] == report["results"]["translate_test"]["th"]["ndcg@10"]
+    # translate-test reads the true title (top critic candidate) for the 6 named queries -> they rank it first
+    assert report["results"]["translate_test"]["th"]["recall@1"] >= 6 / 7 - 1e-9
+    again = main(args)
+    assert again["cache"].get("computed_results", 0) == 0 and again["cache"]["cached_results"] == 24
+
+
+def test_cli_refuses_model_dataset_language_mismatch(tiny_lira_dir, tiny_backbones_dir, eval_dataset_dir, tmp_path):
+    import shutil
+
+    from evaluation.__main__ import main
+
+    model = str(tmp_path / "lira_vi_only")
+    shutil.copytree(tiny_lira_dir, model)
+    cfg_path = os.path.join(model, "config.json")
+    cfg = json.load(open(cfg_path))
+    cfg["lang2id"] = {"vi": 0, "en": 1}
+    json.dump(cfg, open(cfg_path, "w"))
+    with pytest.raises(ValueError, match=r"model knows languages \['vi', 'en'\] but \['th'\] .*do not match"):
+        main(["evaluate", "--model", model, "--dataset", eval_dataset_dir, "--languages", "vi", "th",
+              "--systems", "lira_lrl", "--out", str(tmp_path / "o"), "--no-progress"])
+    with pytest.raises(ValueError, match="not a LiRA model"):
+        build_system("lira_lrl", model=os.path.join(tiny_backbones_dir, "multilingual-e5-small"))

@@ -75,6 +75,9 @@ class LiraConfig(PreTrainedConfig):
             Feed-forward width of the LaSR head.
         lasr_dropout (`float`, *optional*, defaults to 0.1):
             Dropout inside the LaSR head.
+        english_scale_init (`float`, *optional*, defaults to 2.0):
+            Initial weight s of the English half of z = [g; s h]: the cosine of two full-mode vectors is
+            (cos_g + s^2 cos_h) / (1 + s^2), so 2.0 starts with 80 % on the translation side. Learned in stage 2.
         use_language_embedding (`bool`, *optional*, defaults to `True`):
             Add the (hard or soft) language embedding to LaSR's inputs; `False` is the "no language" ablation.
         lang2id (`dict[str, int]`, *optional*):
@@ -134,6 +137,7 @@ class LiraConfig(PreTrainedConfig):
         lasr_num_heads=4,
         lasr_intermediate_size=768,
         lasr_dropout=0.1,
+        english_scale_init=2.0,
         use_language_embedding=True,
         lang2id=None,
         doc_queue_size=256,
@@ -166,6 +170,7 @@ class LiraConfig(PreTrainedConfig):
         self.lasr_num_heads = lasr_num_heads
         self.lasr_intermediate_size = lasr_intermediate_size
         self.lasr_dropout = lasr_dropout
+        self.english_scale_init = english_scale_init
         self.use_language_embedding = bool(use_language_embedding)
         self.lang2id = dict(DEFAULT_LANG2ID if lang2id is None else lang2id)
         self.doc_queue_size = doc_queue_size
@@ -206,7 +211,7 @@ class LiraConfig(PreTrainedConfig):
         if self.adaptor_dim % self.lasr_num_heads:
             raise ValueError(f"LiraConfig.adaptor_dim={self.adaptor_dim} is not divisible by "
                              f"lasr_num_heads={self.lasr_num_heads}; pick a head count that divides it.")
-        non_negative = ["reward_alpha", "reward_beta", "reward_gamma", "reward_delta", "anchor_weight",
+        non_negative = ["english_scale_init", "reward_alpha", "reward_beta", "reward_gamma", "reward_delta", "anchor_weight",
                         "retrieval_weight", "hinge_weight", "hinge_margin", "contrastive_weight",
                         "correlation_weight", "consistency_weight", "language_id_weight"]
         for name in non_negative:

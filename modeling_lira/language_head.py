@@ -57,7 +57,8 @@ class LiraLaSRHead(nn.Module):
         self.layers = nn.TransformerEncoder(layer, config.lasr_num_layers, enable_nested_tensor=False)
         self.output_norm = nn.LayerNorm(d)
         self.output = nn.Linear(d, 2 * d)  # [g residual; h residual], zero-initialised in _init_weights
-        self.english_scale = nn.Parameter(torch.ones(()))  # learnable weight of the h half in z
+        self.english_scale_init = config.english_scale_init
+        self.english_scale = nn.Parameter(torch.ones(()))  # learnable weight s of the h half in z
 
     def language_vector(self, language_logits, lang_ids):
         """Hard embedding for rows with a known language id, soft (probability-weighted) otherwise.

@@ -85,7 +85,7 @@ class LiraPreTrainedModel(PreTrainedModel):
             init.zeros_(module.output.weight)
             init.zeros_(module.output.bias)
             init.zeros_(module.cls)
-            init.ones_(module.english_scale)
+            init.constant_(module.english_scale, module.english_scale_init)
 
 
 class LiraModel(LiraPreTrainedModel):

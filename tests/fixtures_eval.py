@@ -34,8 +34,9 @@ def _query_rows(lang, noisy=False):
             "clean_query_id": f"{lang}-{i}",
         })
     # a two-answer keyword query (grades 1 and 1): "apple"
+    keyword = "táo" if lang == "vi" else "แอปเปิล"
     rows.append({
-        "query_id": f"{lang}-kw", "language": lang, "query": ("táo" if lang == "vi" else "แอปเปิล") + (" x" if noisy else ""),
+        "query_id": f"{lang}-kw", "language": lang, "query": keyword + (" x" if noisy else ""),
         "relevant_ids": ["p0", "p1"], "relevance": [1, 1], "category": "test", "composed": False,
         "candidates": [], "candidate_sources": [], "critic_scores": [], "noise": "code_mix" if noisy else "none",
         "clean_query_id": f"{lang}-kw",

@@ -1,8 +1,5 @@
 """The evaluator on the hand-made mini dataset: known answers, caching, robustness and language checks."""
 
-import json
-import os
-
 import numpy as np
 import pytest
 

@@ -4,7 +4,6 @@ import json
 import os
 
 import numpy as np
-import pytest
 
 from evaluation.report import bar_chart, markdown_report, markdown_table, write_report
 

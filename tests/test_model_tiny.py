@@ -59,15 +59,15 @@ def test_untrained_model_is_backbone_mean_pooling(tiny_model):
 
 
 def test_full_view_is_the_concatenation_of_both_streams(tiny_model):
-    """Before training, the full view is [g vector; chosen h vector] / sqrt(2) (the paper's z = [g(x); h(y)])."""
+    """Before training, the full view is [g vector; s * chosen h vector] / sqrt(1 + s^2) (the paper's [g(x); h(y)])."""
     tiny_model.eval()
     b = _batch()
     with torch.no_grad():
         out = tiny_model(**b)
-    d = out.anchored_embeddings.shape[-1]
-    expected = torch.cat([out.anchored_embeddings[0], out.english_embeddings[0]]) / 2 ** 0.5
+    s = tiny_model.config.english_scale_init
+    assert tiny_model.lasr.english_scale.item() == s
+    expected = torch.cat([out.anchored_embeddings[0], s * out.english_embeddings[0]]) / (1 + s ** 2) ** 0.5
     assert torch.allclose(out.embeddings[0], expected, atol=1e-6)
-    assert torch.allclose(out.embeddings[0, :d] * 2 ** 0.5, out.anchored_embeddings[0], atol=1e-6)
 
 
 def test_gradients_reach_every_trainable_part(tiny_model):

@@ -98,6 +98,9 @@ def test_resume_continues_at_the_right_step(tmp_path, tiny_processor, tiny_train
 def test_stage1_leaves_frozen_weights_bit_identical(tmp_path, tiny_processor, tiny_training_rows):
     rows, corpus = tiny_training_rows
     peft_model = build_peft_model(_model(), LiraRunArguments(lora_r=4, lora_alpha=8))
+    lora = [n for n, _ in peft_model.named_parameters() if "lora_" in n]
+    assert lora and not any("english_encoder" in n for n in lora)  # LoRA only on g, on every linear layer
+    assert {n.split(".")[-4] for n in lora} >= {"query", "key", "value", "dense"}
     set_stage_trainable(peft_model, "arca", use_lora=False)
     before = {n: p.detach().clone() for n, p in peft_model.named_parameters()}
     trainable = {n for n, p in peft_model.named_parameters() if p.requires_grad}

@@ -3,7 +3,8 @@
     python -m training.ablations --stage2-steps 80 --max-queries 150 --out artifacts/ablations
 
 Each variant is trained from the same start (`--model`) with the same seed, data and steps, then evaluated on the
-same test queries in LRL-only mode and in the noisy-candidate mode. "Without actor" trains and evaluates with
+same test queries in LRL-only mode and in the noisy-candidate mode (no in-training validation: every variant is
+compared at its last step). "Without actor" trains and evaluates with
 candidate 1 only (what a pipeline without Arca's actor would feed). Prints a Markdown table and writes JSON.
 """
 
@@ -80,7 +81,7 @@ def main(argv=None):
                                run_dir=os.path.join(args.out, "runs", name), languages=args.languages,
                                stage1_steps=args.stage1_steps, stage2_steps=args.stage2_steps,
                                batch_size=args.batch_size, eval_steps=args.stage2_steps,
-                               validation_queries_per_language=20, **VARIANTS[name])
+                               validate=False, **VARIANTS[name])
         if not os.path.exists(os.path.join(folder, "model.safetensors")):
             run_training(run)
         results[name] = evaluate_variant(folder, args.dataset, languages, args.max_queries,

@@ -24,6 +24,9 @@ from .data import LiraQueryDataset, load_corpus_rows, load_query_rows
 from .trainer import LiraTrainer
 from .validation import make_validation
 
+# every linear layer of g's Transformer blocks (never h's: "english_encoder." does not match the anchored regex)
+LORA_TARGETS = (r"encoder\.encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|"
+                r"intermediate\.dense|output\.dense)")
 HEAD_MODULES = ["adaptor", "arca", "language_identifier", "lasr"]
 STAGE1_TRAINABLE = ("english_in", "arca.", "language_identifier.")  # g side of the adaptor keeps the backbone
 
@@ -42,12 +45,13 @@ class LiraRunArguments:
     batch_size: int = field(default=32, metadata={"help": "Queries per device batch (+ as many products)."})
     gradient_accumulation_steps: int = field(default=1)
     stage1_learning_rate: float = field(default=1e-3)
-    learning_rate: float = field(default=2e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
-    lora_r: int = field(default=8, metadata={"help": "LoRA rank on g's attention query/value; 0 = no LoRA."})
+    learning_rate: float = field(default=5e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
+    lora_r: int = field(default=8, metadata={"help": "LoRA rank on every linear layer of g; 0 = no LoRA."})
     lora_alpha: int = field(default=16)
     max_train_queries_per_language: int = field(default=0, metadata={"help": "0 = all."})
     validation_queries_per_language: int = field(default=60)
     eval_steps: int = field(default=50)
+    validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
     logging_steps: int = field(default=10)
     seed: int = field(default=13)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
@@ -71,7 +75,7 @@ def build_peft_model(model, args):
     model.freeze_backbones()
     lora = LoraConfig(
         task_type="FEATURE_EXTRACTION", r=max(args.lora_r, 1), lora_alpha=args.lora_alpha, lora_dropout=0.05,
-        target_modules=r"encoder\.encoder\.layer\.\d+\.attention\.self\.(query|value)",
+        target_modules=LORA_TARGETS,
         modules_to_save=HEAD_MODULES,
     )
     return get_peft_model(model, lora)
@@ -148,7 +152,7 @@ def run_training(args):
     set_stage_trainable(peft_model, "lasr", use_lora=args.lora_r > 0)
     validation = make_validation(processor, val_rows, corpus)
     trainer2 = LiraTrainer(model=peft_model, args=training_arguments(args, stage2_dir, args.stage2_steps,
-                                                                     args.learning_rate, True),
+                                                                     args.learning_rate, args.validate),
                            train_dataset=dataset, data_collator=LiraRetrievalCollator(processor, corpus,
                                                                                       **collator_kwargs),
                            eval_dataset=LiraQueryDataset([r for rows in val_rows.values() for r in rows]),

@@ -16,7 +16,7 @@ def test_worker_subprocess_measures_one_system(eval_dataset_dir, tiny_backbones_
     out = tmp_path / "encode.json"
     report = main(["--dataset", eval_dataset_dir, "--backbones", tiny_backbones_dir, "--systems", "translate_test",
                    "--num-texts", "8", "--num-docs", "6", "--catalogue-size", "2000", "--batch-size", "4",
-                   "--repeats", "2", "--threads", "1", "--reference", "translate_test", "--out", str(out)])
+                   "--repeats", "2", "--rounds", "1", "--threads", "1", "--reference", "translate_test", "--out", str(out)])
     (r,) = report["results"]
     assert r["system"] == "translate_test" and r["dim"] == 24  # the tiny MiniLM stand-in
     assert r["num_texts"] == 8 and r["batch_size"] == 4 and r["throughput_ratio"] == 1.0

@@ -65,7 +65,8 @@ def test_lira_system_three_modes(tiny_lira_dir, eval_dataset_dir):
         assert system.candidate_mode == {"lrl": "none", "noisy": "noisy", "oracle": "oracle"}[mode]
         q = system.encode_queries(**query_inputs(rows, system.candidate_mode, titles))
         d = system.encode_documents(corpus)
-        assert q.shape == (len(rows), 32) and d.shape == (len(corpus), 32)
+        # the LiRA vector is z = [g half; h half]: 2 * adaptor_dim (32) wide
+        assert q.shape == (len(rows), 64) and d.shape == (len(corpus), 64)
         assert np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5)
         vecs[mode] = q
     assert systems["lrl"]._model is systems["noisy"]._model  # one model in memory for the three modes

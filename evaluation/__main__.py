@@ -1,0 +1,101 @@
+"""Command line: `python -m evaluation {evaluate,cldr-names} ...`.
+
+Examples::
+
+    # every system on the clean and noisy test splits of all 7 languages
+    python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-products \\
+        --out artifacts/eval
+    # baselines only (no --model), two languages, 50 queries each
+    python -m evaluation evaluate --dataset artifacts/lira-products --languages vi th --max-queries 50 \\
+        --out artifacts/eval-quick
+    # CLDR short-name benchmark
+    python -m evaluation cldr-names --model artifacts/lira-small-trained --out artifacts/eval-cldr
+"""
+
+import argparse
+import logging
+import sys
+
+from .systems import (BASELINE_SYSTEMS, DEFAULT_BACKBONES_DIR, DOC_FIELDS, LIRA_SYSTEMS, SYSTEM_NAMES,
+                      build_system)
+
+ALL_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
+
+
+def _common(p):
+    p.add_argument("--model", help="saved LiRA folder or Hub id (needed for the lira_* systems)")
+    p.add_argument("--systems", nargs="+", choices=SYSTEM_NAMES, metavar="SYSTEM",
+                   help="systems to compare (default: the 3 LiRA modes + the 4 baselines; the baselines "
+                        "only without --model)")
+    p.add_argument("--out", required=True, help="output folder (results.json, results.md, PNGs, cache/)")
+    p.add_argument("--max-queries", type=int, help="first N queries per language (and split) only")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--doc-field", choices=DOC_FIELDS, default="title",
+                   help="document text: English title, or title + English keywords")
+    p.add_argument("--backbones", default=DEFAULT_BACKBONES_DIR, help="folder from `python -m push_scripts.backbones`")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="lira-products test splits, per language, every system")
+    _common(ev)
+    ev.add_argument("--dataset", default="artifacts/lira-products", help="dataset folder or Hub id")
+    ev.add_argument("--languages", nargs="+", help="language configs (default: every language of the dataset)")
+    ev.add_argument("--splits", "--split", nargs="+", default=["test", "test_noisy"],
+                    help="query splits; test + test_noisy adds the clean-to-noisy robustness table")
+    ev.add_argument("--index", default="auto", help="'exact', 'auto' or a FAISS string factory such as HNSW32")
+    cl = sub.add_parser("cldr-names", help="CLDR short names: query in the language, find the English name")
+    _common(cl)
+    cl.add_argument("--languages", nargs="+", default=list(ALL_LANGUAGES))
+    return parser.parse_args(argv)
+
+
+def _systems(args):
+    names = args.systems or list(LIRA_SYSTEMS if args.model else ()) + list(BASELINE_SYSTEMS)
+    if args.model is None and any(n in LIRA_SYSTEMS for n in names):
+        raise ValueError(f"systems {[n for n in names if n in LIRA_SYSTEMS]} need --model <LiRA folder or hub id>.")
+    return [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
+                         batch_size=args.batch_size, progress=not args.no_progress) for n in names]
+
+
+def main(argv=None):
+    """Entry point; returns the report dict."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from .report import write_report
+
+    systems = _systems(args)
+    if args.command == "evaluate":
+        from .data import dataset_configs
+        from .evaluator import run_evaluation
+
+        languages = args.languages or [c for c in dataset_configs(args.dataset) if c not in ("corpus", "default")]
+        report = run_evaluation(systems, args.dataset, languages, tuple(args.splits), out_dir=args.out,
+                                max_queries=args.max_queries, index=args.index, progress=not args.no_progress)
+        report["dataset"] = args.dataset
+        report["model"] = args.model
+        paths = write_report(report, args.out, title="LiRA evaluation on lira-products")
+    else:
+        from .cldr_names import run_cldr_names
+
+        report = run_cldr_names(systems, args.languages, out_dir=args.out, max_queries=args.max_queries,
+                                progress=not args.no_progress)
+        report["model"] = args.model
+        paths = write_report(report, args.out, title="CLDR short-name cross-lingual retrieval",
+                             metrics=("recall@1", "mrr@10", "recall@10"))
+    stats = report["cache"]
+    print(f"cache: computed {stats.get('computed_results', 0)} results / {stats.get('computed_embeddings', 0)} "
+          f"embedding sets, reused {stats.get('cached_results', 0)} results")
+    print(open(paths["markdown"], encoding="utf-8").read())
+    print("wrote " + ", ".join(paths.values()))
+    return report
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

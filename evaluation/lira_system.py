@@ -1,0 +1,170 @@
+"""LiRA behind the evaluator's system protocol, in three modes (see `docs/interfaces.md` for the model API).
+
+* `lrl`: LRL-only. Queries are encoded without candidates; documents are encoded without candidates.
+* `noisy`: queries carry the dataset's (noisy) English candidates and critic scores; the model's actor chooses.
+  Documents are encoded in full mode: `proc([text], languages=["en"], candidates=[[text]], text_type="passage")`.
+* `oracle`: the candidate list is the relevant product's English title alone (critic scores 10/10/10), an upper
+  bound of what a perfect translator gives; documents as in `noisy`.
+
+Queries are encoded with their known language code (a storefront knows its locale); language identification is
+measured separately by `predict_languages`, which passes `languages=None` and reads `language_logits`.
+The vector used for retrieval is `out.embeddings` (the contract's "final LiRA vector").
+"""
+
+import json
+import os
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .encoders import batched_by_length, l2_normalize
+from .hashing import content_hash, folder_digest
+
+MODES = ("lrl", "noisy", "oracle")
+_LOADED = {}  # folder -> (model, processor), shared by the three modes of one model
+ORACLE_CRITIC = [10.0, 10.0, 10.0]
+
+
+def resolve_model_folder(model):
+    """Local folder of a LiRA model given a folder or a Hub id (a Hub id resolves through the local HF cache).
+
+    Args:
+        model (`str`): folder or Hub repo id.
+
+    Returns:
+        `str`: a local folder holding `config.json`.
+    """
+    if os.path.isdir(model):
+        return model
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(model)
+    except Exception as err:  # offline miss, bad id, ...
+        raise ValueError(f"--model {model!r} is neither a local folder nor a Hub repo available here ({err}); "
+                         "pass a saved LiRA folder such as artifacts/lira-small-trained.") from err
+
+
+def model_languages(folder):
+    """Language codes a saved LiRA model knows (`config.lang2id`), read from `config.json` without loading it."""
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
+        raise ValueError(f"{folder!r} has no config.json; pass a folder written by LiraModel.save_pretrained.")
+    with open(path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    if cfg.get("model_type") != "lira" or "lang2id" not in cfg:
+        raise ValueError(f"{folder!r} is not a LiRA model (model_type={cfg.get('model_type')!r}); "
+                         "the lira_* systems need a folder saved by LiraModel.")
+    return sorted(cfg["lang2id"], key=cfg["lang2id"].get)
+
+
+class LiraSystem:
+    """A saved LiRA model as an evaluation system.
+
+    Args:
+        model (`str`): folder or Hub id of a saved LiRA model.
+        mode (`str`, *optional*, defaults to `"lrl"`): `"lrl"`, `"noisy"` or `"oracle"` (see the module docstring).
+        doc_field (`str`, *optional*, defaults to `"title"`): see `evaluation.systems.document_text`.
+        batch_size (`int`, *optional*, defaults to 64): texts per forward pass.
+        progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.
+    """
+
+    def __init__(self, model, mode="lrl", doc_field="title", batch_size=64, progress=True):
+        if mode not in MODES:
+            raise ValueError(f"LiRA mode {mode!r} is not supported; use one of {list(MODES)}.")
+        self.folder = resolve_model_folder(model)
+        self.mode = mode
+        self.name = f"lira_{mode}"
+        self.candidate_mode = "none" if mode == "lrl" else mode
+        self.doc_field = doc_field
+        self.batch_size = batch_size
+        self.progress = progress
+        self.languages = model_languages(self.folder)
+        self._model = None
+        self._proc = None
+        self._digest = None
+
+    def _load(self):
+        if self._model is None:
+            key = (os.path.abspath(self.folder), self._base_key()["weights"])
+            if key not in _LOADED:
+                try:
+                    from modeling_lira import LiraModel, LiraProcessor
+
+                    model = LiraModel.from_pretrained(self.folder).eval()
+                    proc = LiraProcessor.from_pretrained(self.folder)
+                except ImportError:  # evaluating outside the repo: use the code saved with the model
+                    from transformers import AutoModel, AutoProcessor
+
+                    model = AutoModel.from_pretrained(self.folder, trust_remote_code=True).eval()
+                    proc = AutoProcessor.from_pretrained(self.folder, trust_remote_code=True)
+                _LOADED.clear()  # keep at most one LiRA model in memory
+                _LOADED[key] = (model, proc)
+            self._model, self._proc = _LOADED[key]
+        return self._model, self._proc
+
+    def _base_key(self):
+        if self._digest is None:
+            self._digest = folder_digest(self.folder)
+        return {"cls": "LiraSystem", "weights": self._digest}
+
+    def query_key(self):
+        """Cache key of the query side (model hash + mode)."""
+        return content_hash({**self._base_key(), "mode": self.mode, "side": "query"})
+
+    def document_key(self):
+        """Cache key of the document side (`noisy` and `oracle` share full-mode documents)."""
+        return content_hash({**self._base_key(), "full": self.mode != "lrl", "doc_field": self.doc_field})
+
+    def _run(self, texts, languages, candidates, critic_scores, text_type, desc, field="embeddings"):
+        import torch
+
+        model, proc = self._load()
+        out = None
+        batches = list(batched_by_length(list(texts), self.batch_size))
+        with torch.inference_mode():
+            for idx, batch in tqdm(batches, desc=desc, disable=not self.progress, leave=False):
+                pick = (lambda xs: None if xs is None else [xs[i] for i in idx])
+                inputs = proc(batch, languages=pick(languages), candidates=pick(candidates),
+                              critic_scores=pick(critic_scores), text_type=text_type)
+                res = getattr(model(**inputs), field)
+                res = res.float().numpy() if hasattr(res, "numpy") else np.asarray(res)
+                if out is None:
+                    out = np.zeros((len(texts),) + res.shape[1:], dtype=res.dtype)
+                out[idx] = res
+        return out
+
+    def encode_queries(self, texts, languages=None, candidates=None, critic_scores=None):
+        """Encodes queries; candidates are dropped in `lrl` mode (see the module docstring)."""
+        if self.mode == "lrl":
+            candidates, critic_scores = None, None
+        elif candidates is not None and critic_scores is None and self.mode == "oracle":
+            critic_scores = [[ORACLE_CRITIC] * len(c) for c in candidates]
+        emb = self._run(texts, languages, candidates, critic_scores, "query", f"{self.name} queries")
+        return l2_normalize(emb)
+
+    def encode_documents(self, products):
+        """Encodes products as English passages, with the text as its own candidate outside `lrl` mode."""
+        from .systems import document_text
+
+        texts = [document_text(p, self.doc_field) for p in products]
+        cands = None if self.mode == "lrl" else [[t] for t in texts]
+        emb = self._run(texts, ["en"] * len(texts), cands, None, "passage", f"{self.name} documents")
+        return l2_normalize(emb)
+
+    def langid_key(self):
+        """Cache key of the language-id logits (shared by the three modes: they do not depend on candidates)."""
+        return content_hash({**self._base_key(), "side": "langid"})
+
+    def language_logits(self, texts):
+        """Logits of the LaSR language-id head for `texts`, encoded with `languages=None` and no candidates."""
+        return self._run(texts, None, None, None, "query", f"{self.name} lang-id", field="language_logits")
+
+    def language_codes(self):
+        """Language code of each logit column (`config.lang2id` order)."""
+        return list(self.languages)
+
+    def predict_languages(self, texts):
+        """Language id predicted by the LaSR head with `languages=None` (argmax of `language_logits`)."""
+        codes = self.language_codes()
+        return [codes[int(i)] for i in np.asarray(self.language_logits(texts)).argmax(-1)]

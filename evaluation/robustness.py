@@ -1,0 +1,69 @@
+"""Aggregates over per-language results: macro averages, the clean-to-noisy drop, and the drop per noise type.
+
+The noise-type breakdown pairs every `test_noisy` row with the clean row it was made from (`clean_query_id`, a
+field `dataset_builder` adds; rows without it pair by `query_id`) and compares the per-query scores of the pair,
+so each noise type (typo, no_diacritics, code_mix, romanized, ...) gets its own clean -> noisy numbers.
+"""
+
+import numpy as np
+
+DROP_METRICS = ("ndcg@10", "recall@10", "mrr@10")
+
+
+def macro_average(splits):
+    """Unweighted mean over languages: split -> system -> metric -> value."""
+    return {split: {name: {m: float(sum(v[m] for v in by_lang.values()) / len(by_lang))
+                           for m in next(iter(by_lang.values()))}
+                    for name, by_lang in res.items()} for split, res in splits.items()}
+
+
+def robustness(splits, clean="test", noisy="test_noisy", metrics=DROP_METRICS):
+    """Clean-minus-noisy drop per system and language (positive = worse on noisy queries).
+
+    Args:
+        splits (`dict`): split -> system -> language -> metrics.
+
+    Returns:
+        `dict`: system -> language -> metric -> drop; empty unless both splits are present.
+    """
+    if clean not in splits or noisy not in splits:
+        return {}
+    out = {}
+    for name, by_lang in splits[clean].items():
+        for lang, scores in by_lang.items():
+            other = splits[noisy].get(name, {}).get(lang)
+            if other:
+                out.setdefault(name, {})[lang] = {m: scores[m] - other[m] for m in metrics}
+    return out
+
+
+def noise_breakdown(per_query, clean="test", noisy="test_noisy", metric="ndcg@10"):
+    """Clean vs noisy `metric` per noise type, on paired queries, macro-averaged over languages.
+
+    Args:
+        per_query (`dict`): split -> system -> language -> {`query_id`, `clean_query_id`, `noise`, metric lists}
+            (the `per_query` entries returned by `score_system`).
+
+    Returns:
+        `dict`: system -> noise type -> {`clean`, `noisy`, `drop`, `pairs`}; empty unless both splits are present.
+    """
+    if clean not in per_query or noisy not in per_query:
+        return {}
+    out = {}
+    for name, by_lang in per_query[noisy].items():
+        per_type = {}
+        for lang, pq in by_lang.items():
+            ref = per_query[clean].get(name, {}).get(lang)
+            if not ref:
+                continue
+            clean_score = dict(zip(ref["query_id"], ref[metric]))
+            for cid, noise, value in zip(pq["clean_query_id"], pq["noise"], pq[metric]):
+                if cid in clean_score:
+                    per_type.setdefault(noise, {}).setdefault(lang, []).append((clean_score[cid], value))
+        for noise, langs in sorted(per_type.items()):
+            means = np.array([np.mean(pairs, axis=0) for pairs in langs.values()])  # (languages, 2)
+            c, n = means.mean(axis=0)
+            out.setdefault(name, {})[noise] = {"clean": float(c), "noisy": float(n), "drop": float(c - n),
+                                               "pairs": int(sum(len(p) for p in langs.values())),
+                                               "languages": sorted(langs)}
+    return out

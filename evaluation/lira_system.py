@@ -140,6 +140,8 @@ class LiraSystem:
             candidates, critic_scores = None, None
         elif candidates is not None and critic_scores is None and self.mode == "oracle":
             critic_scores = [[ORACLE_CRITIC] * len(c) for c in candidates]
+        if candidates is not None:
+            candidates, critic_scores = self._load()[1].keep_best_candidates(candidates, critic_scores)
         emb = self._run(texts, languages, candidates, critic_scores, "query", f"{self.name} queries")
         return l2_normalize(emb)
 

@@ -57,6 +57,32 @@ class LiraProcessor(ProcessorMixin):
                                  f"{sorted(self.lang2id)} or None to let the model identify it.")
         return torch.tensor(ids, dtype=torch.long)
 
+    def keep_best_candidates(self, candidates, critic_scores=None):
+        """Trims every candidate list to the model's K (`num_candidates`), keeping the best by total critic score.
+
+        Ties and rows without scores keep their original order; kept candidates stay in their original order.
+
+        Args:
+            candidates (`list[list[str]]`): English candidates per text.
+            critic_scores (`list[list[list[float]]]`, *optional*): (semantic, emotional, pragmatic) per candidate.
+
+        Returns:
+            `tuple[list, list | None]`: the trimmed candidates and critic scores.
+        """
+        limit = self.num_candidates
+        out_c, out_s = [], None if critic_scores is None else []
+        for i, cands in enumerate(candidates):
+            cands = list(cands or [])
+            scores = None if critic_scores is None else list(critic_scores[i] or [])
+            keep = list(range(len(cands)))
+            if len(cands) > limit:
+                totals = [sum(scores[k]) if scores else 0.0 for k in keep]
+                keep = sorted(sorted(keep, key=lambda k: -totals[k])[:limit])
+            out_c.append([cands[k] for k in keep])
+            if out_s is not None:
+                out_s.append([scores[k] for k in keep] if scores else scores)
+        return out_c, out_s
+
     def _candidates(self, candidates, critic_scores, batch_size, max_length):
         if len(candidates) != batch_size:
             raise ValueError(f"got {len(candidates)} candidate lists for {batch_size} texts; pass one list per text "

@@ -44,6 +44,19 @@ def test_processor_bad_inputs(tiny_processor, kwargs, match):
         tiny_processor(**kwargs)
 
 
+def test_keep_best_candidates_trims_to_k_by_total_score(tiny_processor):
+    k = tiny_processor.num_candidates
+    cands = [[f"c{i}" for i in range(k + 2)], ["only"]]
+    totals = list(range(k + 2))  # the last k candidates score highest
+    scores = [[[t, 1, 1] for t in totals], [[5, 5, 5]]]
+    kept, kept_scores = tiny_processor.keep_best_candidates(cands, scores)
+    assert kept == [[f"c{i}" for i in range(2, k + 2)], ["only"]]
+    assert [s[0] for s in kept_scores[0]] == totals[2:]
+    unscored, none = tiny_processor.keep_best_candidates(cands, None)
+    assert unscored[0] == cands[0][:k] and none is None
+    tiny_processor(["a", "b"], candidates=kept, critic_scores=kept_scores)  # now accepted
+
+
 def test_processor_save_load(tmp_path, tiny_processor):
     tiny_processor.save_pretrained(tmp_path)
     assert os.path.isdir(tmp_path / "english_tokenizer")

@@ -140,3 +140,23 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
             assert torch.equal(value, merged.state_dict()[name]), name
     assert any(not torch.equal(v, merged.state_dict()[k]) for k, v in tiny_model.state_dict().items()
                if k.startswith("lasr."))
+
+
+def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model, tiny_processor, tiny_products_dir,
+                                                          capsys):
+    import json
+
+    from training.ablations import main
+
+    start = tmp_path / "start"
+    tiny_model.save_pretrained(start)
+    tiny_processor.save_pretrained(start)
+    main(["--model", str(start), "--dataset", str(tiny_products_dir), "--languages", "vi,th", "--variants", "full",
+          "no_actor", "--stage1-steps", "1", "--stage2-steps", "1", "--batch-size", "4", "--max-queries", "5",
+          "--out", str(tmp_path / "abl")])
+    table = capsys.readouterr().out
+    assert "| full |" in table and "| no_actor |" in table
+    results = json.load(open(tmp_path / "abl" / "ablations.json"))
+    assert set(results) == {"full", "no_actor"}
+    assert all(0.0 <= results[v]["lrl_ndcg@10"] <= 1.0 for v in results)
+    assert results["no_actor"]["args"]["no_actor"] is True

@@ -72,11 +72,7 @@ class LiraRetrievalCollator:
             scores = [[list(map(float, s)) for s in (r["critic_scores"] or [])] for r in rows]
             if self.first_candidate_only:
                 cands, scores = [c[:1] for c in cands], [s[:1] for s in scores]
-            limit = self.processor.num_candidates
-            for i, (c, sc) in enumerate(zip(cands, scores)):
-                if len(c) > limit:  # keep the model's K best by total critic score (stable order otherwise)
-                    keep = sorted(sorted(range(len(c)), key=lambda k: -sum(sc[k]))[:limit])
-                    cands[i], scores[i] = [c[k] for k in keep], [sc[k] for k in keep]
+            cands, scores = self.processor.keep_best_candidates(cands, scores)
             q_kwargs = {"candidates": cands, "critic_scores": scores}
             d_kwargs = {"candidates": [[self.titles[p]] for p in positives],
                         "critic_scores": [[ORACLE_SCORES] for _ in positives]}

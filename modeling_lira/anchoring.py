@@ -89,7 +89,11 @@ class LiraArcaAdaptor(nn.Module):
 
 
 class LiraArcaActor(nn.Module):
-    """Actor policy over K candidates: an MLP scores c_k = [s_k/10, e_k/10, p_k/10, sim_k]; softmax over k.
+    """Actor policy over K candidates: logits = MLP(c_k) + w . c_k over c_k = [s_k/10, e_k/10, p_k/10, sim_k].
+
+    The reward R_k = 0.1(alpha s + beta e + gamma p) + delta sim_k is linear in c_k, so the linear path `reward_prior`
+    (w) starts at `prior_scale * (alpha, beta, gamma, delta)` (set by `LiraModel._init_weights`): the untrained
+    policy already prefers the candidates with the highest expected reward, and REINFORCE refines MLP and w.
 
     Args:
         hidden_size (`int`): MLP width.
@@ -99,6 +103,7 @@ class LiraArcaActor(nn.Module):
         super().__init__()
         # no bias on the last layer: softmax over candidates ignores a shared shift, so it would never train
         self.mlp = nn.Sequential(nn.Linear(4, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1, bias=False))
+        self.reward_prior = nn.Parameter(torch.zeros(4))
 
     def forward(self, critic_scores, similarities, candidate_mask):
         """
@@ -111,7 +116,8 @@ class LiraArcaActor(nn.Module):
             policy logits `(B, K)`, with -inf-like values at invalid candidates.
         """
         features = torch.cat([critic_scores / 10.0, similarities.unsqueeze(-1)], dim=-1)  # (B, K, 4)
-        logits = self.mlp(features.to(self.mlp[0].weight.dtype)).squeeze(-1)  # (B, K)
+        features = features.to(self.mlp[0].weight.dtype)
+        logits = self.mlp(features).squeeze(-1) + features @ self.reward_prior.to(features.dtype)  # (B, K)
         return logits.masked_fill(~candidate_mask, torch.finfo(logits.dtype).min)
 
 

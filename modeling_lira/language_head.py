@@ -6,9 +6,9 @@ language embedding). With no translation the English slot is masked out of atten
 users without a translator.
 
 LaSR returns a residual for both halves of the concatenated representation z = [g-part; h-part] (the paper's
-[g(x); h(y)]): the g half refines the anchored LRL vector, the h half refines the chosen translation's vector, or,
-without a translation, is LaSR's own estimate of it. The output projection is zero-initialised, so an untrained
-LaSR returns exactly Arca's vectors.
+[g(x); h(y)]): the g half refines the anchored LRL vector, the h half refines the chosen translation's vector (and
+is left empty without a translation). The output projection is zero-initialised, so an untrained LaSR returns
+exactly Arca's vectors.
 """
 
 import torch

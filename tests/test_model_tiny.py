@@ -184,3 +184,29 @@ def test_sdpa_and_bf16(tmp_path, tiny_model):
 
 def test_queues_are_not_weights(tiny_model):
     assert not any("queue" in k for k in tiny_model.state_dict())
+
+
+def test_untrained_actor_ranks_candidates_by_expected_reward(tmp_path, tiny_config):
+    model = LiraModel(tiny_config).eval()
+    actor = model.arca.actor
+    cfg = tiny_config
+    expected = torch.tensor([cfg.reward_alpha, cfg.reward_beta, cfg.reward_gamma, cfg.reward_delta])
+    assert torch.allclose(actor.reward_prior, expected * cfg.actor_prior_scale)
+    with torch.no_grad():
+        actor.mlp[-1].weight.zero_()  # isolate the linear path: logits must equal scale * R_k exactly
+        scores = torch.tensor([[[2.0, 2, 2], [9, 9, 9], [5, 5, 5]]])
+        sims = torch.tensor([[0.1, 0.1, 0.3]])
+        logits = actor(scores, sims, torch.ones(1, 3, dtype=torch.bool))
+    reward = 0.1 * (scores @ expected[:3]) + cfg.reward_delta * sims  # the paper's R_k
+    assert torch.allclose(logits, cfg.actor_prior_scale * reward, atol=1e-5)
+    assert logits.argmax(-1).item() == 1
+    # a trained (changed) prior survives save/load: _init_weights never overwrites loaded weights
+    with torch.no_grad():
+        actor.reward_prior.fill_(-3.0)
+    model.save_pretrained(tmp_path)
+    assert torch.equal(LiraModel.from_pretrained(tmp_path).arca.actor.reward_prior, torch.full((4,), -3.0))
+
+
+def test_actor_prior_scale_validated():
+    with pytest.raises(ValueError, match="actor_prior_scale"):
+        LiraConfig(**tiny_config_kwargs(actor_prior_scale=-1.0))

@@ -4,13 +4,14 @@
 
 Rows are languages; columns compare (a) LRL-only LiRA (`lira_lrl`) with the untrained backbone
 multilingual-e5-small (`backbone`, identical to the untrained lira-small by construction), and (b) the full mode with
-noisy candidates (`lira_noisy`) with translate-test (`translate_test`: all-MiniLM-L6-v2 on the top candidate).
+noisy candidates (`lira_noisy`) with translate-test (`translate_test`: all-MiniLM-L6-v2 on the critic's top
+candidate; `translate_test_first`: on candidate 1, a translator's own first output, when evaluated).
 """
 
 import argparse
 import json
 
-PAIRS = [("backbone", "lira_lrl"), ("translate_test", "lira_noisy")]
+PAIRS = [("backbone", "lira_lrl"), ("translate_test", "lira_noisy"), ("translate_test_first", "lira_noisy")]
 METRICS = ("ndcg@10", "recall@10")
 
 

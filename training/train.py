@@ -45,7 +45,7 @@ class LiraRunArguments:
     batch_size: int = field(default=32, metadata={"help": "Queries per device batch (+ as many products)."})
     gradient_accumulation_steps: int = field(default=1)
     stage1_learning_rate: float = field(default=1e-3)
-    learning_rate: float = field(default=5e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
+    learning_rate: float = field(default=2e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
     lora_r: int = field(default=8, metadata={"help": "LoRA rank on every linear layer of g; 0 = no LoRA."})
     lora_alpha: int = field(default=16)
     max_train_queries_per_language: int = field(default=0, metadata={"help": "0 = all."})

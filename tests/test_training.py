@@ -128,6 +128,7 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
                             batch_size=4, eval_steps=2, validation_queries_per_language=5, lora_r=4, lora_alpha=8)
     facts = run_training(args)
     assert facts["best_metric"] is not None and 0.0 <= facts["best_metric"] <= 1.0
+    assert 0.0 <= facts["language_id_train_accuracy"] <= 1.0  # the head was refit after merging
     merged = LiraModel.from_pretrained(tmp_path / "merged")
     assert not any("lora" in k or "modules_to_save" in k for k in merged.state_dict())
     assert json.load(open(tmp_path / "merged" / "training_facts.json"))["train_queries"] == facts["train_queries"]
@@ -160,3 +161,27 @@ def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model,
     assert set(results) == {"full", "no_actor"}
     assert all(0.0 <= results[v]["lrl_ndcg@10"] <= 1.0 for v in results)
     assert results["no_actor"]["args"]["no_actor"] is True
+
+
+def test_language_probe_fits_the_head_and_only_the_head(tiny_processor, tiny_training_rows):
+    from training.language_probe import fit_language_identifier, pooled_features, probe_examples
+
+    rows, corpus = tiny_training_rows
+    model = _model()
+    texts, labels = probe_examples(rows, corpus, ["vi", "th"], per_language=3)
+    assert labels.count("en") == min(3, len(labels) - labels.count("vi") - labels.count("th")) and "vi" in labels
+    feats = pooled_features(model, tiny_processor, texts, progress=False)
+    assert feats.shape == (len(texts), model.config.encoder_config.hidden_size)
+    # separable synthetic features: the probe must reach 100 % and touch nothing but the head
+    codes = sorted(model.config.lang2id)
+    labels = [codes[i % len(codes)] for i in range(64)]
+    x = torch.randn(64, feats.shape[1]) * 0.1
+    for i, lab in enumerate(labels):
+        x[i, model.config.lang2id[lab]] += 3.0
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    acc = fit_language_identifier(model, x, labels, steps=200)
+    assert acc == 1.0
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith("language_identifier.") for k in changed)
+    with pytest.raises(ValueError, match="xx"):
+        fit_language_identifier(model, x[:1], ["xx"])

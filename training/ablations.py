@@ -87,11 +87,12 @@ def main(argv=None):
         results[name] = evaluate_variant(folder, args.dataset, languages, args.max_queries,
                                          first_candidate_only=VARIANTS[name].get("no_actor", False))
         results[name]["args"] = dataclasses.asdict(run)
-    with open(os.path.join(args.out, "ablations.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
     table = markdown(results)
-    with open(os.path.join(args.out, "ablations.md"), "w", encoding="utf-8") as f:
-        f.write(table + "\n")
+    for name, text in (("ablations.json", json.dumps(results, indent=2)), ("ablations.md", table + "\n")):
+        tmp = os.path.join(args.out, f".{name}.tmp")  # write then rename: a crash never leaves half a file
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(args.out, name))
     print(table)
 
 

@@ -21,6 +21,7 @@ from push_scripts.atomic import atomic_folder
 
 from .collator import LiraRetrievalCollator
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows
+from .language_probe import refit_language_identifier
 from .trainer import LiraTrainer
 from .validation import make_validation
 
@@ -51,6 +52,8 @@ class LiraRunArguments:
     max_train_queries_per_language: int = field(default=0, metadata={"help": "0 = all."})
     validation_queries_per_language: int = field(default=60)
     eval_steps: int = field(default=50)
+    language_probe_per_language: int = field(default=400, metadata={
+        "help": "Texts per language for the language-id head refit after merging (0 = skip)."})
     validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
     logging_steps: int = field(default=10)
     seed: int = field(default=13)
@@ -164,13 +167,16 @@ def run_training(args):
     facts["log_history"] = trainer2.state.log_history
     if trainer2.is_world_process_zero():
         peft_model.save_pretrained(os.path.join(args.run_dir, "adapter"))  # the small artefact of the run
-        save_merged(peft_model, processor, args.output_dir, facts)
+        merged = peft_model.merge_and_unload()
+        if args.language_probe_per_language > 0:
+            facts["language_id_train_accuracy"] = refit_language_identifier(
+                merged, processor, train_rows, corpus, languages, args.language_probe_per_language)
+        save_merged(merged, processor, args.output_dir, facts)
     return facts
 
 
-def save_merged(peft_model, processor, out_dir, facts):
-    """Merges LoRA + heads into a plain `LiraModel` and writes it (with processor and run facts) atomically."""
-    merged = peft_model.merge_and_unload()
+def save_merged(merged, processor, out_dir, facts):
+    """Writes the merged plain `LiraModel` (with processor and run facts) atomically."""
     with atomic_folder(out_dir) as tmp:
         merged.save_pretrained(tmp)
         processor.save_pretrained(tmp)

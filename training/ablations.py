@@ -60,6 +60,14 @@ def markdown(results):
     return "\n".join(lines)
 
 
+def _write(out, results, table):
+    for name, text in (("ablations.json", json.dumps(results, indent=2)), ("ablations.md", table + "\n")):
+        tmp = os.path.join(out, f".{name}.tmp")  # write then rename: a crash never leaves half a file
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(out, name))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="artifacts/lira-small")
@@ -81,18 +89,15 @@ def main(argv=None):
                                run_dir=os.path.join(args.out, "runs", name), languages=args.languages,
                                stage1_steps=args.stage1_steps, stage2_steps=args.stage2_steps,
                                batch_size=args.batch_size, eval_steps=args.stage2_steps,
-                               validate=False, **VARIANTS[name])
-        if not os.path.exists(os.path.join(folder, "model.safetensors")):
+                               validate=False, language_probe_per_language=0,  # retrieval is what is compared
+                               **VARIANTS[name])
+        if not os.path.exists(os.path.join(folder, "model.safetensors")):  # a rerun only trains what is missing
             run_training(run)
         results[name] = evaluate_variant(folder, args.dataset, languages, args.max_queries,
                                          first_candidate_only=VARIANTS[name].get("no_actor", False))
         results[name]["args"] = dataclasses.asdict(run)
-    table = markdown(results)
-    for name, text in (("ablations.json", json.dumps(results, indent=2)), ("ablations.md", table + "\n")):
-        tmp = os.path.join(args.out, f".{name}.tmp")  # write then rename: a crash never leaves half a file
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, os.path.join(args.out, name))
+        table = markdown(results)
+        _write(args.out, results, table)  # after every variant: an interrupted run keeps what it measured
     print(table)
 
 

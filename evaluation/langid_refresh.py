@@ -1,0 +1,64 @@
+"""Recomputes only the language-identification accuracy of a LiRA model inside an existing `results.json`.
+
+    python -m evaluation.langid_refresh --model artifacts/lira-small-final --results artifacts/eval-final/results.json
+
+For a model whose language-id head was refit after evaluation (`python -m training.language_probe`): retrieval
+vectors do not depend on that head when the language is given, so only `langid_acc` is stale. This recomputes it
+for every LiRA system, language and split in the file (the same queries: the file's `num_queries` per language)
+and rewrites the file atomically; a model whose other weights changed needs a full `python -m evaluation evaluate`.
+"""
+
+import argparse
+import json
+import os
+
+from .data import load_queries
+from .lira_system import LiraSystem
+from .metrics_loader import load_metric
+
+
+def refresh_langid(results, model, dataset, progress=True):
+    """Updates `results` in place; returns `{split: {language: accuracy}}`."""
+    system = LiraSystem(model, mode="lrl", progress=progress)
+    accuracy = load_metric("accuracy")
+    measured = {}
+    for split, systems in results["splits"].items():
+        lira = [name for name in systems if name.startswith("lira_")]
+        if not lira:
+            continue
+        measured[split] = {}
+        for lang in sorted({lang for name in lira for lang in systems[name]}):
+            rows = load_queries(dataset, lang, split, results["num_queries"][split][lang])
+            pred = system.predict_languages([r["query"] for r in rows])
+            acc = accuracy.compute(predictions=pred, references=[r["language"] for r in rows])["accuracy"]
+            measured[split][lang] = acc
+            for name in lira:
+                if lang in systems[name]:
+                    systems[name][lang]["langid_acc"] = acc
+        for name in lira:
+            per_lang = [m["langid_acc"] for m in systems[name].values() if "langid_acc" in m]
+            if per_lang and name in results.get("macro_average", {}).get(split, {}):
+                results["macro_average"][split][name]["langid_acc"] = sum(per_lang) / len(per_lang)
+    return measured
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--results", required=True, help="results.json written by `python -m evaluation evaluate`")
+    parser.add_argument("--dataset", default=None, help="default: the dataset recorded in the results file")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    with open(args.results, encoding="utf-8") as f:
+        results = json.load(f)
+    measured = refresh_langid(results, args.model, args.dataset or results["dataset"], not args.no_progress)
+    tmp = args.results + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    os.replace(tmp, args.results)
+    for split, accs in measured.items():
+        print(split, " ".join(f"{lang} {acc:.3f}" for lang, acc in accs.items()))
+
+
+if __name__ == "__main__":
+    main()

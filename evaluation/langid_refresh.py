@@ -39,7 +39,14 @@ def refresh_langid(results, model, dataset, progress=True):
             per_lang = [m["langid_acc"] for m in systems[name].values() if "langid_acc" in m]
             if per_lang and name in results.get("macro_average", {}).get(split, {}):
                 results["macro_average"][split][name]["langid_acc"] = sum(per_lang) / len(per_lang)
+    sync_primary_split(results)
     return measured
+
+
+def sync_primary_split(results):
+    """`results["results"]` mirrors the first split (`results["split"]`), which model cards read: keep it in step."""
+    if results.get("split") in results.get("splits", {}):
+        results["results"] = results["splits"][results["split"]]
 
 
 def main(argv=None):

@@ -10,8 +10,8 @@ and rewrites the file atomically; a model whose other weights changed needs a fu
 
 import argparse
 import json
-import os
 
+from .cache import atomic_write_json
 from .data import load_queries
 from .lira_system import LiraSystem
 from .metrics_loader import load_metric
@@ -59,10 +59,7 @@ def main(argv=None):
     with open(args.results, encoding="utf-8") as f:
         results = json.load(f)
     measured = refresh_langid(results, args.model, args.dataset or results["dataset"], not args.no_progress)
-    tmp = args.results + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
-    os.replace(tmp, args.results)
+    atomic_write_json(args.results, results)
     for split, accs in measured.items():
         print(split, " ".join(f"{lang} {acc:.3f}" for lang, acc in accs.items()))
 

@@ -10,11 +10,11 @@ candidate 1 only (what a pipeline without Arca's actor would feed). Prints a Mar
 
 import argparse
 import dataclasses
-import json
 import os
 
 import numpy as np
 
+from evaluation.cache import atomic_write_json, atomic_write_text
 from evaluation.data import load_corpus, load_queries
 from evaluation.evaluator import score_system
 from evaluation.lira_system import LiraSystem
@@ -60,14 +60,6 @@ def markdown(results):
     return "\n".join(lines)
 
 
-def _write(out, results, table):
-    for name, text in (("ablations.json", json.dumps(results, indent=2)), ("ablations.md", table + "\n")):
-        tmp = os.path.join(out, f".{name}.tmp")  # write then rename: a crash never leaves half a file
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, os.path.join(out, name))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="artifacts/lira-small")
@@ -97,7 +89,9 @@ def main(argv=None):
                                          first_candidate_only=VARIANTS[name].get("no_actor", False))
         results[name]["args"] = dataclasses.asdict(run)
         table = markdown(results)
-        _write(args.out, results, table)  # after every variant: an interrupted run keeps what it measured
+        # after every variant, atomically: an interrupted run keeps what it measured and never half a file
+        atomic_write_json(os.path.join(args.out, "ablations.json"), results)
+        atomic_write_text(os.path.join(args.out, "ablations.md"), table + "\n")
     print(table)
 
 

@@ -24,10 +24,10 @@ from tqdm.auto import tqdm
 def pooled_features(model, processor, texts, batch_size=64, progress=True):
     """g's masked mean states `(N, D_g)` of `texts` encoded as queries (what the head reads)."""
     model.eval()
+    device = next(model.parameters()).device
     feats = []
     for start in tqdm(range(0, len(texts), batch_size), desc="language-id features", disable=not progress):
         enc = processor(texts[start:start + batch_size], text_type="query")
-        device = next(model.parameters()).device
         ids, mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)
         feats.append(model._encode_stream(model.encoder, "lrl", ids, mask, None)[3].float().cpu())
     return torch.cat(feats)
@@ -65,7 +65,7 @@ def fit_language_identifier(model, features, labels, steps=300, learning_rate=1e
     target = torch.tensor([lang2id[lab] for lab in labels])
     torch.manual_seed(seed)
     head.train()
-    params = [p for p in head.parameters()]
+    params = list(head.parameters())
     for p in params:
         p.requires_grad_(True)
     dtype, device = params[0].dtype, params[0].device

@@ -125,11 +125,13 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
     tiny_processor.save_pretrained(start)
     args = LiraRunArguments(model=str(start), dataset=str(tiny_products_dir), output_dir=str(tmp_path / "merged"),
                             run_dir=str(tmp_path / "run"), languages="vi,th", stage1_steps=2, stage2_steps=2,
-                            batch_size=4, eval_steps=2, validation_queries_per_language=5, lora_r=4, lora_alpha=8)
+                            batch_size=4, eval_steps=2, validation_queries_per_language=5, lora_r=4, lora_alpha=8,
+                            config_overrides="retrieval_temperature=0.07, doc_queue_size=16")
     facts = run_training(args)
     assert facts["best_metric"] is not None and 0.0 <= facts["best_metric"] <= 1.0
     assert 0.0 <= facts["language_id_train_accuracy"] <= 1.0  # the head was refit after merging
     merged = LiraModel.from_pretrained(tmp_path / "merged")
+    assert (merged.config.retrieval_temperature, merged.config.doc_queue_size) == (0.07, 16)  # overrides persist
     assert not any("lora" in k or "modules_to_save" in k for k in merged.state_dict())
     assert json.load(open(tmp_path / "merged" / "training_facts.json"))["train_queries"] == facts["train_queries"]
     adapter = tmp_path / "run" / "adapter" / "adapter_model.safetensors"
@@ -141,6 +143,22 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
             assert torch.equal(value, merged.state_dict()[name]), name
     assert any(not torch.equal(v, merged.state_dict()[k]) for k, v in tiny_model.state_dict().items()
                if k.startswith("lasr."))
+
+
+@pytest.mark.parametrize("text, message", [("retrieval_temprature=0.05", "retrieval_temprature"),
+                                           ("doc_queue_size", "doc_queue_size"),
+                                           ("doc_queue_size=big", "'big'"),
+                                           ("lang2id=1", "lang2id")])
+def test_config_overrides_reject_bad_items(text, message):
+    with pytest.raises(ValueError, match=message):
+        LiraRunArguments(config_overrides=text).parsed_config_overrides()
+
+
+def test_config_overrides_are_typed_like_the_defaults():
+    parsed = LiraRunArguments(config_overrides="doc_queue_size=64, consistency_weight=1,use_language_embedding=false")
+    assert parsed.parsed_config_overrides() == {"doc_queue_size": 64, "consistency_weight": 1.0,
+                                                "use_language_embedding": False}
+    assert isinstance(parsed.parsed_config_overrides()["consistency_weight"], float)
 
 
 def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model, tiny_processor, tiny_products_dir,

@@ -63,6 +63,30 @@ class LiraRunArguments:
     no_queues: bool = field(default=False, metadata={"help": "Ablation: no DocQueue/CorrQueue."})
     no_consistency: bool = field(default=False, metadata={"help": "Ablation: no consistency loss."})
     no_language: bool = field(default=False, metadata={"help": "Ablation: no language embedding."})
+    config_overrides: str = field(default="", metadata={
+        "help": "LiraConfig values for this run, e.g. `retrieval_temperature=0.05,doc_queue_size=128` (the "
+                "run_clm convention); saved with the merged model."})
+
+    def parsed_config_overrides(self):
+        """`--config-overrides` as a dict typed like the `LiraConfig` defaults; unknown keys raise ValueError."""
+        from modeling_lira import LiraConfig
+
+        defaults, out = LiraConfig(), {}
+        for item in filter(None, (part.strip() for part in self.config_overrides.split(","))):
+            key, sep, raw = item.partition("=")
+            key = key.strip()
+            if not sep or not hasattr(defaults, key):
+                raise ValueError(f"--config-overrides item {item!r} is not `name=value` with a LiraConfig name; "
+                                 f"e.g. `retrieval_temperature=0.05`.")
+            kind = type(getattr(defaults, key))
+            if kind not in (int, float, bool):
+                raise ValueError(f"--config-overrides: {key!r} is a {kind.__name__}; only numbers and booleans "
+                                 f"can be overridden from the command line.")
+            try:
+                out[key] = raw.strip().lower() in ("1", "true", "yes") if kind is bool else kind(raw)
+            except ValueError:
+                raise ValueError(f"--config-overrides: {key}={raw!r} is not a valid {kind.__name__}.") from None
+        return out
 
     def language_list(self):
         langs = [lang.strip() for lang in self.languages.split(",") if lang.strip()]
@@ -121,7 +145,8 @@ def run_training(args):
     set_seed(args.seed)
     languages = args.language_list()
     processor = LiraProcessor.from_pretrained(args.model)
-    model = LiraModel.from_pretrained(args.model, use_language_embedding=not args.no_language)
+    model = LiraModel.from_pretrained(args.model, use_language_embedding=not args.no_language,
+                                      **args.parsed_config_overrides())
     missing = [lang for lang in languages if lang not in model.config.lang2id]
     if missing:
         raise ValueError(f"languages {missing} are not in the model's lang2id {sorted(model.config.lang2id)}.")

@@ -11,7 +11,7 @@ from modeling_lira import LiraConfig, LiraModel
 from tests.fixtures_model import tiny_config_kwargs
 from training.collator import LiraRetrievalCollator
 from training.data import LiraQueryDataset
-from training.train import LiraRunArguments, build_peft_model, set_stage_trainable
+from training.train import LiraRunArguments, build_peft_model, set_stage_trainable, stage2_callbacks
 from training.trainer import LiraTrainer, graded_gains
 
 NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
@@ -93,6 +93,25 @@ def test_resume_continues_at_the_right_step(tmp_path, tiny_processor, tiny_train
     steps = [h["step"] for h in resumed.state.log_history if "loss" in h]
     # steps 1-2 come from the checkpoint's history, 3-4 were trained after resuming (no step repeated)
     assert resumed.state.global_step == 4 and steps == [1, 2, 3, 4]
+
+
+def test_early_stopping_stops_when_validation_stops_improving(tmp_path, tiny_processor, tiny_training_rows):
+    """Validation peaks at the first check and falls after: patience 1 stops at step 2 of 10, best = step 1."""
+    rows, corpus = tiny_training_rows
+    scores = iter([0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0])
+    args = dict(max_steps=10, eval_strategy="steps", eval_steps=1, save_strategy="steps", save_steps=1,
+                load_best_model_at_end=True, metric_for_best_model="ndcg@10", greater_is_better=True,
+                per_device_train_batch_size=2)
+    run = LiraRunArguments(early_stopping_patience=1)
+    trainer = _trainer(tmp_path, _model(), tiny_processor, rows, corpus, "lasr", args=args,
+                       validation=lambda model: {"ndcg@10": next(scores)}, callbacks=stage2_callbacks(run),
+                       eval_dataset=LiraQueryDataset(rows))
+    trainer.train()
+    assert trainer.state.global_step == 2
+    assert trainer.state.best_metric == 0.5 and trainer.state.best_model_checkpoint.endswith("checkpoint-1")
+    assert stage2_callbacks(LiraRunArguments()) == []
+    with pytest.raises(ValueError, match="--no-validate"):
+        stage2_callbacks(LiraRunArguments(early_stopping_patience=2, validate=False))
 
 
 def test_stage1_leaves_frozen_weights_bit_identical(tmp_path, tiny_processor, tiny_training_rows):

@@ -55,6 +55,9 @@ class LiraRunArguments:
     language_probe_per_language: int = field(default=400, metadata={
         "help": "Texts per language for the language-id head refit after merging (0 = skip)."})
     validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
+    early_stopping_patience: int = field(default=0, metadata={
+        "help": "Stop stage 2 after this many validations without a better nDCG@10 (0 = run every step); needs "
+                "--validate. LRL-only validation peaked by step 60 and then fell in our CPU runs."})
     logging_steps: int = field(default=10)
     seed: int = field(default=13)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
@@ -134,6 +137,18 @@ def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
     )
 
 
+def stage2_callbacks(args):
+    """`EarlyStoppingCallback` when `--early-stopping-patience` > 0 (it needs validation to compare against)."""
+    if args.early_stopping_patience <= 0:
+        return []
+    if not args.validate:
+        raise ValueError(f"--early-stopping-patience {args.early_stopping_patience} needs validation; drop "
+                         f"--no-validate or set --early-stopping-patience 0.")
+    from transformers import EarlyStoppingCallback
+
+    return [EarlyStoppingCallback(early_stopping_patience=args.early_stopping_patience)]
+
+
 def _last_checkpoint(stage_dir):
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -185,7 +200,7 @@ def run_training(args):
                                                                                       **collator_kwargs),
                            eval_dataset=LiraQueryDataset([r for rows in val_rows.values() for r in rows]),
                            stage="lasr", use_queues=not args.no_queues, use_consistency=not args.no_consistency,
-                           validation=validation)
+                           validation=validation, callbacks=stage2_callbacks(args))
     facts["stage2"] = trainer2.train(resume_from_checkpoint=resume2).metrics
     facts["best_checkpoint"] = trainer2.state.best_model_checkpoint
     facts["best_metric"] = trainer2.state.best_metric

@@ -167,7 +167,8 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
 @pytest.mark.parametrize("text, message", [("retrieval_temprature=0.05", "retrieval_temprature"),
                                            ("doc_queue_size", "doc_queue_size"),
                                            ("doc_queue_size=big", "'big'"),
-                                           ("lang2id=1", "lang2id")])
+                                           ("lang2id=1", "lang2id"),
+                                           ("use_language_embedding=maybe", "'maybe'")])
 def test_config_overrides_reject_bad_items(text, message):
     with pytest.raises(ValueError, match=message):
         LiraRunArguments(config_overrides=text).parsed_config_overrides()

@@ -86,8 +86,12 @@ class LiraRunArguments:
                 raise ValueError(f"--config-overrides: {key!r} is a {kind.__name__}; only numbers and booleans "
                                  f"can be overridden from the command line.")
             try:
-                out[key] = raw.strip().lower() in ("1", "true", "yes") if kind is bool else kind(raw)
-            except ValueError:
+                if kind is bool:
+                    flags = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+                    out[key] = flags[raw.strip().lower()]
+                else:
+                    out[key] = kind(raw)
+            except (KeyError, ValueError):
                 raise ValueError(f"--config-overrides: {key}={raw!r} is not a valid {kind.__name__}.") from None
         return out
 
@@ -160,8 +164,8 @@ def run_training(args):
     set_seed(args.seed)
     languages = args.language_list()
     processor = LiraProcessor.from_pretrained(args.model)
-    model = LiraModel.from_pretrained(args.model, use_language_embedding=not args.no_language,
-                                      **args.parsed_config_overrides())
+    model = LiraModel.from_pretrained(args.model, **{"use_language_embedding": not args.no_language,
+                                                     **args.parsed_config_overrides()})
     missing = [lang for lang in languages if lang not in model.config.lang2id]
     if missing:
         raise ValueError(f"languages {missing} are not in the model's lang2id {sorted(model.config.lang2id)}.")

@@ -15,6 +15,7 @@ from .cache import atomic_write_json
 from .data import load_queries
 from .lira_system import LiraSystem
 from .metrics_loader import load_metric
+from .robustness import macro_average
 
 
 def refresh_langid(results, model, dataset, progress=True):
@@ -35,10 +36,7 @@ def refresh_langid(results, model, dataset, progress=True):
             for name in lira:
                 if lang in systems[name]:
                     systems[name][lang]["langid_acc"] = acc
-        for name in lira:
-            per_lang = [m["langid_acc"] for m in systems[name].values() if "langid_acc" in m]
-            if per_lang and name in results.get("macro_average", {}).get(split, {}):
-                results["macro_average"][split][name]["langid_acc"] = sum(per_lang) / len(per_lang)
+    results["macro_average"] = macro_average(results["splits"])  # what the evaluator wrote, from the new values
     sync_primary_split(results)
     return measured
 

@@ -84,10 +84,8 @@ class LiraPreTrainedModel(PreTrainedModel):
             init.zeros_(module.shared_bias)
         elif isinstance(module, LiraArcaActor):
             cfg = self.config
-            weights = [cfg.reward_alpha, cfg.reward_beta, cfg.reward_gamma, cfg.reward_delta]
-            if not getattr(module.reward_prior, "_is_hf_initialized", False):  # never overwrite loaded weights
-                with torch.no_grad():
-                    module.reward_prior.copy_(torch.tensor(weights) * cfg.actor_prior_scale)
+            weights = torch.tensor([cfg.reward_alpha, cfg.reward_beta, cfg.reward_gamma, cfg.reward_delta])
+            init.copy_(module.reward_prior, weights * cfg.actor_prior_scale)  # skips weights loaded from disk
         elif isinstance(module, LiraLaSRHead):
             init.zeros_(module.output.weight)
             init.zeros_(module.output.bias)

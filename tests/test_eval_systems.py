@@ -139,4 +139,7 @@ def test_langid_refresh_rewrites_only_langid(tiny_lira_dir, tiny_backbones_dir, 
             assert metrics["langid_acc"] == pytest.approx(np.mean([p == r["language"] for p, r in zip(pred, rows)]))
             assert metrics["ndcg@10"] == saved["splits"][split]["lira_lrl"][lang]["ndcg@10"]  # retrieval untouched
         assert "langid_acc" not in systems["backbone"][next(iter(systems["backbone"]))]
+        per_lang = [m["langid_acc"] for m in systems["lira_lrl"].values()]
+        assert fresh["macro_average"][split]["lira_lrl"]["langid_acc"] == pytest.approx(np.mean(per_lang))
+        assert fresh["macro_average"][split]["backbone"] == saved["macro_average"][split]["backbone"]
     assert fresh["results"] == fresh["splits"][fresh["split"]]  # the copy model cards read is refreshed too

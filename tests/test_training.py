@@ -223,3 +223,14 @@ def test_language_probe_fits_the_head_and_only_the_head(tiny_processor, tiny_tra
     assert changed and all(k.startswith("language_identifier.") for k in changed)
     with pytest.raises(ValueError, match="xx"):
         fit_language_identifier(model, x[:1], ["xx"])
+
+
+@pytest.mark.parametrize("command", ["training.ablations", "training.language_probe"])
+def test_side_commands_reject_an_empty_language_list_before_any_work(tmp_path, command):
+    import importlib
+
+    main = importlib.import_module(command).main
+    # the model folder does not exist: the language check must come first and name the flag
+    with pytest.raises(ValueError, match="--languages ' , '"):
+        main(["--model", str(tmp_path / "missing"), "--languages", " , "])
+    assert not any(tmp_path.iterdir())

@@ -19,6 +19,7 @@ from evaluation.data import load_corpus, load_queries
 from evaluation.evaluator import score_system
 from evaluation.lira_system import LiraSystem
 
+from .data import parse_languages
 from .train import LiraRunArguments, run_training
 
 VARIANTS = {
@@ -72,7 +73,7 @@ def main(argv=None):
     parser.add_argument("--max-queries", type=int, default=150, help="test queries per language")
     parser.add_argument("--out", default="artifacts/ablations")
     args = parser.parse_args(argv)
-    languages = [lang for lang in args.languages.split(",") if lang]
+    languages = parse_languages(args.languages)
     os.makedirs(args.out, exist_ok=True)
     results = {}
     for name in args.variants:

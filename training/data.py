@@ -55,6 +55,14 @@ def read_split(dataset_dir, config, split):
     return datasets.load_dataset(dataset_dir, config, split=split).to_list()
 
 
+def parse_languages(text, flag="--languages"):
+    """`"vi, th,,id"` -> `["vi", "th", "id"]`; an empty list raises ValueError naming the flag."""
+    langs = [lang.strip() for lang in text.split(",") if lang.strip()]
+    if not langs:
+        raise ValueError(f"{flag} {text!r} names no language; e.g. {flag} vi,th.")
+    return langs
+
+
 def load_query_rows(dataset_dir, languages, split="train", max_per_language=None):
     """Query rows of several languages, concatenated (first `max_per_language` of each, dataset order)."""
     rows = []

@@ -93,7 +93,7 @@ def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
     from push_scripts.atomic import atomic_folder
 
-    from .data import load_corpus_rows, load_query_rows
+    from .data import load_corpus_rows, load_query_rows, parse_languages
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved LiRA folder, refit in place")
@@ -102,7 +102,7 @@ def main(argv=None):
     parser.add_argument("--per-language", type=int, default=400)
     parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args(argv)
-    languages = [lang for lang in args.languages.split(",") if lang]
+    languages = parse_languages(args.languages)
     model = LiraModel.from_pretrained(args.model)
     processor = LiraProcessor.from_pretrained(args.model)
     rows = load_query_rows(args.dataset, languages, "train")

@@ -20,7 +20,7 @@ from modeling_lira import LiraModel, LiraProcessor
 from push_scripts.atomic import atomic_folder
 
 from .collator import LiraRetrievalCollator
-from .data import LiraQueryDataset, load_corpus_rows, load_query_rows
+from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages
 from .language_probe import refit_language_identifier
 from .trainer import LiraTrainer
 from .validation import make_validation
@@ -96,10 +96,7 @@ class LiraRunArguments:
         return out
 
     def language_list(self):
-        langs = [lang.strip() for lang in self.languages.split(",") if lang.strip()]
-        if not langs:
-            raise ValueError(f"--languages {self.languages!r} names no language; e.g. --languages vi,th.")
-        return langs
+        return parse_languages(self.languages)
 
 
 def build_peft_model(model, args):

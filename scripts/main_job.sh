@@ -16,7 +16,7 @@ python -m push_scripts.backbones --out artifacts/backbones
 python -m push_scripts.build_lira_small --out artifacts/lira-small
 python -m training --model artifacts/lira-small --dataset artifacts/lira-products \
   --output-dir artifacts/lira-small-trained --run-dir runs/main --languages "$LANGS" \
-  --stage1-steps 20 --stage2-steps "$STAGE2_STEPS" --batch-size 32 --eval-steps 60 \
+  --stage1-steps 20 --stage2-steps "$STAGE2_STEPS" --batch-size 32 --eval-steps 30 --early-stopping-patience 2 \
   --validation-queries-per-language 30 --logging-steps 10
 python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-products \
   --languages ${LANGS//,/ } --systems backbone translate_test lira_lrl lira_noisy \

@@ -11,7 +11,7 @@ from modeling_lira import LiraConfig, LiraModel
 from tests.fixtures_model import tiny_config_kwargs
 from training.collator import LiraRetrievalCollator
 from training.data import LiraQueryDataset
-from training.train import LiraRunArguments, build_peft_model, set_stage_trainable, stage2_callbacks
+from training.train import LiraRunArguments, build_peft_model, run_training, set_stage_trainable, stage2_callbacks
 from training.trainer import LiraTrainer, graded_gains
 
 NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
@@ -112,6 +112,11 @@ def test_early_stopping_stops_when_validation_stops_improving(tmp_path, tiny_pro
     assert stage2_callbacks(LiraRunArguments()) == []
     with pytest.raises(ValueError, match="--no-validate"):
         stage2_callbacks(LiraRunArguments(early_stopping_patience=2, validate=False))
+    # the entry point refuses the combination before loading anything or running stage 1
+    with pytest.raises(ValueError, match="--no-validate"):
+        run_training(LiraRunArguments(model=str(tmp_path / "missing"), run_dir=str(tmp_path / "never"),
+                                      early_stopping_patience=2, validate=False))
+    assert not (tmp_path / "never").exists()
 
 
 def test_stage1_leaves_frozen_weights_bit_identical(tmp_path, tiny_processor, tiny_training_rows):
@@ -136,8 +141,6 @@ def test_stage1_leaves_frozen_weights_bit_identical(tmp_path, tiny_processor, ti
 def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_processor, tiny_products_dir):
     """Both stages + validation + merge on a tiny model and a real CLDR slice; the merged folder reloads."""
     import json
-
-    from training.train import run_training
 
     start = tmp_path / "start"
     tiny_model.save_pretrained(start)

@@ -55,11 +55,11 @@ def read_split(dataset_dir, config, split):
     return datasets.load_dataset(dataset_dir, config, split=split).to_list()
 
 
-def parse_languages(text, flag="--languages"):
-    """`"vi, th,,id"` -> `["vi", "th", "id"]`; an empty list raises ValueError naming the flag."""
+def parse_languages(text):
+    """`"vi, th,,id"` (the `--languages` flag) -> `["vi", "th", "id"]`; an empty list raises ValueError."""
     langs = [lang.strip() for lang in text.split(",") if lang.strip()]
     if not langs:
-        raise ValueError(f"{flag} {text!r} names no language; e.g. {flag} vi,th.")
+        raise ValueError(f"--languages {text!r} names no language; e.g. --languages vi,th.")
     return langs
 
 

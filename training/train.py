@@ -57,7 +57,7 @@ class LiraRunArguments:
     validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
     early_stopping_patience: int = field(default=0, metadata={
         "help": "Stop stage 2 after this many validations without a better nDCG@10 (0 = run every step); needs "
-                "--validate. LRL-only validation peaked by step 60 and then fell in our CPU runs."})
+                "--validate. LRL-only validation peaked at step 30-60 and then fell in our CPU runs."})
     logging_steps: int = field(default=10)
     seed: int = field(default=13)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
@@ -160,6 +160,7 @@ def run_training(args):
     """Runs both stages and writes the merged model to `args.output_dir`. Returns a dict of run facts."""
     set_seed(args.seed)
     languages = args.language_list()
+    callbacks = stage2_callbacks(args)  # flag errors surface before stage 1 spends any time
     processor = LiraProcessor.from_pretrained(args.model)
     model = LiraModel.from_pretrained(args.model, **{"use_language_embedding": not args.no_language,
                                                      **args.parsed_config_overrides()})
@@ -201,7 +202,7 @@ def run_training(args):
                                                                                       **collator_kwargs),
                            eval_dataset=LiraQueryDataset([r for rows in val_rows.values() for r in rows]),
                            stage="lasr", use_queues=not args.no_queues, use_consistency=not args.no_consistency,
-                           validation=validation, callbacks=stage2_callbacks(args))
+                           validation=validation, callbacks=callbacks)
     facts["stage2"] = trainer2.train(resume_from_checkpoint=resume2).metrics
     facts["best_checkpoint"] = trainer2.state.best_model_checkpoint
     facts["best_metric"] = trainer2.state.best_metric

@@ -28,7 +28,8 @@ def test_model_type_does_not_collide():
 
 @pytest.mark.parametrize("bad", [dict(num_bins=0), dict(adaptor_dim=30, lasr_num_heads=4), dict(lasr_dropout=1.5),
                                  dict(reward_alpha=-1), dict(ndcg_temperature=0), dict(lang2id={"vi": 0, "th": 2}),
-                                 dict(lang2id={"vi": 0}), dict(correlation_alpha=2.0), dict(encoder_config=3)])
+                                 dict(lang2id={"vi": 0}), dict(correlation_alpha=2.0), dict(encoder_config=3),
+                                 dict(doc_queue_size=-1), dict(doc_queue_size=2.5)])
 def test_config_rejects_bad_values(bad):
     with pytest.raises(ValueError) as err:
         LiraConfig(**tiny_config_kwargs(**bad))

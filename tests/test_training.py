@@ -59,6 +59,22 @@ def test_two_steps_give_finite_logged_losses(tmp_path, tiny_processor, tiny_trai
         assert all(math.isfinite(h[key]) for h in logs), key
 
 
+@pytest.mark.parametrize("doc_queue_size", [0, 16])
+def test_doc_queue_is_off_at_zero_and_filled_otherwise(tmp_path, tiny_processor, tiny_training_rows, doc_queue_size):
+    rows, corpus = tiny_training_rows
+    model = _model()
+    model.config.doc_queue_size = doc_queue_size
+    trainer = _trainer(tmp_path, model, tiny_processor, rows, corpus, "lasr")
+    trainer.train()
+    # 2 steps x 4 queries: the CorrQueue holds both steps' 4 x 4 in-batch pairs either way (capacity 16)
+    assert len(trainer.corr_queue) == 16
+    if doc_queue_size:
+        assert {view: len(q) for view, q in trainer.doc_queues.items()} == {"full": 8, "lrl": 8}
+    else:
+        assert trainer.doc_queues == {}
+    assert all(math.isfinite(h["loss"]) for h in trainer.state.log_history if "loss" in h)
+
+
 def test_gradient_accumulation_matches_large_batch(tmp_path, tiny_processor, tiny_training_rows):
     rows, corpus = tiny_training_rows
     rows = rows[:4]

@@ -1,9 +1,9 @@
 """LiraTrainer: `transformers.Trainer` whose `compute_loss` combines LiRA's objectives for stage 1 or stage 2.
 
 * stage `"arca"`: L_RL + eta L_anchor (+ language-id CE), from the model's own `loss`.
-* stage `"lasr"`: retrieval (soft nDCG@k + lambda_h hinge + InfoNCE) over in-batch and DocQueue products, for the
-  full (LRL + English) view and the LRL-only view; the CorrQueue correlation objective over graded relevance; the
-  consistency InfoNCE between the two views; and the language-id CE.
+* stage `"lasr"`: retrieval (soft nDCG@k + lambda_h hinge + InfoNCE) over in-batch products (plus DocQueue ones
+  when `doc_queue_size` > 0), for the full (LRL + English) view and the LRL-only view; the CorrQueue correlation
+  objective over graded relevance; the consistency InfoNCE between the two views; and the language-id CE.
 
 Every term is a per-batch mean, so gradient accumulation divides it by the number of accumulation steps
 (`loss_is_scaled_for_ga = False`, see hub_conventions section 4). Queues are plain Python state: never in a
@@ -41,7 +41,8 @@ class LiraTrainer(Trainer):
 
     Args:
         stage (`str`): `"arca"` or `"lasr"`.
-        use_queues (`bool`, *optional*, defaults to `True`): DocQueue negatives and CorrQueue context (ablation).
+        use_queues (`bool`, *optional*, defaults to `True`): DocQueue negatives (when `config.doc_queue_size` > 0)
+            and CorrQueue context; `False` is the "no queues" ablation.
         use_consistency (`bool`, *optional*, defaults to `True`): the consistency loss (ablation).
         validation (`callable`, *optional*): `fn(model) -> dict` of validation metrics (e.g. `{"ndcg@10": ...}`),
             called by `evaluate()`; keys get the `eval_` prefix.
@@ -64,7 +65,9 @@ class LiraTrainer(Trainer):
         self.sample_candidates = sample_candidates
         cfg = unwrap_lira(self.model).config
         # the final embeddings are z = [g half; h half], 2 * adaptor_dim wide
-        self.doc_queues = {view: LiraDocQueue(cfg.doc_queue_size, 2 * cfg.adaptor_dim) for view in ("full", "lrl")}
+        # doc_queue_size = 0: no DocQueue (the default, see LiraConfig); the CorrQueue is independent of it
+        self.doc_queues = ({view: LiraDocQueue(cfg.doc_queue_size, 2 * cfg.adaptor_dim) for view in ("full", "lrl")}
+                           if cfg.doc_queue_size else {})
         self.corr_queue = LiraCorrQueue(cfg.corr_queue_size)
         self._terms = {}
 
@@ -86,8 +89,8 @@ class LiraTrainer(Trainer):
         cfg = unwrap_lira(self.model).config
         keys = doc_keys
         candidates = docs
-        queue = self.doc_queues[view]
-        if self.use_queues and len(queue):
+        queue = self.doc_queues.get(view) if self.use_queues else None
+        if queue is not None and len(queue):
             q_emb, q_keys = queue.get()
             candidates = torch.cat([docs, q_emb.to(docs.device, docs.dtype)])
             keys = torch.cat([doc_keys, q_keys.to(doc_keys.device)])
@@ -98,7 +101,7 @@ class LiraTrainer(Trainer):
         hinge = pairwise_hinge_loss(scores, positive, margin=cfg.hinge_margin)
         nce = info_nce_loss(scores, positive, temperature=cfg.retrieval_temperature)
         loss = cfg.retrieval_weight * ndcg + cfg.hinge_weight * hinge + cfg.contrastive_weight * nce
-        if self.use_queues:
+        if queue is not None:
             queue.push(docs, doc_keys)
         return loss, scores, gains, {f"ndcg_{view}": ndcg, f"hinge_{view}": hinge, f"infonce_{view}": nce}
 

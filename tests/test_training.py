@@ -210,14 +210,16 @@ def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model,
     tiny_model.save_pretrained(start)
     tiny_processor.save_pretrained(start)
     main(["--model", str(start), "--dataset", str(tiny_products_dir), "--languages", "vi,th", "--variants", "full",
-          "no_actor", "--stage1-steps", "1", "--stage2-steps", "1", "--batch-size", "4", "--max-queries", "5",
+          "no_actor", "with_doc_queue", "--stage1-steps", "1", "--stage2-steps", "1", "--batch-size", "4", "--max-queries", "5",
           "--out", str(tmp_path / "abl")])
     table = capsys.readouterr().out
-    assert "| full |" in table and "| no_actor |" in table
+    assert "| full |" in table and "| no_actor |" in table and "| with_doc_queue |" in table
     results = json.load(open(tmp_path / "abl" / "ablations.json"))
-    assert set(results) == {"full", "no_actor"}
+    assert set(results) == {"full", "no_actor", "with_doc_queue"}
     assert all(0.0 <= results[v]["lrl_ndcg@10"] <= 1.0 for v in results)
     assert results["no_actor"]["args"]["no_actor"] is True
+    facts = json.load(open(tmp_path / "abl" / "with_doc_queue" / "config.json"))
+    assert facts["doc_queue_size"] == 256  # the variant's override reached the trained model's config
 
 
 def test_language_probe_fits_the_head_and_only_the_head(tiny_processor, tiny_training_rows):

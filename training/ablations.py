@@ -1,4 +1,5 @@
-"""The paper's ablations on our data, in one command: full LiRA vs without actor / queues / consistency / language.
+"""The paper's ablations on our data, in one command: full LiRA vs without actor / queues / consistency / language,
+plus the paper's DocQueue put back (`with_doc_queue`; our default trains without it).
 
     python -m training.ablations --stage2-steps 80 --max-queries 150 --out artifacts/ablations
 
@@ -22,9 +23,12 @@ from evaluation.lira_system import LiraSystem
 from .data import parse_languages
 from .train import LiraRunArguments, run_training
 
+# "full" is the default recipe (CorrQueue on, DocQueue off, see `LiraConfig.doc_queue_size`); "with_doc_queue" adds
+# the paper's DocQueue of past document embeddings; "no_queues" drops the CorrQueue too
 VARIANTS = {
     "full": {},
     "no_actor": {"no_actor": True},
+    "with_doc_queue": {"config_overrides": "doc_queue_size=256"},
     "no_queues": {"no_queues": True},
     "no_consistency": {"no_consistency": True},
     "no_language": {"no_language": True},

@@ -169,6 +169,7 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
     assert facts["best_metric"] is not None and 0.0 <= facts["best_metric"] <= 1.0
     assert 0.0 <= facts["language_id_train_accuracy"] <= 1.0  # the head was refit after merging
     merged = LiraModel.from_pretrained(tmp_path / "merged")
+    assert merged.lasr.english_scale.item() == facts["english_scale"]["english_scale"]  # calibrated s was saved
     assert (merged.config.retrieval_temperature, merged.config.doc_queue_size) == (0.07, 16)  # overrides persist
     assert not any("lora" in k or "modules_to_save" in k for k in merged.state_dict())
     assert json.load(open(tmp_path / "merged" / "training_facts.json"))["train_queries"] == facts["train_queries"]
@@ -255,3 +256,53 @@ def test_side_commands_reject_an_empty_language_list_before_any_work(tmp_path, c
     with pytest.raises(ValueError, match="--languages ' , '"):
         main(["--model", str(tmp_path / "missing"), "--languages", " , "])
     assert not any(tmp_path.iterdir())
+
+
+def test_english_scale_calibration_scores_every_s_exactly(tiny_processor, tiny_training_rows):
+    """The grid shortcut (halves encoded once) equals re-encoding with each s; the best s is written."""
+    import numpy as np
+
+    from evaluation.evaluator import score_system
+    from training.english_scale import calibrate_english_scale
+    from training.validation import LiraInMemorySystem
+
+    rows, corpus = tiny_training_rows
+    by_lang = {"vi": [r for r in rows if r["language"] == "vi"], "th": [r for r in rows if r["language"] == "th"]}
+    model = _model().eval()
+    grid = (0.25, 1.0, 4.0)
+    result = calibrate_english_scale(model, tiny_processor, by_lang, corpus, grid=grid)
+    assert result["previous"] == model.config.english_scale_init and result["english_scale"] in grid
+    assert float(model.lasr.english_scale) == result["english_scale"]
+    assert result["macro_ndcg@10"][result["english_scale"]] == max(result["macro_ndcg@10"].values())
+    for s in grid:
+        with torch.no_grad():
+            model.lasr.english_scale.fill_(s)
+        system = LiraInMemorySystem(model, tiny_processor, mode="noisy")
+        full = np.mean([score_system(system, r, corpus)["ndcg@10"] for r in by_lang.values()])
+        assert abs(full - result["macro_ndcg@10"][s]) < 1e-6, s
+
+
+@pytest.mark.parametrize("grid", [(), (0.0, 1.0), (float("nan"),)])
+def test_english_scale_calibration_rejects_bad_grids(tiny_processor, tiny_training_rows, grid):
+    from training.english_scale import calibrate_english_scale
+
+    rows, corpus = tiny_training_rows
+    with pytest.raises(ValueError, match="grid"):
+        calibrate_english_scale(_model(), tiny_processor, {"vi": rows[:1]}, corpus, grid=grid)
+
+
+def test_english_scale_command_rewrites_the_folder_in_place(tmp_path, tiny_model, tiny_processor, tiny_products_dir,
+                                                            capsys):
+    from training.english_scale import main
+
+    folder = tmp_path / "m"
+    tiny_model.save_pretrained(folder)
+    tiny_processor.save_pretrained(folder)
+    (folder / "training_facts.json").write_text("{}")
+    main(["--model", str(folder), "--dataset", str(tiny_products_dir), "--languages", "vi,th",
+          "--queries-per-language", "5", "--grid", "0.5,3"])
+    assert "english_scale 5.000 ->" in capsys.readouterr().out
+    assert float(LiraModel.from_pretrained(folder).lasr.english_scale) in (0.5, 3.0)
+    assert (folder / "training_facts.json").exists()  # the rest of the folder is kept
+    with pytest.raises(ValueError, match="--grid"):
+        main(["--model", str(folder), "--grid", "1,x"])

@@ -86,7 +86,8 @@ def main(argv=None):
                                run_dir=os.path.join(args.out, "runs", name), languages=args.languages,
                                stage1_steps=args.stage1_steps, stage2_steps=args.stage2_steps,
                                batch_size=args.batch_size, eval_steps=args.stage2_steps,
-                               validate=False, language_probe_per_language=0,  # retrieval is what is compared
+                               validate=False, language_probe_per_language=0,  # retrieval is what is compared,
+                               english_scale_queries_per_language=0,  # at the end of training, as trained
                                **VARIANTS[name])
         if not os.path.exists(os.path.join(folder, "model.safetensors")):  # a rerun only trains what is missing
             run_training(run)

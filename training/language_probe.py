@@ -13,7 +13,6 @@ any saved LiRA folder in place (written atomically).
 
 import argparse
 import random
-import shutil
 
 import torch
 import torch.nn.functional as F
@@ -91,9 +90,9 @@ def refit_language_identifier(model, processor, query_rows, corpus, languages, p
 
 def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
-    from push_scripts.atomic import atomic_folder
 
     from .data import load_corpus_rows, load_query_rows, parse_languages
+    from .train import save_in_place
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved LiRA folder, refit in place")
@@ -108,9 +107,7 @@ def main(argv=None):
     rows = load_query_rows(args.dataset, languages, "train")
     acc = refit_language_identifier(model, processor, rows, load_corpus_rows(args.dataset), languages,
                                     args.per_language, args.steps)
-    with atomic_folder(args.model) as tmp:
-        shutil.copytree(args.model, tmp, dirs_exist_ok=True)  # keeps training_facts.json, tokenizers, code
-        model.save_pretrained(tmp)
+    save_in_place(model, args.model)
     print(f"language-id head refit on {args.model}: training accuracy {acc:.3f}")
 
 

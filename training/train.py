@@ -11,6 +11,7 @@ Multi-GPU: the same command under `torchrun --nproc_per_node N -m training ...` 
 import dataclasses
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 
 import torch
@@ -21,6 +22,7 @@ from push_scripts.atomic import atomic_folder
 
 from .collator import LiraRetrievalCollator
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages
+from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
 from .trainer import LiraTrainer
 from .validation import make_validation
@@ -54,10 +56,13 @@ class LiraRunArguments:
     eval_steps: int = field(default=50)
     language_probe_per_language: int = field(default=400, metadata={
         "help": "Texts per language for the language-id head refit after merging (0 = skip)."})
+    english_scale_queries_per_language: int = field(default=200, metadata={
+        "help": "Validation queries per language on which the English-half weight s is chosen after merging "
+                "(training/english_scale.py; 0 = keep the trained s)."})
     validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
     early_stopping_patience: int = field(default=0, metadata={
         "help": "Stop stage 2 after this many validations without a better nDCG@10 (0 = run every step); needs "
-                "--validate. LRL-only validation peaked at step 30-60 and then fell in our CPU runs."})
+                "--validate."})
     logging_steps: int = field(default=10)
     seed: int = field(default=13)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
@@ -213,6 +218,10 @@ def run_training(args):
         if args.language_probe_per_language > 0:
             facts["language_id_train_accuracy"] = refit_language_identifier(
                 merged, processor, train_rows, corpus, languages, args.language_probe_per_language)
+        if args.english_scale_queries_per_language > 0:
+            cal_rows = {lang: load_query_rows(args.dataset, [lang], "validation",
+                                              args.english_scale_queries_per_language) for lang in languages}
+            facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
         save_merged(merged, processor, args.output_dir, facts)
     return facts
 
@@ -225,6 +234,14 @@ def save_merged(merged, processor, out_dir, facts):
         with open(os.path.join(tmp, "training_facts.json"), "w", encoding="utf-8") as f:
             json.dump(facts, f, indent=2, default=str)
     return out_dir
+
+
+def save_in_place(model, folder):
+    """Rewrites the weights of a saved LiRA `folder` atomically, keeping its other files (facts, tokenizers, code)."""
+    with atomic_folder(folder) as tmp:
+        shutil.copytree(folder, tmp, dirs_exist_ok=True)
+        model.save_pretrained(tmp)
+    return folder
 
 
 def parse_args(argv=None):

@@ -84,7 +84,9 @@ class LiraConfig(PreTrainedConfig):
             Initial weight s of the English half of z = [g; s h] (only where a real English candidate exists): the
             cosine of two full-mode vectors is (cos_g + s^2 cos_h) / (1 + s^2). multilingual-e5's cosines sit in a
             narrow band, so g's differences are small next to MiniLM's; on the validation split (vi th id ur, 60
-            queries each) s^2 = 25 ranked best (s = 2: 0.65 nDCG@10, s = 5: 0.78). Learned in stage 2.
+            queries each) s^2 = 25 ranked best (s = 2: 0.65 nDCG@10, s = 5: 0.78) before training. Learned in
+            stage 2, then re-chosen on the validation split after training (`training/english_scale.py`), where
+            the trained g earns more weight.
         use_language_embedding (`bool`, *optional*, defaults to `True`):
             Add the (hard or soft) language embedding to LaSR's inputs; `False` is the "no language" ablation.
         lang2id (`dict[str, int]`, *optional*):

@@ -52,8 +52,8 @@ def read_training_args(path):
     """Training hyperparameters from a JSON file, as ``(name, value)`` rows for the card.
 
     Accepts ``training_facts.json`` written by ``training/`` next to the merged model (``{"args": {...},
-    "train_queries": n, "best_metric": x, ...}``: every recipe field of ``args`` plus the query count and the best
-    validation nDCG@10), or a flat ``TrainingArguments`` JSON (the [`TRAINING_KEYS`] that are set).
+    "train_queries": n, "best_metric": x, ...}``: every recipe field of ``args`` plus the query count, the best
+    validation nDCG@10 and the English-half weight chosen after training), or a flat ``TrainingArguments`` JSON (the [`TRAINING_KEYS`] that are set).
 
     Args:
         path (`str`): the JSON file.
@@ -71,6 +71,9 @@ def read_training_args(path):
         rows += [(k, data[k]) for k in ("train_queries",) if isinstance(data.get(k), int)]
         if isinstance(data.get("best_metric"), (int, float)):
             rows.append(("best validation nDCG@10", round(float(data["best_metric"]), 4)))
+        scale = data.get("english_scale")
+        if isinstance(scale, dict) and isinstance(scale.get("english_scale"), (int, float)):
+            rows.append(("English-half weight s (chosen on validation)", scale["english_scale"]))
         return rows
     if isinstance(data.get("training_args"), dict):
         data = data["training_args"]

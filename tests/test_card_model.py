@@ -107,6 +107,7 @@ def test_card_without_results_says_not_evaluated(model_dir):
 
 def test_card_reads_training_facts_from_the_model_folder(model_dir):
     facts = {"train_queries": 700, "best_metric": 0.41234, "languages": ["vi"], "log_history": [{"loss": 1.0}],
+             "english_scale": {"english_scale": 1.5, "previous": 4.97, "macro_ndcg@10": {"1.5": 0.82}},
              "args": {"model": "artifacts/lira-small", "run_dir": "runs/lira", "stage2_steps": 200,
                       "learning_rate": 0.0002, "lora_r": 8, "no_actor": False}}
     with open(os.path.join(model_dir, "training_facts.json"), "w") as f:
@@ -114,6 +115,7 @@ def test_card_reads_training_facts_from_the_model_folder(model_dir):
     text = str(_card(model_dir))
     assert "| `stage2_steps` | `200` |" in text and "| `lora_r` | `8` |" in text and "| `no_actor` | `False` |" in text
     assert "| `train_queries` | `700` |" in text and "| `best validation nDCG@10` | `0.4123` |" in text
+    assert "| `English-half weight s (chosen on validation)` | `1.5` |" in text
     assert "runs/lira" not in text and "artifacts/lira-small" not in text
 
 

@@ -293,6 +293,8 @@ def test_english_scale_calibration_rejects_bad_grids(tiny_processor, tiny_traini
 
 def test_english_scale_command_rewrites_the_folder_in_place(tmp_path, tiny_model, tiny_processor, tiny_products_dir,
                                                             capsys):
+    import json
+
     from training.english_scale import main
 
     folder = tmp_path / "m"
@@ -303,6 +305,7 @@ def test_english_scale_command_rewrites_the_folder_in_place(tmp_path, tiny_model
           "--queries-per-language", "5", "--grid", "0.5,3"])
     assert "english_scale 5.000 ->" in capsys.readouterr().out
     assert float(LiraModel.from_pretrained(folder).lasr.english_scale) in (0.5, 3.0)
-    assert (folder / "training_facts.json").exists()  # the rest of the folder is kept
+    facts = json.loads((folder / "training_facts.json").read_text())  # kept, with the chosen s added
+    assert facts["english_scale"]["english_scale"] == LiraModel.from_pretrained(folder).lasr.english_scale.item()
     with pytest.raises(ValueError, match="--grid"):
         main(["--model", str(folder), "--grid", "1,x"])

@@ -105,7 +105,7 @@ def main(argv=None):
     processor = LiraProcessor.from_pretrained(args.model)
     rows = {lang: load_query_rows(args.dataset, [lang], "validation", args.queries_per_language) for lang in languages}
     result = calibrate_english_scale(model, processor, rows, load_corpus_rows(args.dataset), grid)
-    save_in_place(model, args.model)
+    save_in_place(model, args.model, facts={"english_scale": result})  # the model card shows the chosen s
     print(f"english_scale {result['previous']:.3f} -> {result['english_scale']:.3f}; validation nDCG@10 by s: "
           + ", ".join(f"{s:g}: {v:.4f}" for s, v in result["macro_ndcg@10"].items()))
 

@@ -236,11 +236,22 @@ def save_merged(merged, processor, out_dir, facts):
     return out_dir
 
 
-def save_in_place(model, folder):
-    """Rewrites the weights of a saved LiRA `folder` atomically, keeping its other files (facts, tokenizers, code)."""
+def save_in_place(model, folder, facts=None):
+    """Rewrites the weights of a saved LiRA `folder` atomically, keeping its other files (facts, tokenizers, code).
+
+    Args:
+        model ([`LiraModel`]): the changed model.
+        folder (`str`): the saved folder, rewritten in place.
+        facts (`dict`, *optional*): entries merged into the folder's `training_facts.json` (created if absent).
+    """
     with atomic_folder(folder) as tmp:
         shutil.copytree(folder, tmp, dirs_exist_ok=True)
         model.save_pretrained(tmp)
+        if facts:
+            path = os.path.join(tmp, "training_facts.json")
+            old = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({**old, **facts}, f, indent=2, default=str)
     return folder
 
 

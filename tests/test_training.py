@@ -272,7 +272,7 @@ def test_english_scale_calibration_scores_every_s_exactly(tiny_processor, tiny_t
     grid = (0.25, 1.0, 4.0)
     result = calibrate_english_scale(model, tiny_processor, by_lang, corpus, grid=grid)
     assert result["previous"] == model.config.english_scale_init and result["english_scale"] in grid
-    assert float(model.lasr.english_scale) == result["english_scale"]
+    assert model.lasr.english_scale.item() == result["english_scale"]
     assert result["macro_ndcg@10"][result["english_scale"]] == max(result["macro_ndcg@10"].values())
     for s in grid:
         with torch.no_grad():

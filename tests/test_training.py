@@ -309,3 +309,16 @@ def test_english_scale_command_rewrites_the_folder_in_place(tmp_path, tiny_model
     assert facts["english_scale"]["english_scale"] == LiraModel.from_pretrained(folder).lasr.english_scale.item()
     with pytest.raises(ValueError, match="--grid"):
         main(["--model", str(folder), "--grid", "1,x"])
+
+
+def test_device_settings_pick_bf16_and_fused_adamw_only_on_a_gpu(tmp_path):
+    from training.train import device_settings, training_arguments
+
+    assert device_settings(cuda=True, bf16_supported=True) == dict(bf16=True, optim="adamw_torch_fused",
+                                                                   dataloader_pin_memory=True, use_cpu=False)
+    assert device_settings(cuda=True, bf16_supported=False)["bf16"] is False  # e.g. a V100: fp32, still fused
+    assert device_settings(cuda=False) == dict(bf16=False, optim="adamw_torch", dataloader_pin_memory=False,
+                                               use_cpu=True)
+    if not torch.cuda.is_available():  # what this machine gets end to end
+        built = training_arguments(LiraRunArguments(), str(tmp_path), 2, 1e-4, False)
+        assert (built.bf16, built.optim.value, built.use_cpu) == (False, "adamw_torch", True)

@@ -127,8 +127,21 @@ def set_stage_trainable(peft_model, stage, use_lora):
             param.requires_grad = is_head or ("lora_" in name and use_lora)
 
 
+def device_settings(cuda=None, bf16_supported=None):
+    """`TrainingArguments` fields that depend on the device: bf16 and fused AdamW on a GPU, plain AdamW on CPU.
+
+    Args:
+        cuda (`bool`, *optional*): whether a CUDA device is used; defaults to `torch.cuda.is_available()`.
+        bf16_supported (`bool`, *optional*): defaults to `torch.cuda.is_bf16_supported()` on CUDA.
+    """
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    if cuda and bf16_supported is None:
+        bf16_supported = torch.cuda.is_bf16_supported()
+    return dict(bf16=bool(cuda and bf16_supported), optim="adamw_torch_fused" if cuda else "adamw_torch",
+                dataloader_pin_memory=cuda, use_cpu=not cuda)
+
+
 def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
-    cuda = torch.cuda.is_available()
     return TrainingArguments(
         output_dir=stage_dir, max_steps=max_steps, per_device_train_batch_size=args.batch_size,
         gradient_accumulation_steps=args.gradient_accumulation_steps, learning_rate=learning_rate,
@@ -137,9 +150,7 @@ def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
         save_total_limit=2, eval_strategy="steps" if evaluate else "no", eval_steps=args.eval_steps if evaluate else None,
         load_best_model_at_end=evaluate, metric_for_best_model="ndcg@10" if evaluate else None,
         greater_is_better=True, remove_unused_columns=False, label_names=[], report_to=[], seed=args.seed,
-        bf16=cuda and torch.cuda.is_bf16_supported(), optim="adamw_torch_fused" if cuda else "adamw_torch",
-        dataloader_num_workers=args.num_workers, dataloader_pin_memory=cuda, use_cpu=not cuda,
-        disable_tqdm=False, eval_on_start=evaluate,
+        dataloader_num_workers=args.num_workers, disable_tqdm=False, eval_on_start=evaluate, **device_settings(),
     )
 
 

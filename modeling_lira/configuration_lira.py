@@ -222,11 +222,10 @@ class LiraConfig(PreTrainedConfig):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"LiraConfig.{name} must be a positive int, got {value!r}.")
-        if not isinstance(self.doc_queue_size, int) or isinstance(self.doc_queue_size, bool) or self.doc_queue_size < 0:
-            raise ValueError(f"LiraConfig.doc_queue_size must be an int >= 0 (0 = no DocQueue), got "
-                             f"{self.doc_queue_size!r}.")
-        if not isinstance(self.lasr_num_layers, int) or self.lasr_num_layers < 0:
-            raise ValueError(f"LiraConfig.lasr_num_layers must be an int >= 0, got {self.lasr_num_layers!r}.")
+        for name in ["lasr_num_layers", "doc_queue_size"]:  # 0 = no LaSR layers / no DocQueue
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"LiraConfig.{name} must be an int >= 0, got {value!r}.")
         if self.adaptor_dim % self.lasr_num_heads:
             raise ValueError(f"LiraConfig.adaptor_dim={self.adaptor_dim} is not divisible by "
                              f"lasr_num_heads={self.lasr_num_heads}; pick a head count that divides it.")

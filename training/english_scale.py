@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 from evaluation.data import query_inputs
+from evaluation.encoders import l2_normalize
 from evaluation.metrics_loader import load_metric
+from evaluation.search import top_k
 
 from .validation import LiraInMemorySystem
 
@@ -26,9 +28,7 @@ DEFAULT_GRID = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 
 def _unit_halves(embeddings, d):
     """Splits `(N, 2d)` full-mode vectors into unit g and h halves, each `(N, d)` (an all-zero half stays zero)."""
-    g, h = embeddings[:, :d], embeddings[:, d:]
-    unit = (lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
-    return unit(g), unit(h)
+    return l2_normalize(embeddings[:, :d]), l2_normalize(embeddings[:, d:])
 
 
 def calibrate_english_scale(model, processor, rows_by_lang, corpus, grid=DEFAULT_GRID, depth=10):
@@ -60,11 +60,11 @@ def calibrate_english_scale(model, processor, rows_by_lang, corpus, grid=DEFAULT
     per_s = {s: {} for s in grid}
     for lang, rows in rows_by_lang.items():
         q_g, q_h = _unit_halves(system.encode_queries(**query_inputs(rows, "noisy", titles)), d)  # (n, d) each
-        cos_g, cos_h = q_g @ doc_g.T, q_h @ doc_h.T  # (n, P) each
         refs = [list(r["relevant_ids"]) for r in rows]
         grades = [[int(g) for g in r["relevance"]] for r in rows]
         for s in grid:
-            top = np.argsort(-(cos_g + s * s * cos_h), axis=1, kind="stable")[:, :depth]  # (n, depth)
+            # [g; s h] . [g'; s h'] = cos_g + s^2 cos_h: the model's ranking at this s, through the evaluator's search
+            top, _ = top_k(np.hstack([q_g, s * q_h]), np.hstack([doc_g, s * doc_h]), depth)  # (n, depth)
             ranked = [[ids[j] for j in row] for row in top]
             per_s[s][lang] = metric.compute(predictions=ranked, references=refs, relevance=grades,
                                             k_values=[10])["ndcg@10"]

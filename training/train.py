@@ -242,9 +242,19 @@ def save_merged(merged, processor, out_dir, facts):
     with atomic_folder(out_dir) as tmp:
         merged.save_pretrained(tmp)
         processor.save_pretrained(tmp)
-        with open(os.path.join(tmp, "training_facts.json"), "w", encoding="utf-8") as f:
-            json.dump(facts, f, indent=2, default=str)
+        _write_facts(tmp, facts)
     return out_dir
+
+
+def _write_facts(folder, facts):
+    """Merges `facts` into `folder/training_facts.json` (created if absent)."""
+    path = os.path.join(folder, "training_facts.json")
+    old = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({**old, **facts}, f, indent=2, default=str)
 
 
 def save_in_place(model, folder, facts=None):
@@ -259,10 +269,7 @@ def save_in_place(model, folder, facts=None):
         shutil.copytree(folder, tmp, dirs_exist_ok=True)
         model.save_pretrained(tmp)
         if facts:
-            path = os.path.join(tmp, "training_facts.json")
-            old = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
-            with open(path, "w", encoding="utf-8") as f:
-                json.dump({**old, **facts}, f, indent=2, default=str)
+            _write_facts(tmp, facts)
     return folder
 
 

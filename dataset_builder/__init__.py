@@ -11,7 +11,7 @@ Usage::
 
 from .critics import (
     DEFAULT_JUDGE_PROMPT,
-    HeuristicTranslationCritic,
+    ReferenceTranslationCritic,
     LLMJudgeTranslationCritic,
     TranslationCritic,
     parse_judge_scores,
@@ -22,7 +22,7 @@ from .schema import CORPUS_FEATURES, LANGUAGES, NUM_CANDIDATES, QUERY_FEATURES, 
 __all__ = [
     "CORPUS_FEATURES",
     "DEFAULT_JUDGE_PROMPT",
-    "HeuristicTranslationCritic",
+    "ReferenceTranslationCritic",
     "LANGUAGES",
     "LLMJudgeTranslationCritic",
     "NUM_CANDIDATES",

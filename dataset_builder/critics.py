@@ -1,9 +1,14 @@
 """Translation critics: three scores (semantic, emotional, pragmatic, each in [1, 10]) per English candidate.
 
-* `HeuristicTranslationCritic` (default, offline, deterministic) compares each candidate with the *aligned
-  English reference* of the query (CLDR's English side). It is a string-agreement proxy, not a human or LLM
-  judgement of translation quality, and it never sees the candidate's provenance label.
-* `LLMJudgeTranslationCritic` prompts any transformers causal LM (id or local path) and parses three integers.
+* `QualityEstimationCritic` (`dataset_builder.qe_critic`, the default): reference-free quality estimation from a
+  frozen multilingual encoder; it reads only the query, its language and the candidate.
+* `ReferenceTranslationCritic` (opt-in, never the default): compares each candidate with the *aligned English
+  reference* of the query (CLDR's English side). Since that reference is itself among the candidates, it is a
+  perfect judge no real system has: use it only to study an upper bound, never in a headline table.
+* `LLMJudgeTranslationCritic` prompts any transformers causal LM (id or local path) with the source query and one
+  candidate (no reference) and parses three integers.
+
+Every critic declares `reads_reference`; the builders pass the aligned references only to critics that read them.
 
 Any object with the `TranslationCritic.score` signature can be passed to the builders.
 """
@@ -33,6 +38,7 @@ class TranslationCritic:
 
     name = "base"
     description = ""
+    reads_reference = False
 
     def score(self, queries, candidates, languages, references=None):
         """Scores every candidate of every query.
@@ -49,7 +55,7 @@ class TranslationCritic:
         raise NotImplementedError
 
 
-class HeuristicTranslationCritic(TranslationCritic):
+class ReferenceTranslationCritic(TranslationCritic):
     """Offline critic: token agreement with the aligned English reference.
 
     * semantic = 1 + 9 x the best token F1 between the candidate and any reference string;
@@ -66,9 +72,10 @@ class HeuristicTranslationCritic(TranslationCritic):
         affect_words (`Iterable[str]`, *optional*): affect lexicon; `None` or empty makes emotional always 10.
     """
 
-    name = "heuristic"
+    name = "reference"
+    reads_reference = True
     description = (
-        "HeuristicTranslationCritic: offline, deterministic string-agreement proxy against the aligned CLDR English "
+        "ReferenceTranslationCritic (opt-in, leaks the answer: the reference is among the candidates): offline, deterministic string-agreement proxy against the aligned CLDR English "
         "reference (semantic = token F1; emotional = agreement of affect words taken from the English CLDR keywords "
         "of the Smileys & Emotion group, mostly 10 for products; pragmatic = known-word share x length ratio x "
         "non-repetition). It is NOT a human or LLM judgement and it does not read the source-language text."
@@ -128,7 +135,8 @@ class HeuristicTranslationCritic(TranslationCritic):
 
     def score(self, queries, candidates, languages, references=None):
         if references is None:
-            raise ValueError("HeuristicTranslationCritic needs `references` (the aligned English of each query).")
+            raise ValueError("ReferenceTranslationCritic needs `references` (the aligned English of each query); "
+                             "use the reference-free QualityEstimationCritic when there is none.")
         return [[self.score_one(c, refs) for c in cands] for cands, refs in zip(candidates, references)]
 
 

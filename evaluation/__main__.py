@@ -16,8 +16,8 @@ import argparse
 import logging
 import sys
 
-from .systems import (BASELINE_SYSTEMS, DEFAULT_BACKBONES_DIR, DOC_FIELDS, LIRA_SYSTEMS, SYSTEM_NAMES,
-                      build_system)
+from .systems import (BASELINE_SYSTEMS, DEFAULT_BACKBONES_DIR, DEFAULT_FINETUNE_DIR, DOC_FIELDS, LIRA_SYSTEMS,
+                      SYSTEM_NAMES, build_system)
 
 ALL_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 
@@ -33,6 +33,8 @@ def _common(p):
     p.add_argument("--doc-field", choices=DOC_FIELDS, default="title",
                    help="document text: English title, or title + English keywords")
     p.add_argument("--backbones", default=DEFAULT_BACKBONES_DIR, help="folder from `python -m push_scripts.backbones`")
+    p.add_argument("--finetune", default=DEFAULT_FINETUNE_DIR,
+                   help="plain fine-tune folder (python -m training.finetune) for the finetune / late_fusion systems")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -57,7 +59,8 @@ def _systems(args):
     if args.model is None and any(n in LIRA_SYSTEMS for n in names):
         raise ValueError(f"systems {[n for n in names if n in LIRA_SYSTEMS]} need --model <LiRA folder or hub id>.")
     return [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
-                         batch_size=args.batch_size, progress=not args.no_progress) for n in names]
+                         batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune)
+            for n in names]
 
 
 def main(argv=None):

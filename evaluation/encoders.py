@@ -41,6 +41,13 @@ class MeanPoolEncoder:
         self._model = None
         self._tokenizer = None
 
+    @classmethod
+    def from_model(cls, model, tokenizer, batch_size=64, max_length=128, progress=True):
+        """An encoder over an already loaded model and tokenizer (e.g. one built in memory); `path` is `None`."""
+        encoder = cls(None, batch_size, max_length, progress)
+        encoder._model, encoder._tokenizer = model.eval(), tokenizer
+        return encoder
+
     def _load(self):
         if self._model is None:
             from transformers import AutoModel, AutoTokenizer

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from .cache import EvalCache
 from .data import check_languages, load_corpus, load_queries, query_inputs
 from .hashing import content_hash
+from .leak import attach_scores, leak_meter
 from .metrics_loader import load_metric
 from .robustness import DROP_METRICS, macro_average, noise_breakdown, robustness
 from .search import top_k
@@ -139,7 +140,9 @@ def run_evaluation(systems, dataset_dir, languages, splits=("test", "test_noisy"
         (system -> language -> clean-minus-noisy drop), `robustness_by_noise` (system -> noise type -> paired
         clean/noisy nDCG@10, see `evaluation.robustness.noise_breakdown`), `num_queries` (split -> language -> n),
         `seconds`
-        (split -> system -> language -> compute time, 0 when cached) and `cache` statistics.
+        (split -> system -> language -> compute time, 0 when cached), `cache` statistics, `per_query` (split ->
+        system -> language -> per-query ids and scores, for paired intervals: `evaluation.stats`) and `leak_meter`
+        (language -> how often the critic's top candidate is the answer, `evaluation.leak`, on the first split).
     """
     import os
 
@@ -151,9 +154,13 @@ def run_evaluation(systems, dataset_dir, languages, splits=("test", "test_noisy"
     by_split, counts, seconds, per_query = {}, {}, {}, {}
     jobs = [(split, lang) for split in splits for lang in languages]
     bar = tqdm(total=len(jobs) * len(systems), desc="evaluate", disable=not progress)
+    titles = {p["product_id"]: p["title_en"] for p in corpus}
+    meter = {}
     for split, lang in jobs:
         rows = load_queries(dataset_dir, lang, split, max_queries)
         counts.setdefault(split, {})[lang] = len(rows)
+        if split == splits[0]:
+            meter[lang] = leak_meter(rows, titles)
         for system in systems:
             bar.set_postfix_str(f"{split}/{lang}/{system.name}")
             before = cache.stats["computed_results"]
@@ -170,4 +177,5 @@ def run_evaluation(systems, dataset_dir, languages, splits=("test", "test_noisy"
     return {"split": first, "results": by_split[first], "splits": by_split, "macro_average": macro_average(by_split),
             "robustness": robustness(by_split), "robustness_by_noise": noise_breakdown(per_query),
             "num_queries": counts, "seconds": seconds, "corpus_size": len(corpus), "languages": list(languages),
-            "systems": [s.name for s in systems], "cache": dict(cache.stats)}
+            "systems": [s.name for s in systems], "cache": dict(cache.stats), "per_query": per_query,
+            "leak_meter": attach_scores(meter, by_split[first])}

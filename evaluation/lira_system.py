@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .encoders import batched_by_length, l2_normalize
 from .hashing import content_hash, folder_digest
+from .texts import document_text
 
 MODES = ("lrl", "noisy", "oracle")
 _LOADED = {}  # folder -> (model, processor), shared by the three modes of one model
@@ -147,8 +148,6 @@ class LiraSystem:
 
     def encode_documents(self, products):
         """Encodes products as English passages, with the text as its own candidate outside `lrl` mode."""
-        from .systems import document_text
-
         texts = [document_text(p, self.doc_field) for p in products]
         cands = None if self.mode == "lrl" else [[t] for t in texts]
         emb = self._run(texts, ["en"] * len(texts), cands, None, "passage", f"{self.name} documents")

@@ -74,6 +74,11 @@ def markdown_report(report, title="LiRA evaluation", metrics=TABLE_METRICS):
         n = report.get("num_queries", {}).get(split, {})
         parts += ["", f"## {SPLIT_TITLES.get(split, split)} (`{split}`; queries per language: "
                   + ", ".join(f"{k} {v}" for k, v in n.items()) + ")", "", markdown_table(res, metrics)]
+    if report.get("leak_meter"):
+        from .leak import leak_table
+
+        parts += ["", f"## Leak meter (`{report['split']}`): is the critic's top candidate the answer?", "",
+                  leak_table(report["leak_meter"])]
     if report.get("robustness"):
         parts += ["", "## Robustness: drop from clean to noisy (clean minus noisy; positive = worse when noisy)", "",
                   markdown_table(report["robustness"], signed=True)]

@@ -28,44 +28,17 @@ import os
 
 from .encoders import MeanPoolEncoder, UseM3Encoder
 from .hashing import content_hash, folder_digest
+from .texts import DOC_FIELDS, document_text, top_candidate  # noqa: F401  (re-exported)
 
 DEFAULT_BACKBONES_DIR = os.path.join("artifacts", "backbones")
 ME5_DIRNAME = "multilingual-e5-small"
 MINILM_DIRNAME = "all-MiniLM-L6-v2"
-DOC_FIELDS = ("title", "title_keywords")
 LIRA_SYSTEMS = ("lira_lrl", "lira_noisy", "lira_oracle")
 BASELINE_SYSTEMS = ("backbone", "use_m3", "minilm_query", "translate_test")
-EXTRA_SYSTEMS = ("translate_test_first",)
+TRAINED_BASELINES = ("finetune", "late_fusion")  # need `python -m training.finetune` first (--finetune DIR)
+EXTRA_SYSTEMS = ("translate_test_first",) + TRAINED_BASELINES
+DEFAULT_FINETUNE_DIR = os.path.join("artifacts", "finetune")
 SYSTEM_NAMES = LIRA_SYSTEMS + BASELINE_SYSTEMS + EXTRA_SYSTEMS
-
-
-def document_text(product, doc_field="title"):
-    """The English text that stands for a product on the document side.
-
-    Args:
-        product (`dict`): a corpus row (needs `title_en`; `keywords_en` for `title_keywords`).
-        doc_field (`str`, *optional*, defaults to `"title"`): `"title"` (English title only) or
-            `"title_keywords"` (`"<title> | <kw1>, <kw2>, ..."`).
-
-    Returns:
-        `str`
-    """
-    if doc_field == "title":
-        return product["title_en"]
-    if doc_field == "title_keywords":
-        keywords = [k for k in (product.get("keywords_en") or []) if k]
-        return product["title_en"] + (" | " + ", ".join(keywords) if keywords else "")
-    raise ValueError(f"doc_field={doc_field!r} is not supported; use one of {list(DOC_FIELDS)}.")
-
-
-def top_candidate(query, candidates, critic_scores):
-    """The candidate with the highest critic semantic score (earliest on ties), or `query` if there is none."""
-    if not candidates:
-        return query
-    if not critic_scores or len(critic_scores) != len(candidates):
-        return candidates[0]
-    best = max(range(len(candidates)), key=lambda i: (critic_scores[i][0], -i))
-    return candidates[best]
 
 
 class TextSystem:
@@ -134,7 +107,7 @@ class TextSystem:
 
 
 def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_field="title", batch_size=64,
-                 progress=True):
+                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR):
     """Builds one system by name.
 
     Args:
@@ -144,6 +117,8 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
         doc_field (`str`, *optional*, defaults to `"title"`): see `document_text`.
         batch_size (`int`, *optional*, defaults to 64): encoding batch size.
         progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.
+        finetune_dir (`str`, *optional*): the plain fine-tune (`python -m training.finetune`) for the `finetune`
+            and `late_fusion` systems.
 
     Returns:
         a system object (see the module docstring).
@@ -160,6 +135,18 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
     if name == "backbone":
         return TextSystem(name, MeanPoolEncoder(me5, batch_size, progress=progress), me5, "query: ", "passage: ",
                           doc_field)
+    if name in TRAINED_BASELINES:
+        if not os.path.isfile(os.path.join(finetune_dir, "config.json")):
+            raise ValueError(f"system {name!r} needs the plain fine-tune in {finetune_dir!r}; train it with "
+                             f"`python -m training.finetune --output-dir {finetune_dir}` or pass --finetune DIR.")
+        if name == "finetune":
+            return TextSystem(name, MeanPoolEncoder(finetune_dir, batch_size, progress=progress), finetune_dir,
+                              "query: ", "passage: ", doc_field)
+        if doc_field != "title":
+            raise ValueError(f"late_fusion scores English titles only; got --doc-field {doc_field!r}.")
+        from .fusion import LateFusionSystem
+
+        return LateFusionSystem(finetune_dir, minilm, batch_size=batch_size, progress=progress)
     if name == "use_m3":
         enc = UseM3Encoder(batch_size, progress=progress)
         return TextSystem(name, enc, UseM3Encoder.weights_dir(), doc_field=doc_field)

@@ -64,6 +64,10 @@ def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, str
     tables = [(METRIC_NAMES.get(m, m), results_table(evaluation, columns, m)) for m in ordered_metrics(evaluation)]
     kwargs = {"has_eval": True, "eval_split": evaluation["split"], "eval_system": system, "eval_tables": tables,
               "eval_legend": system_legend(evaluation)}
+    if evaluation.get("leak_meter"):
+        from evaluation.leak import leak_table
+
+        kwargs["leak_table"] = leak_table(evaluation["leak_meter"])
     return kwargs, to_eval_results(evaluation, system, dataset_id, dataset_name, languages) or None
 
 

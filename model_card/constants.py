@@ -29,13 +29,14 @@ ST_BASE_MODEL = "intfloat/multilingual-e5-small"
 
 DEFAULT_LICENSE = "apache-2.0"
 
-# What the default critic of dataset_builder (`HeuristicTranslationCritic`) measures; cards quote it in the limits.
+# What the default critic of dataset_builder (`QualityEstimationCritic`) measures; cards quote it in the limits.
 DEFAULT_CRITIC = (
-    "**The default critic is a string-agreement proxy.** The training `critic_scores` (semantic, emotional, "
-    "pragmatic, each 1-10) come from `dataset_builder`'s default `HeuristicTranslationCritic`, not from the paper's "
-    "LLM judge: semantic = token F1 with the aligned CLDR English reference; emotional = agreement of affect words "
-    "(mostly 10 for products); pragmatic = known-word share x length ratio x non-repetition. It never reads the "
-    "source-language text and is not a human or LLM judgement of translation quality."
+    "**The default critic is a reference-free quality-estimation signal.** The training and test `critic_scores` "
+    "(semantic, emotional, pragmatic, each 1-10) come from `dataset_builder`'s default `QualityEstimationCritic`, "
+    "not from the paper's LLM judge: semantic = cross-lingual cosine of the query and the candidate under the frozen "
+    "multilingual-e5-small; emotional = agreement of their affect similarity; pragmatic = known-English-word share x "
+    "non-repetition of the candidate. It reads only the query, its language and the candidate, never the aligned "
+    "English reference, and is not a human or LLM judgement of translation quality."
 )
 
 LIMITS = (

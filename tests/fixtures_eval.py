@@ -44,8 +44,9 @@ def _query_rows(lang, noisy=False):
     return rows
 
 
-def write_eval_dataset(folder, languages=EVAL_LANGS):
-    """Writes the mini dataset (corpus + `test`/`test_noisy` per language) with a README YAML `configs` block."""
+def write_eval_dataset(folder, languages=EVAL_LANGS, training_splits=False):
+    """Writes the mini dataset (corpus + `test`/`test_noisy` per language) with a README YAML `configs` block;
+    `training_splits=True` adds `train` and `validation` (copies of the clean rows) for training tests."""
     import datasets
 
     corpus = [{"product_id": p, "title_en": t, "keywords_en": kw, "category": "test",
@@ -55,6 +56,9 @@ def write_eval_dataset(folder, languages=EVAL_LANGS):
     for lang in languages:
         files[(lang, "test")] = _query_rows(lang)
         files[(lang, "test_noisy")] = _query_rows(lang, noisy=True)
+        if training_splits:
+            files[(lang, "train")] = _query_rows(lang)
+            files[(lang, "validation")] = _query_rows(lang)
     yaml = ["---", "configs:"]
     for config in ["corpus", *languages]:
         yaml += [f"- config_name: {config}", "  data_files:"]
@@ -72,6 +76,12 @@ def write_eval_dataset(folder, languages=EVAL_LANGS):
 def eval_dataset_dir(tmp_path_factory):
     """Mini `lira-products` folder (vi, th; 7 test queries each; 6 products)."""
     return write_eval_dataset(str(tmp_path_factory.mktemp("eval_dataset")))
+
+
+@pytest.fixture(scope="session")
+def eval_training_dataset_dir(tmp_path_factory):
+    """The mini dataset with `train` and `validation` splits too (for the baselines' training commands)."""
+    return write_eval_dataset(str(tmp_path_factory.mktemp("eval_training_dataset")), training_splits=True)
 
 
 def _words():

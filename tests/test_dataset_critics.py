@@ -4,12 +4,12 @@ import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from dataset_builder import HeuristicTranslationCritic, LLMJudgeTranslationCritic, parse_judge_scores
+from dataset_builder import ReferenceTranslationCritic, LLMJudgeTranslationCritic, parse_judge_scores
 from dataset_builder.sources import ensure_sources
 
 
 def test_heuristic_critic_orders_candidates():
-    critic = HeuristicTranslationCritic.from_cldr(ensure_sources())
+    critic = ReferenceTranslationCritic.from_cldr(ensure_sources())
     refs = [["red apple"]]
     candidates = [["red apple", "apple", "red ap", "bicycle"]]
     good, dropped, cut, wrong = critic.score(["táo đỏ"], candidates, ["vi"], refs)[0]

@@ -202,7 +202,7 @@ def test_config_overrides_are_typed_like_the_defaults():
 
 
 def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model, tiny_processor, tiny_products_dir,
-                                                          capsys):
+                                                          tiny_backbones_dir, capsys):
     import json
 
     from training.ablations import main
@@ -212,14 +212,18 @@ def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model,
     tiny_processor.save_pretrained(start)
     main(["--model", str(start), "--dataset", str(tiny_products_dir), "--languages", "vi,th", "--variants", "full",
           "no_actor", "with_doc_queue", "--stage1-steps", "1", "--stage2-steps", "1", "--batch-size", "4",
-          "--max-queries", "5", "--out", str(tmp_path / "abl")])
+          "--max-queries", "5", "--out", str(tmp_path / "abl"), "--backbones", tiny_backbones_dir])
     table = capsys.readouterr().out
     assert "| full |" in table and "| no_actor |" in table and "| with_doc_queue |" in table
+    assert "| simple_baselines |" in table and "vs full (delta [95% CI])" in table
     results = json.load(open(tmp_path / "abl" / "ablations.json"))
-    assert set(results) == {"full", "no_actor", "with_doc_queue"}
+    assert set(results) == {"full", "no_actor", "with_doc_queue", "simple_baselines"}
+    # the baseline row was trained with LiRA's budget (stage 1 + stage 2 steps) and seed
+    facts = json.load(open(tmp_path / "abl" / "finetune-s13" / "finetune_facts.json"))
+    assert facts["pairs"] == (1 + 1) * 4 and facts["args"]["seed"] == 13
     assert all(0.0 <= results[v]["lrl_ndcg@10"] <= 1.0 for v in results)
     assert results["no_actor"]["args"]["no_actor"] is True
-    facts = json.load(open(tmp_path / "abl" / "with_doc_queue" / "config.json"))
+    facts = json.load(open(tmp_path / "abl" / "with_doc_queue-s13" / "config.json"))
     assert facts["doc_queue_size"] == 256  # the variant's override reached the trained model's config
 
 

@@ -18,8 +18,7 @@ import torch
 
 from evaluation.data import query_inputs
 from evaluation.encoders import l2_normalize
-from evaluation.metrics_loader import load_metric
-from evaluation.search import top_k
+from evaluation.fusion import score_fusion_grid
 
 from .validation import LiraInMemorySystem
 
@@ -54,20 +53,11 @@ def calibrate_english_scale(model, processor, rows_by_lang, corpus, grid=DEFAULT
     d = model.config.adaptor_dim
     system = LiraInMemorySystem(model, processor, mode="noisy")
     doc_g, doc_h = _unit_halves(system.encode_documents(list(corpus)), d)  # (P, d) each
-    ids = [p["product_id"] for p in corpus]
     titles = {p["product_id"]: p["title_en"] for p in corpus}
-    metric = load_metric("retrieval")
-    per_s = {s: {} for s in grid}
-    for lang, rows in rows_by_lang.items():
-        q_g, q_h = _unit_halves(system.encode_queries(**query_inputs(rows, "noisy", titles)), d)  # (n, d) each
-        refs = [list(r["relevant_ids"]) for r in rows]
-        grades = [[int(g) for g in r["relevance"]] for r in rows]
-        for s in grid:
-            # [g; s h] . [g'; s h'] = cos_g + s^2 cos_h: the model's ranking at this s, through the evaluator's search
-            top, _ = top_k(np.hstack([q_g, s * q_h]), np.hstack([doc_g, s * doc_h]), depth)  # (n, depth)
-            ranked = [[ids[j] for j in row] for row in top]
-            per_s[s][lang] = metric.compute(predictions=ranked, references=refs, relevance=grades,
-                                            k_values=[10])["ndcg@10"]
+    queries = {lang: _unit_halves(system.encode_queries(**query_inputs(rows, "noisy", titles)), d)  # (n, d) each
+               for lang, rows in rows_by_lang.items()}
+    # [g; s h] . [g'; s h'] = cos_g + s^2 cos_h: the model's ranking at each s, through the evaluator's search
+    per_s = score_fusion_grid(doc_g, doc_h, queries, rows_by_lang, [p["product_id"] for p in corpus], grid, depth)
     macro = {s: float(np.mean(list(v.values()))) for s, v in per_s.items()}
     best = max(grid, key=lambda s: (round(macro[s], 6), -abs(np.log(s))))  # ties: the s closest to 1
     previous = float(model.lasr.english_scale.detach())
@@ -89,7 +79,7 @@ def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
 
     from .data import load_corpus_rows, load_query_rows, parse_languages
-    from .train import save_in_place
+    from .saving import save_in_place
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved LiRA folder, rewritten in place")

@@ -92,7 +92,7 @@ def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
 
     from .data import load_corpus_rows, load_query_rows, parse_languages
-    from .train import save_in_place
+    from .saving import save_in_place
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved LiRA folder, refit in place")

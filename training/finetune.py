@@ -1,0 +1,245 @@
+"""The `finetune` baseline: a plain InfoNCE fine-tune of the backbone, the strongest simple thing a user would try.
+
+    python -m training.finetune --dataset artifacts/lira-products --output-dir artifacts/finetune --steps 180 --seed 13
+
+Recipe (`../shared/docs/finetune_baseline.md`, measured at macro nDCG@10 0.451 on the full test split):
+
+* model: multilingual-e5-small (`artifacts/backbones/multilingual-e5-small`), mean pooling, `query: ` / `passage: `
+  prefixes, max length 32; every weight trains except the word-embedding table (frozen: 96 M of its 118 M
+  parameters, and the reason it fits in a few minutes on 2 CPU cores);
+* batches: `batch_size` train queries drawn uniformly from all languages' train rows, each with one positive (a
+  highest-grade relevant product), the positives of one batch all distinct (a query whose positive is already in
+  the batch is skipped), planned up front from `seed` so a run is reproducible and resumable;
+* loss: symmetric InfoNCE (query -> products and product -> queries) at temperature 0.05 over in-batch products;
+  an in-batch product that is also relevant to the query is masked out as a negative;
+* optimiser: AdamW lr 3e-5, weight decay 0.01, 10 % warm-up then linear decay, grad-norm clip 1.0 (`Trainer`).
+
+Budget: `--steps` x `--batch-size` (query, product) pairs; the main job gives it LiRA's stage-1 + stage-2 steps at
+the same batch, so both see the same number of pairs from the same train split. After training, the late-fusion
+weight w is chosen on validation (`training.late_fusion`) and saved beside the model.
+"""
+
+import json
+import os
+import random
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch.utils.data import SequentialSampler
+from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments, set_seed
+
+from modeling_lira.losses import info_nce_loss
+from push_scripts.atomic import atomic_folder
+
+from .data import load_corpus_rows, load_query_rows, parse_languages
+from .device import device_settings
+
+FACTS_FILE = "finetune_facts.json"
+
+
+@dataclass
+class LiraFinetuneArguments:
+    """What the plain fine-tune trains on and how; every field is a command-line flag."""
+
+    model: str = field(default="artifacts/backbones/multilingual-e5-small", metadata={"help": "Backbone folder."})
+    dataset: str = field(default="artifacts/lira-products", metadata={"help": "Built lira-products folder."})
+    output_dir: str = field(default="artifacts/finetune", metadata={"help": "Fine-tuned model folder."})
+    run_dir: str = field(default="runs/finetune", metadata={"help": "Trainer checkpoints."})
+    languages: str = field(default="vi,th,id,ms,fil,ur,bn")
+    steps: int = field(default=180, metadata={"help": "Optimizer steps (LiRA's stage 1 + stage 2 in the main job)."})
+    batch_size: int = field(default=32, metadata={"help": "Queries (and distinct positive products) per batch."})
+    learning_rate: float = field(default=3e-5)
+    weight_decay: float = field(default=0.01)
+    warmup_ratio: float = field(default=0.1)
+    temperature: float = field(default=0.05)
+    max_length: int = field(default=32)
+    seed: int = field(default=13)
+    logging_steps: int = field(default=10)
+    save_steps: int = field(default=60, metadata={"help": "Checkpoint every N steps (for --resume)."})
+    resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
+    num_workers: int = field(default=0)
+    late_fusion_queries_per_language: int = field(default=200, metadata={
+        "help": "Validation queries per language on which the late-fusion weight is chosen (0 = skip)."})
+    english_encoder: str = field(default="artifacts/backbones/all-MiniLM-L6-v2", metadata={
+        "help": "English encoder of the late-fusion baseline (LiRA's h)."})
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)} must be >= 1.")
+        if self.batch_size < 2:
+            raise ValueError(f"--batch-size {self.batch_size}: InfoNCE needs at least 2 products per batch.")
+        if not self.temperature > 0:
+            raise ValueError(f"--temperature {self.temperature} must be > 0, e.g. 0.05.")
+
+
+def best_positives(row, known):
+    """Highest-grade relevant product ids of a query row that are in `known` (the corpus)."""
+    grades = [g for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known]
+    if not grades:
+        return []
+    return [pid for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known and g == max(grades)]
+
+
+def plan_batches(rows, corpus_ids, steps, batch_size, seed):
+    """The whole run's (row index, positive id) pairs, `batch_size` per step, positives distinct within a batch.
+
+    Args:
+        rows (`list[dict]`): train query rows (`relevant_ids`, `relevance`).
+        corpus_ids (`Iterable[str]`): product ids of the corpus.
+        steps (`int`), batch_size (`int`), seed (`int`).
+
+    Returns:
+        `list[tuple[int, str]]` of length `steps * batch_size`.
+    """
+    known = set(corpus_ids)
+    usable = [i for i, r in enumerate(rows) if best_positives(r, known)]
+    products = {pid for i in usable for pid in best_positives(rows[i], known)}
+    if len(products) < batch_size:
+        raise ValueError(f"only {len(products)} distinct positive products in the train rows, fewer than "
+                         f"--batch-size {batch_size}; lower --batch-size.")
+    rng = random.Random(seed)
+    plan = []
+    for _ in range(steps):
+        batch, taken = [], set()
+        while len(batch) < batch_size:
+            i = rng.choice(usable)
+            positive = rng.choice(best_positives(rows[i], known))
+            if positive not in taken:
+                taken.add(positive)
+                batch.append((i, positive))
+        plan += batch
+    return plan
+
+
+class LiraPairDataset(torch.utils.data.Dataset):
+    """The planned (query row, positive product) pairs, read in order (see `LiraFinetuneTrainer`)."""
+
+    def __init__(self, rows, plan):
+        self.rows, self.plan = rows, plan
+
+    def __len__(self):
+        return len(self.plan)
+
+    def __getitem__(self, index):
+        i, positive = self.plan[index]
+        return {"row": self.rows[i], "positive": positive}
+
+
+class LiraPairCollator:
+    """Tokenises B (query, positive) pairs and marks in-batch false negatives.
+
+    Returns `query_*` and `passage_*` tensors `(B, L)` and `false_negatives (B, B)`: entry (i, j), i != j, is True
+    when product j of the batch is relevant to query i.
+    """
+
+    def __init__(self, tokenizer, titles, max_length=32):
+        self.tokenizer, self.titles, self.max_length = tokenizer, titles, max_length
+
+    def __call__(self, items):
+        def tok(texts):
+            return self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                                  return_tensors="pt")
+
+        q = tok(["query: " + it["row"]["query"] for it in items])
+        d = tok(["passage: " + self.titles[it["positive"]] for it in items])
+        positives = [it["positive"] for it in items]
+        relevant = torch.tensor([[pid in set(it["row"]["relevant_ids"]) for pid in positives] for it in items])
+        return {"query_input_ids": q["input_ids"], "query_attention_mask": q["attention_mask"],
+                "passage_input_ids": d["input_ids"], "passage_attention_mask": d["attention_mask"],
+                "false_negatives": relevant & ~torch.eye(len(items), dtype=torch.bool)}
+
+
+def mean_pool(model, input_ids, attention_mask):
+    """L2-normalised attention-masked mean of the last hidden states `(B, H)`."""
+    hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, L, H)
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, L, 1)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (B, H)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+class LiraFinetuneTrainer(Trainer):
+    """`Trainer` with the symmetric in-batch InfoNCE of the plain recipe; batches are read in planned order.
+
+    Args:
+        temperature (`float`, *optional*, defaults to 0.05).
+        **kwargs: passed to [`Trainer`].
+    """
+
+    def __init__(self, *args, temperature=0.05, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.temperature = temperature
+
+    def _get_train_sampler(self, train_dataset=None):
+        return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        q = mean_pool(model, inputs["query_input_ids"], inputs["query_attention_mask"])  # (B, H)
+        d = mean_pool(model, inputs["passage_input_ids"], inputs["passage_attention_mask"])  # (B, H)
+        scores = q @ d.T  # (B, B)
+        eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
+        keep = ~inputs["false_negatives"]  # (B, B)
+        loss = 0.5 * (info_nce_loss(scores, eye, self.temperature, keep)
+                      + info_nce_loss(scores.T, eye, self.temperature, keep.T))
+        return (loss, {"scores": scores}) if return_outputs else loss
+
+
+def run_finetune(args):
+    """Trains the plain fine-tune, saves it to `args.output_dir` (atomically), then chooses the late-fusion weight.
+
+    Returns:
+        `dict`: run facts (also written to `<output_dir>/finetune_facts.json`).
+    """
+    set_seed(args.seed)
+    languages = parse_languages(args.languages)
+    corpus = load_corpus_rows(args.dataset)
+    rows = load_query_rows(args.dataset, languages, "train")
+    plan = plan_batches(rows, [p["product_id"] for p in corpus], args.steps, args.batch_size, args.seed)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModel.from_pretrained(args.model, add_pooling_layer=False)
+    model.get_input_embeddings().weight.requires_grad_(False)
+    titles = {p["product_id"]: p["title_en"] for p in corpus}
+    training_args = TrainingArguments(
+        output_dir=args.run_dir, max_steps=args.steps, per_device_train_batch_size=args.batch_size,
+        learning_rate=args.learning_rate, weight_decay=args.weight_decay, warmup_steps=args.warmup_ratio,
+        lr_scheduler_type="linear", max_grad_norm=1.0, logging_steps=args.logging_steps, save_strategy="steps",
+        save_steps=args.save_steps, save_total_limit=1, remove_unused_columns=False, label_names=[], report_to=[],
+        seed=args.seed, dataloader_num_workers=args.num_workers, **device_settings(),
+    )  # fmt: skip
+    trainer = LiraFinetuneTrainer(model=model, args=training_args, train_dataset=LiraPairDataset(rows, plan),
+                                  data_collator=LiraPairCollator(tokenizer, titles, args.max_length),
+                                  temperature=args.temperature)
+    resume = None
+    if args.resume:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        resume = get_last_checkpoint(args.run_dir) if os.path.isdir(args.run_dir) else None
+    metrics = trainer.train(resume_from_checkpoint=resume).metrics
+    facts = {"recipe": "plain symmetric InfoNCE fine-tune (training/finetune.py)", "args": asdict(args),
+             "train_queries": len(rows), "pairs": len(plan), "train_metrics": metrics,
+             "log_history": trainer.state.log_history}
+    if not trainer.is_world_process_zero():
+        return facts
+    with atomic_folder(args.output_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        with open(os.path.join(tmp, FACTS_FILE), "w", encoding="utf-8") as f:
+            json.dump(facts, f, indent=2, default=str)
+    if args.late_fusion_queries_per_language > 0:
+        from .late_fusion import calibrate_late_fusion
+
+        facts["late_fusion"] = calibrate_late_fusion(args.output_dir, args.english_encoder, args.dataset, languages,
+                                                     args.late_fusion_queries_per_language)
+    return facts
+
+
+def main(argv=None):
+    (args,) = HfArgumentParser(LiraFinetuneArguments).parse_args_into_dataclasses(args=argv)
+    facts = run_finetune(args)
+    fused = facts.get("late_fusion", {})
+    print(f"fine-tuned {args.model} for {args.steps} steps x {args.batch_size} -> {args.output_dir}"
+          + (f"; late-fusion weight w = {fused['weight']}" if fused else ""))
+
+
+if __name__ == "__main__":
+    main()

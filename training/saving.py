@@ -1,0 +1,43 @@
+"""Writing trained LiRA folders: the merged model after training, and in-place refits of a saved folder."""
+
+import json
+import os
+import shutil
+
+from push_scripts.atomic import atomic_folder
+
+
+def save_merged(merged, processor, out_dir, facts):
+    """Writes the merged plain `LiraModel` (with processor and run facts) atomically."""
+    with atomic_folder(out_dir) as tmp:
+        merged.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        _write_facts(tmp, facts)
+    return out_dir
+
+
+def _write_facts(folder, facts):
+    """Merges `facts` into `folder/training_facts.json` (created if absent)."""
+    path = os.path.join(folder, "training_facts.json")
+    old = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({**old, **facts}, f, indent=2, default=str)
+
+
+def save_in_place(model, folder, facts=None):
+    """Rewrites the weights of a saved LiRA `folder` atomically, keeping its other files (facts, tokenizers, code).
+
+    Args:
+        model ([`LiraModel`]): the changed model.
+        folder (`str`): the saved folder, rewritten in place.
+        facts (`dict`, *optional*): entries merged into the folder's `training_facts.json` (created if absent).
+    """
+    with atomic_folder(folder) as tmp:
+        shutil.copytree(folder, tmp, dirs_exist_ok=True)
+        model.save_pretrained(tmp)
+        if facts:
+            _write_facts(tmp, facts)
+    return folder

@@ -218,6 +218,9 @@ def test_evaluation_report_keeps_per_query_scores_for_the_comparison(eval_datase
     assert "per_query" in json.load(open(paths["json"])) and "query_id" not in open(paths["markdown"]).read()
     table = comparison_table(json.load(open(paths["json"])), pairs=[("backbone", "lira_lrl")])
     assert "[-]" not in table and "macro avg" in table
+    # the leak meter rides along: in the mini dataset the critic's top candidate is always the true title
+    assert report["leak_meter"]["vi"]["top_gold_title"] == 1.0 and report["leak_meter"]["vi"]["first_aligned"] == 0.0
+    assert "## Leak meter (`test`)" in open(paths["markdown"]).read()
 
 
 def test_systems_table_gives_each_mean_an_interval():

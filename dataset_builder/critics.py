@@ -28,6 +28,13 @@ def tokens(text):
     return _TOKEN.findall(text.lower())
 
 
+def candidate_fluency(cand, vocabulary=None):
+    """`(known, distinct)` of a candidate's tokens: the share found in `vocabulary` (1 without one) and the share
+    that are not repeats. Both critics' pragmatic scores build on them."""
+    known = 1.0 if vocabulary is None else sum(t in vocabulary for t in cand) / len(cand)
+    return known, 1.0 - (len(cand) - len(set(cand))) / len(cand)
+
+
 def _scale(x):
     """Maps [0, 1] to [1, 10], rounded to 2 decimals."""
     return round(SCORE_MIN + (SCORE_MAX - SCORE_MIN) * min(1.0, max(0.0, x)), 2)
@@ -128,9 +135,8 @@ class ReferenceTranslationCritic(TranslationCritic):
         emotional = len(affect_c & affect_r) / len(union) if union else 1.0
         if not cand:
             return [_scale(0.0), _scale(emotional), _scale(0.0)]
-        known = 1.0 if self.vocabulary is None else sum(t in self.vocabulary for t in cand) / len(cand)
+        known, repeated = candidate_fluency(cand, self.vocabulary)
         length = min(len(cand), len(best)) / max(len(cand), len(best)) if best else 0.0
-        repeated = 1.0 - (len(cand) - len(set(cand))) / len(cand)
         return [_scale(max(f1s)), _scale(emotional), _scale(known * (0.5 + 0.5 * length) * repeated)]
 
     def score(self, queries, candidates, languages, references=None):

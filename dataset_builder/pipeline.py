@@ -127,6 +127,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
     }  # fmt: skip
     stats["version"] = DATASET_VERSION
     tables = {}
+    titles = {p.product_id: p.title_en for p in products}
     for language in tqdm(languages, desc="languages", disable=not progress):
         if queries_by_language is not None:
             queries = queries_by_language.get(language, [])
@@ -145,7 +146,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         stats["composed_queries"][language] = sum(q.composed for q in queries)
         stats["dropped_cross_split"][language] = dropped
         if any(r["candidates"] for r in by_split["test"]):
-            stats["leak_meter"][language] = leak_meter(by_split["test"], {p.product_id: p.title_en for p in products})
+            stats["leak_meter"][language] = leak_meter(by_split["test"], titles)
         stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
         for split, rows in by_split.items():
             stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])

@@ -26,7 +26,7 @@ import tempfile
 
 import numpy as np
 
-from .critics import TranslationCritic, _scale, tokens
+from .critics import TranslationCritic, _scale, candidate_fluency, tokens
 
 QUERY_PREFIX = "query: "
 
@@ -150,9 +150,8 @@ class QualityEstimationCritic(TranslationCritic):
         cand = tokens(candidate)
         if not cand:
             return _scale(0.0)
-        known = 1.0 if self.vocabulary is None else sum(t in self.vocabulary for t in cand) / len(cand)
-        repeated = 1.0 - (len(cand) - len(set(cand))) / len(cand)
-        return _scale(known * repeated)
+        known, distinct = candidate_fluency(cand, self.vocabulary)
+        return _scale(known * distinct)
 
     def score(self, queries, candidates, languages, references=None):
         """Scores every candidate of every query; `references` is accepted for the interface and ignored."""

@@ -144,7 +144,8 @@ class LiraPairCollator:
         q = tok(["query: " + it["row"]["query"] for it in items])
         d = tok(["passage: " + self.titles[it["positive"]] for it in items])
         positives = [it["positive"] for it in items]
-        relevant = torch.tensor([[pid in set(it["row"]["relevant_ids"]) for pid in positives] for it in items])
+        relevant_sets = [set(it["row"]["relevant_ids"]) for it in items]
+        relevant = torch.tensor([[pid in rel for pid in positives] for rel in relevant_sets])  # (B, B)
         return {"query_input_ids": q["input_ids"], "query_attention_mask": q["attention_mask"],
                 "passage_input_ids": d["input_ids"], "passage_attention_mask": d["attention_mask"],
                 "false_negatives": relevant & ~torch.eye(len(items), dtype=torch.bool)}

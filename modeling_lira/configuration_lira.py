@@ -87,6 +87,12 @@ class LiraConfig(PreTrainedConfig):
             queries each) s^2 = 25 ranked best (s = 2: 0.65 nDCG@10, s = 5: 0.78) before training. Learned in
             stage 2, then re-chosen on the validation split after training (`training/english_scale.py`), where
             the trained g earns more weight.
+        lrl_residual (`bool`, *optional*, defaults to `False`):
+            Add LaSR's residual to the g half in LRL-only mode too (the original design). Off: the LRL-only vector is
+            Arca's anchored vector, exactly what the sentence-transformers export (the Hub widget) serves, and LaSR
+            acts only where an English candidate exists. On the main job's model the residual lowered LRL-only
+            nDCG@10 in all 7 languages (0.447 -> 0.433 macro, full test split) and moved the vector away from the
+            widget's (cosine 0.76-0.80).
         use_language_embedding (`bool`, *optional*, defaults to `True`):
             Add the (hard or soft) language embedding to LaSR's inputs; `False` is the "no language" ablation.
         lang2id (`dict[str, int]`, *optional*):
@@ -116,6 +122,13 @@ class LiraConfig(PreTrainedConfig):
             Mix alpha(1 - Pearson) + (1 - alpha)(1 - SoftSpearman).
         consistency_weight (`float`, *optional*, defaults to 0.5):
             Weight of the InfoNCE consistency loss between the LRL-only and LRL+English views.
+        distillation_weight (`float`, *optional*, defaults to 1.0):
+            Weight of the English-teacher term of stage 2: KL between the in-batch product ranking of the chosen
+            English candidate (h half, detached) and that of the LRL-only view (g), for queries with a candidate.
+            It is how the English encoder teaches the LRL-only vector (our addition; the paper's anchor loss acts
+            only in stage 1, where g is frozen).
+        distillation_temperature (`float`, *optional*, defaults to 0.05):
+            Softmax temperature of the English teacher's scores in that term.
         language_id_weight (`float`, *optional*, defaults to 0.1):
             Weight of the language-identification cross-entropy.
         ndcg_k (`int`, *optional*, defaults to 10):
@@ -125,8 +138,9 @@ class LiraConfig(PreTrainedConfig):
             cosines in a narrow band (about 0.7-0.9), so a larger value smears every rank to the middle.
         spearman_temperature (`float`, *optional*, defaults to 0.1):
             Temperature of the soft ranks in SoftSpearman.
-        retrieval_temperature (`float`, *optional*, defaults to 0.02):
-            Temperature of the InfoNCE retrieval and consistency logits.
+        retrieval_temperature (`float`, *optional*, defaults to 0.05):
+            Temperature of the InfoNCE retrieval, consistency and distillation (student) logits; 0.05 as in the
+            plain fine-tune recipe (`training/finetune.py`).
         initializer_range (`float`, *optional*, defaults to 0.02):
             Std of the normal init of new layers.
     """
@@ -153,6 +167,7 @@ class LiraConfig(PreTrainedConfig):
         lasr_intermediate_size=768,
         lasr_dropout=0.1,
         english_scale_init=5.0,
+        lrl_residual=False,
         use_language_embedding=True,
         lang2id=None,
         doc_queue_size=0,
@@ -164,11 +179,13 @@ class LiraConfig(PreTrainedConfig):
         correlation_weight=1.0,
         correlation_alpha=0.5,
         consistency_weight=0.5,
+        distillation_weight=1.0,
+        distillation_temperature=0.05,
         language_id_weight=0.1,
         ndcg_k=10,
         ndcg_temperature=0.01,
         spearman_temperature=0.1,
-        retrieval_temperature=0.02,
+        retrieval_temperature=0.05,
         initializer_range=0.02,
         **kwargs,
     ):
@@ -187,6 +204,7 @@ class LiraConfig(PreTrainedConfig):
         self.lasr_intermediate_size = lasr_intermediate_size
         self.lasr_dropout = lasr_dropout
         self.english_scale_init = english_scale_init
+        self.lrl_residual = bool(lrl_residual)
         self.use_language_embedding = bool(use_language_embedding)
         self.lang2id = dict(DEFAULT_LANG2ID if lang2id is None else lang2id)
         self.doc_queue_size = doc_queue_size
@@ -198,6 +216,8 @@ class LiraConfig(PreTrainedConfig):
         self.correlation_weight = correlation_weight
         self.correlation_alpha = correlation_alpha
         self.consistency_weight = consistency_weight
+        self.distillation_weight = distillation_weight
+        self.distillation_temperature = distillation_temperature
         self.language_id_weight = language_id_weight
         self.ndcg_k = ndcg_k
         self.ndcg_temperature = ndcg_temperature
@@ -232,12 +252,12 @@ class LiraConfig(PreTrainedConfig):
         non_negative = ["english_scale_init", "reward_alpha", "reward_beta", "reward_gamma", "reward_delta", "anchor_weight",
                         "actor_prior_scale",
                         "retrieval_weight", "hinge_weight", "hinge_margin", "contrastive_weight",
-                        "correlation_weight", "consistency_weight", "language_id_weight"]
+                        "correlation_weight", "consistency_weight", "distillation_weight", "language_id_weight"]
         for name in non_negative:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"LiraConfig.{name} must be a number >= 0, got {value!r}.")
-        for name in ["ndcg_temperature", "spearman_temperature", "retrieval_temperature"]:
+        for name in ["ndcg_temperature", "spearman_temperature", "retrieval_temperature", "distillation_temperature"]:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"LiraConfig.{name} must be > 0, got {value!r}.")

@@ -141,6 +141,39 @@ def info_nce_loss(scores, positive_mask, temperature=0.05, mask=None):
     return _masked_mean(log_all - log_pos, positive_mask.any(-1))
 
 
+def symmetric_info_nce_loss(scores, positive_mask, temperature=0.05, mask=None):
+    """The plain fine-tune recipe's InfoNCE: mean of query -> documents over all N columns and document -> queries
+    over the first B columns (the in-batch documents, one per query).
+
+    Args:
+        scores (`torch.Tensor` of shape `(B, N)`), N >= B: column i < B is query i's own document.
+        positive_mask (`torch.BoolTensor` of shape `(B, N)`).
+        temperature (`float`).
+        mask (`torch.BoolTensor` of shape `(B, N)`, *optional*): documents that take part (False = a masked false
+            negative).
+    """
+    b = scores.shape[0]
+    col_mask = None if mask is None else mask[:, :b].T
+    return 0.5 * (info_nce_loss(scores, positive_mask, temperature, mask)
+                  + info_nce_loss(scores[:, :b].T, positive_mask[:, :b].T, temperature, col_mask))
+
+
+def score_distillation_loss(student_scores, teacher_scores, student_temperature, teacher_temperature, mask=None):
+    """KL(teacher || student) between per-query softmax distributions over the same documents.
+
+    Args:
+        student_scores, teacher_scores (`torch.Tensor` of shape `(B, N)`): cosines; the teacher is detached.
+        student_temperature, teacher_temperature (`float`).
+        mask (`torch.BoolTensor` of shape `(B,)`, *optional*): rows that have a teacher.
+    """
+    target = torch.softmax(teacher_scores.detach() / teacher_temperature, dim=-1)  # (B, N)
+    log_student = torch.log_softmax(student_scores / student_temperature, dim=-1)  # (B, N)
+    kl = (target * (torch.log(target.clamp(min=1e-12)) - log_student)).sum(-1)  # (B,)
+    if mask is None:
+        mask = torch.ones_like(kl, dtype=torch.bool)
+    return _masked_mean(kl, mask)
+
+
 def pearson_correlation(x, y):
     """Pearson correlation of two 1-D tensors."""
     x = x - x.mean()

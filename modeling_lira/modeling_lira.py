@@ -26,14 +26,16 @@ class LiraModelOutput(ModelOutput):
             Returned when `language_labels` are given or `return_loss=True`: L_RL + eta L_anchor (rows with
             candidates) + language_id_weight * language-id cross-entropy (when labels are given).
         embeddings (`torch.FloatTensor` of shape `(B, 2d)`):
-            Final LiRA vector z = [g-part; h-part], L2-normalised: the g half is the anchored LRL vector plus LaSR's
-            residual, the h half the chosen translation's adaptor vector plus LaSR's residual, weighted by a learned
-            scale (without a translation the h half is zero, so the vector is the refined g half). Use it for
-            retrieval.
+            Final LiRA vector z = [g-part; h-part], L2-normalised. Where a row has a chosen English translation, the
+            g half is the anchored LRL vector plus LaSR's residual and the h half the translation's adaptor vector
+            plus LaSR's residual, weighted by a learned scale. Without a translation it is `lrl_embeddings`. Use it
+            for retrieval.
         anchored_embeddings (`torch.FloatTensor` of shape `(B, d)`):
             Arca's LRL-only sentence vector A(mean g(x)), L2-normalised; equals the sentence-transformers export.
         lrl_embeddings (`torch.FloatTensor` of shape `(B, 2d)`):
-            LaSR vector with the English slot masked (the LRL-only view); equals `embeddings` without candidates.
+            The LRL-only view: `[anchored_embeddings; 0]` (so its cosines equal the widget export's), or LaSR's
+            vector with the English slot masked when `config.lrl_residual` is set; equals `embeddings` without
+            candidates.
         english_embeddings (`torch.FloatTensor` of shape `(B, d)`, *optional*):
             Adaptor-space vector of the chosen candidate, L2-normalised (zeros where a row has none).
         language_logits (`torch.FloatTensor` of shape `(B, num_languages)`):
@@ -197,12 +199,16 @@ class LiraModel(LiraPreTrainedModel):
                 self.training if sample_candidates is None else sample_candidates)
 
         anchored = F.normalize(lrl_vector, dim=-1)
-        lrl_view = self._compose(lrl_vector, self.lasr(lrl_bins, lrl_mask, None, None, language_vector))
+        if self.config.lrl_residual:
+            lrl_view = self._compose(lrl_vector, self.lasr(lrl_bins, lrl_mask, None, None, language_vector))
+        else:  # LRL-only mode is Arca's anchored vector, zero-padded: the widget export retrieves the same way
+            lrl_view = torch.cat([anchored, torch.zeros_like(anchored)], dim=-1)  # (B, 2d)
+        full_view = lrl_view
         if english_bins is not None:
             residual = self.lasr(lrl_bins, lrl_mask, english_bins, english_mask, language_vector)
-            full_view = self._compose(lrl_vector, residual, english_vector, selected >= 0)
-        else:
-            full_view = lrl_view
+            has_english = selected >= 0
+            full_view = torch.where(has_english.unsqueeze(-1),
+                                    self._compose(lrl_vector, residual, english_vector, has_english), lrl_view)
 
         language_id_loss = None
         if language_labels is not None:

@@ -86,3 +86,36 @@ def test_remote_code_roundtrip_lira_small(lira_small, lira_small_dir, tmp_path):
         local = model(**proc(texts, candidates=[["red apple"]] * len(texts)))
     assert remote["english"] == "BertTokenizer"
     assert torch.equal(torch.tensor(remote["embeddings"]), local.embeddings)
+
+
+def test_widget_export_equals_the_lrl_vector_of_a_trained_model(lira_small_dir, tiny_products_dir, tmp_path):
+    """After a few real training steps (LoRA on g + heads, merged), the sentence-transformers export (the Hub
+    widget) still gives exactly the vector `AutoModel` retrieves with in LRL-only mode, in all 7 languages."""
+    from sentence_transformers import SentenceTransformer
+
+    from push_scripts.export_sentence_transformers import export_sentence_transformers
+    from training.train import LiraRunArguments, run_training
+
+    args = LiraRunArguments(model=lira_small_dir, dataset=tiny_products_dir, output_dir=str(tmp_path / "trained"),
+                            run_dir=str(tmp_path / "run"), stage1_steps=1, stage2_steps=3, batch_size=4,
+                            learning_rate=2e-3, validate=False, language_probe_per_language=0,
+                            english_scale_queries_per_language=0, logging_steps=1)
+    run_training(args)
+    trained = LiraModel.from_pretrained(args.output_dir).eval()
+    proc = LiraProcessor.from_pretrained(args.output_dir)
+    untrained = LiraModel.from_pretrained(lira_small_dir).eval()
+    st = SentenceTransformer(export_sentence_transformers(args.output_dir, str(tmp_path / "st"), model=trained,
+                                                          processor=proc), device="cpu")
+    moved = []
+    for lang in LANGS:
+        texts = cldr_names(lang, 16)
+        with torch.no_grad():
+            out = trained(**proc(texts, languages=[lang] * len(texts)))
+            before = untrained(**proc(texts)).anchored_embeddings
+        d = out.anchored_embeddings.shape[-1]
+        e_st = st.encode(texts, prompt_name="query", convert_to_tensor=True)
+        # what AutoModel retrieves with in LRL-only mode is `embeddings`: its g half, its h half empty
+        assert torch.nn.functional.cosine_similarity(e_st, out.embeddings[:, :d]).min() >= 0.999, lang
+        assert not out.embeddings[:, d:].any(), lang
+        moved.append(torch.nn.functional.cosine_similarity(before, out.anchored_embeddings).min().item())
+    assert min(moved) < 0.9999  # training changed the vector, so the equality above is not the untrained identity

@@ -92,3 +92,30 @@ def test_corr_queue_state_roundtrip():
     q2 = LiraCorrQueue(capacity=4)
     q2.load_state_dict(q.state_dict())
     assert q2.get()[1].tolist() == [1.0, 2.0] and len(q2) == 2
+
+
+def test_symmetric_info_nce_known_value_and_masked_false_negative():
+    # 2 queries x (2 in-batch + 1 queued) documents, T = 1
+    scores = torch.tensor([[1.0, 0.0, 0.5], [0.2, 1.0, 0.0]])
+    pos = torch.tensor([[True, False, False], [False, True, False]])
+    q2d = (-math.log(math.e / (math.e + 1 + math.exp(0.5))) - math.log(math.e / (math.exp(0.2) + math.e + 1))) / 2
+    d2q = (-math.log(math.e / (math.e + math.exp(0.2))) - math.log(math.e / (math.e + 1))) / 2
+    got = losses.symmetric_info_nce_loss(scores, pos, temperature=1.0)
+    assert got.item() == pytest.approx((q2d + d2q) / 2, rel=1e-5)
+    # masking document 1 for query 0 (a false negative) removes exactly that term from both directions
+    keep = torch.tensor([[True, False, True], [True, True, True]])
+    q2d_m = (-math.log(math.e / (math.e + math.exp(0.5))) - math.log(math.e / (math.exp(0.2) + math.e + 1))) / 2
+    d2q_m = (-math.log(math.e / (math.e + math.exp(0.2))) - 0.0) / 2
+    got = losses.symmetric_info_nce_loss(scores, pos, temperature=1.0, mask=keep)
+    assert got.item() == pytest.approx((q2d_m + d2q_m) / 2, rel=1e-5)
+
+
+def test_score_distillation_is_zero_at_the_teacher_and_skips_rows_without_one():
+    teacher = torch.tensor([[0.9, 0.1, 0.3], [0.2, 0.8, 0.1]])
+    assert losses.score_distillation_loss(teacher, teacher, 0.1, 0.1).item() == pytest.approx(0.0, abs=1e-6)
+    student = torch.tensor([[0.1, 0.9, 0.3], [0.2, 0.8, 0.1]])
+    p = torch.softmax(teacher[0] / 0.1, -1)
+    kl = (p * (p.log() - torch.log_softmax(student[0] / 0.1, -1))).sum()
+    got = losses.score_distillation_loss(student, teacher, 0.1, 0.1, mask=torch.tensor([True, False]))
+    assert got.item() == pytest.approx(kl.item(), rel=1e-5)
+    assert losses.score_distillation_loss(student, teacher, 0.1, 0.1, mask=torch.tensor([False, False])).item() == 0

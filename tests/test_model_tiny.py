@@ -71,6 +71,24 @@ def test_full_view_is_the_concatenation_of_both_streams(tiny_model):
     assert torch.allclose(out.embeddings[0], expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("lrl_residual", [False, True])
+def test_lrl_view_is_the_anchored_vector_unless_lasr_residual_is_asked(lrl_residual):
+    """LRL-only retrieval uses [anchored; 0] (the widget export's vector), however LaSR is trained; with
+    `lrl_residual=True` LaSR's residual joins the g half (the original design)."""
+    torch.manual_seed(0)
+    model = LiraModel(LiraConfig(**tiny_config_kwargs(lrl_residual=lrl_residual))).eval()
+    with torch.no_grad():
+        for p in model.lasr.parameters():  # a "trained" LaSR: non-zero output
+            p.add_(0.1 * torch.randn_like(p))
+        out = model(**_batch(with_candidates=False))
+        full = model(**_batch())
+    anchored_padded = torch.cat([out.anchored_embeddings, torch.zeros_like(out.anchored_embeddings)], -1)
+    assert torch.equal(out.embeddings, out.lrl_embeddings)
+    assert torch.allclose(out.lrl_embeddings, anchored_padded, atol=1e-6) is not lrl_residual
+    assert torch.equal(full.embeddings[2], full.lrl_embeddings[2])  # the row without candidates
+    assert not torch.allclose(full.embeddings[0], full.lrl_embeddings[0], atol=1e-3)  # LaSR fuses the English half
+
+
 def test_gradients_reach_every_trainable_part(tiny_model):
     tiny_model.train()
 

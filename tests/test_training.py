@@ -221,6 +221,9 @@ def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model,
     # the baseline row was trained with LiRA's budget (stage 1 + stage 2 steps) and seed
     facts = json.load(open(tmp_path / "abl" / "finetune-s13" / "finetune_facts.json"))
     assert facts["pairs"] == (1 + 1) * 4 and facts["args"]["seed"] == 13
+    # ... on exactly the (query, product) pairs LiRA's two stages saw, in the same order
+    lira_facts = json.load(open(tmp_path / "abl" / "full-s13" / "training_facts.json"))
+    assert lira_facts["plan_sha1"] == facts["plan_sha1"] and lira_facts["pairs"] == facts["pairs"]
     assert all(0.0 <= results[v]["lrl_ndcg@10"] <= 1.0 for v in results)
     assert results["no_actor"]["args"]["no_actor"] is True
     facts = json.load(open(tmp_path / "abl" / "with_doc_queue-s13" / "config.json"))

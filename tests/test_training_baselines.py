@@ -9,7 +9,8 @@ import torch
 
 from evaluation.fusion import LATE_FUSION_FILE, LateFusionSystem, score_fusion_grid
 from evaluation.systems import build_system
-from training.finetune import LiraFinetuneArguments, LiraPairCollator, plan_batches, run_finetune
+from training.data import plan_batches
+from training.finetune import LiraFinetuneArguments, LiraPairCollator, run_finetune
 
 
 def _rows():

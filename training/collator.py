@@ -25,7 +25,9 @@ class LiraRetrievalCollator:
     """Builds model inputs for B query rows and one positive product per query.
 
     Rows 0..B-1 of the returned tensors are queries (`query: ` prefix, their noisy candidates and critic scores),
-    rows B..2B-1 the positive products (`passage: ` + English title, the title as the only candidate). Besides the
+    rows B..2B-1 the positive products (`passage: ` + English title, the title as the only candidate). A row's
+    positive is its `positive_id` when the dataset planned one (see `training.data.plan_batches`), else a random
+    highest-grade relevant product. Besides the
     model inputs it returns `doc_keys (B,)`, `relevant_keys (B, R)` and `relevant_grades (B, R)` so the loss can
     grade every in-batch or queued product for every query.
 
@@ -54,6 +56,11 @@ class LiraRetrievalCollator:
         self.rng = random.Random(seed)
 
     def _positive(self, row):
+        if row.get("positive_id") is not None:  # planned by `plan_batches` (distinct within the batch)
+            if row["positive_id"] not in self.keys:
+                raise ValueError(f"planned positive {row['positive_id']!r} of query {row.get('query_id')!r} is not "
+                                 f"in the corpus.")
+            return row["positive_id"]
         grades = list(row["relevance"])
         best = max(grades)
         choices = [pid for pid, g in zip(row["relevant_ids"], grades) if g == best and pid in self.keys]

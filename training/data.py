@@ -5,7 +5,10 @@ reads exactly what `load_dataset(folder, config, split=split)` would.
 """
 
 import glob
+import hashlib
+import json
 import os
+import random
 
 import torch
 
@@ -77,16 +80,73 @@ def load_corpus_rows(dataset_dir):
     return read_split(dataset_dir, "corpus", "corpus")
 
 
-class LiraQueryDataset(torch.utils.data.Dataset):
-    """Query rows as a map-style dataset (the collator tokenises)."""
+def best_positives(row, known):
+    """Highest-grade relevant product ids of a query row that are in `known` (the corpus)."""
+    grades = [g for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known]
+    if not grades:
+        return []
+    return [pid for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known and g == max(grades)]
 
-    def __init__(self, rows):
+
+def plan_batches(rows, corpus_ids, steps, batch_size, seed):
+    """The whole run's (row index, positive id) pairs, `batch_size` per step, positives distinct within a batch.
+
+    Args:
+        rows (`list[dict]`): train query rows (`relevant_ids`, `relevance`).
+        corpus_ids (`Iterable[str]`): product ids of the corpus.
+        steps (`int`), batch_size (`int`), seed (`int`).
+
+    Returns:
+        `list[tuple[int, str]]` of length `steps * batch_size`.
+    """
+    known = set(corpus_ids)
+    usable = [i for i, r in enumerate(rows) if best_positives(r, known)]
+    products = {pid for i in usable for pid in best_positives(rows[i], known)}
+    if len(products) < batch_size:
+        raise ValueError(f"only {len(products)} distinct positive products in the train rows, fewer than "
+                         f"--batch-size {batch_size}; lower --batch-size.")
+    rng = random.Random(seed)
+    plan = []
+    for _ in range(steps):
+        batch, taken = [], set()
+        while len(batch) < batch_size:
+            i = rng.choice(usable)
+            positive = rng.choice(best_positives(rows[i], known))
+            if positive not in taken:
+                taken.add(positive)
+                batch.append((i, positive))
+        plan += batch
+    return plan
+
+
+def plan_digest(plan, rows):
+    """SHA-1 of a plan as (query id, positive id) pairs: two runs with equal digests saw the same training pairs."""
+    pairs = [(rows[i].get("query_id", i), positive) for i, positive in plan]
+    return hashlib.sha1(json.dumps(pairs).encode("utf-8")).hexdigest()
+
+
+class LiraQueryDataset(torch.utils.data.Dataset):
+    """Query rows as a map-style dataset (the collator tokenises).
+
+    Args:
+        rows (`list[dict]`): query rows.
+        plan (`list[tuple[int, str]]`, *optional*): planned (row index, positive product id) pairs from
+            [`plan_batches`]; item i is then row `plan[i][0]` with `positive_id` set, read in order
+            (`planned` is True, and [`LiraTrainer`] then uses a sequential sampler).
+    """
+
+    def __init__(self, rows, plan=None):
         if not rows:
             raise ValueError("no training queries: check --languages and the dataset split.")
         self.rows = rows
+        self.plan = plan
+        self.planned = plan is not None
 
     def __len__(self):
-        return len(self.rows)
+        return len(self.rows) if self.plan is None else len(self.plan)
 
     def __getitem__(self, index):
-        return self.rows[index]
+        if self.plan is None:
+            return self.rows[index]
+        i, positive = self.plan[index]
+        return {**self.rows[i], "positive_id": positive}

@@ -21,17 +21,16 @@ weight w is chosen on validation (`training.late_fusion`) and saved beside the m
 
 import json
 import os
-import random
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch.utils.data import SequentialSampler
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments, set_seed
 
-from modeling_lira.losses import info_nce_loss
+from modeling_lira.losses import symmetric_info_nce_loss
 from push_scripts.atomic import atomic_folder
 
-from .data import load_corpus_rows, load_query_rows, parse_languages
+from .data import load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .device import device_settings
 
 FACTS_FILE = "finetune_facts.json"
@@ -71,45 +70,6 @@ class LiraFinetuneArguments:
             raise ValueError(f"--batch-size {self.batch_size}: InfoNCE needs at least 2 products per batch.")
         if not self.temperature > 0:
             raise ValueError(f"--temperature {self.temperature} must be > 0, e.g. 0.05.")
-
-
-def best_positives(row, known):
-    """Highest-grade relevant product ids of a query row that are in `known` (the corpus)."""
-    grades = [g for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known]
-    if not grades:
-        return []
-    return [pid for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known and g == max(grades)]
-
-
-def plan_batches(rows, corpus_ids, steps, batch_size, seed):
-    """The whole run's (row index, positive id) pairs, `batch_size` per step, positives distinct within a batch.
-
-    Args:
-        rows (`list[dict]`): train query rows (`relevant_ids`, `relevance`).
-        corpus_ids (`Iterable[str]`): product ids of the corpus.
-        steps (`int`), batch_size (`int`), seed (`int`).
-
-    Returns:
-        `list[tuple[int, str]]` of length `steps * batch_size`.
-    """
-    known = set(corpus_ids)
-    usable = [i for i, r in enumerate(rows) if best_positives(r, known)]
-    products = {pid for i in usable for pid in best_positives(rows[i], known)}
-    if len(products) < batch_size:
-        raise ValueError(f"only {len(products)} distinct positive products in the train rows, fewer than "
-                         f"--batch-size {batch_size}; lower --batch-size.")
-    rng = random.Random(seed)
-    plan = []
-    for _ in range(steps):
-        batch, taken = [], set()
-        while len(batch) < batch_size:
-            i = rng.choice(usable)
-            positive = rng.choice(best_positives(rows[i], known))
-            if positive not in taken:
-                taken.add(positive)
-                batch.append((i, positive))
-        plan += batch
-    return plan
 
 
 class LiraPairDataset(torch.utils.data.Dataset):
@@ -180,8 +140,7 @@ class LiraFinetuneTrainer(Trainer):
         scores = q @ d.T  # (B, B)
         eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
         keep = ~inputs["false_negatives"]  # (B, B)
-        loss = 0.5 * (info_nce_loss(scores, eye, self.temperature, keep)
-                      + info_nce_loss(scores.T, eye, self.temperature, keep.T))
+        loss = symmetric_info_nce_loss(scores, eye, self.temperature, keep)
         return (loss, {"scores": scores}) if return_outputs else loss
 
 
@@ -217,7 +176,8 @@ def run_finetune(args):
         resume = get_last_checkpoint(args.run_dir) if os.path.isdir(args.run_dir) else None
     metrics = trainer.train(resume_from_checkpoint=resume).metrics
     facts = {"recipe": "plain symmetric InfoNCE fine-tune (training/finetune.py)", "args": asdict(args),
-             "train_queries": len(rows), "pairs": len(plan), "train_metrics": metrics,
+             "train_queries": len(rows), "pairs": len(plan),
+             "plan_sha1": plan_digest(plan, rows), "train_metrics": metrics,
              "log_history": trainer.state.log_history}
     if not trainer.is_world_process_zero():
         return facts

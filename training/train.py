@@ -19,7 +19,7 @@ from modeling_lira import LiraModel, LiraProcessor
 from .collator import LiraRetrievalCollator
 from .device import device_settings
 from .saving import save_merged
-from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages
+from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
 from .trainer import LiraTrainer
@@ -173,18 +173,26 @@ def run_training(args):
                 for lang in languages}
     peft_model = build_peft_model(model, args)
     collator_kwargs = dict(first_candidate_only=args.no_actor, use_language=not args.no_language, seed=args.seed)
-    dataset = LiraQueryDataset(train_rows)
+    # one plan for both stages, built like the `finetune` baseline's (same seed -> the same (query, product) pairs in
+    # the same order): B distinct positive products per device batch; every rank and accumulation step has its own
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    per_step = args.gradient_accumulation_steps * world
+    steps = (args.stage1_steps + args.stage2_steps) * per_step
+    plan = plan_batches(train_rows, [p["product_id"] for p in corpus], steps, args.batch_size, args.seed)
+    split = args.stage1_steps * per_step * args.batch_size
+    stage1_data, dataset = LiraQueryDataset(train_rows, plan[:split]), LiraQueryDataset(train_rows, plan[split:])
     stage1_dir, stage2_dir = os.path.join(args.run_dir, "stage1"), os.path.join(args.run_dir, "stage2")
     stage1_final = os.path.join(stage1_dir, "final")
     resume2 = _last_checkpoint(stage2_dir) if args.resume else None
-    facts = {"train_queries": len(train_rows), "languages": languages, "args": dataclasses.asdict(args)}
+    facts = {"train_queries": len(train_rows), "languages": languages, "args": dataclasses.asdict(args),
+             "pairs": len(plan), "plan_sha1": plan_digest(plan, train_rows)}
 
     if resume2 is None and not (args.resume and os.path.exists(os.path.join(stage1_final, "adapter_config.json"))):
         set_stage_trainable(peft_model, "arca", use_lora=False)
         trainer1 = LiraTrainer(model=peft_model, args=training_arguments(args, stage1_dir, args.stage1_steps,
                                                                          args.stage1_learning_rate, False),
-                               train_dataset=dataset, data_collator=LiraRetrievalCollator(processor, corpus,
-                                                                                          **collator_kwargs),
+                               train_dataset=stage1_data, data_collator=LiraRetrievalCollator(processor, corpus,
+                                                                                              **collator_kwargs),
                                stage="arca")
         resume1 = _last_checkpoint(stage1_dir) if args.resume else None
         facts["stage1"] = trainer1.train(resume_from_checkpoint=resume1).metrics

@@ -3,7 +3,8 @@
 * stage `"arca"`: L_RL + eta L_anchor (+ language-id CE), from the model's own `loss`.
 * stage `"lasr"`: retrieval (soft nDCG@k + lambda_h hinge + InfoNCE) over in-batch products (plus DocQueue ones
   when `doc_queue_size` > 0), for the full (LRL + English) view and the LRL-only view; the CorrQueue correlation
-  objective over graded relevance; the consistency InfoNCE between the two views; and the language-id CE.
+  objective over graded relevance; the consistency InfoNCE between the two views; the distillation of the English
+  half's in-batch ranking into the LRL view (`distillation_weight`); and the language-id CE.
 
 Every term is a per-batch mean, so gradient accumulation divides it by the number of accumulation steps
 (`loss_is_scaled_for_ga = False`, see hub_conventions section 4). Queues are plain Python state: never in a
@@ -11,10 +12,11 @@ checkpoint, emptied on resume.
 """
 
 import torch
+from torch.utils.data import SequentialSampler
 from transformers import Trainer
 
-from modeling_lira.losses import (consistency_loss, correlation_loss, info_nce_loss, pairwise_hinge_loss,
-                                  soft_ndcg_loss)
+from modeling_lira.losses import (consistency_loss, correlation_loss, pairwise_hinge_loss,
+                                  score_distillation_loss, soft_ndcg_loss, symmetric_info_nce_loss)
 from modeling_lira.queues import LiraCorrQueue, LiraDocQueue
 
 EXTRA_KEYS = ("doc_keys", "relevant_keys", "relevant_grades")
@@ -71,6 +73,14 @@ class LiraTrainer(Trainer):
         self.corr_queue = LiraCorrQueue(cfg.corr_queue_size)
         self._terms = {}
 
+    def _get_train_sampler(self, train_dataset=None):
+        """Planned datasets (`LiraQueryDataset(rows, plan)`) are read in order, so batches keep distinct positives
+        and a resumed run continues the same plan; anything else is shuffled as usual."""
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if getattr(dataset, "planned", False):
+            return SequentialSampler(dataset)
+        return super()._get_train_sampler(train_dataset)
+
     def _record(self, **terms):
         for name, value in terms.items():
             if value is not None:
@@ -99,7 +109,14 @@ class LiraTrainer(Trainer):
         positive = gains > 0
         ndcg = soft_ndcg_loss(scores, gains, k=cfg.ndcg_k, temperature=cfg.ndcg_temperature)
         hinge = pairwise_hinge_loss(scores, positive, margin=cfg.hinge_margin)
-        nce = info_nce_loss(scores, positive, temperature=cfg.retrieval_temperature)
+        # InfoNCE as in the plain recipe: query i's own product (column i) and relevant queued products are the
+        # positives; another in-batch product relevant to query i is a false negative and is masked out
+        b = queries.shape[0]
+        own = torch.zeros_like(positive)
+        own[:, :b] = torch.eye(b, dtype=torch.bool, device=own.device)
+        nce_positive = own | (positive & ~own.any(0, keepdim=True))  # (B, B + Q): diagonal + queue positives
+        keep = ~(positive & ~nce_positive)
+        nce = symmetric_info_nce_loss(scores, nce_positive, cfg.retrieval_temperature, keep)
         loss = cfg.retrieval_weight * ndcg + cfg.hinge_weight * hinge + cfg.contrastive_weight * nce
         if queue is not None:
             queue.push(docs, doc_keys)
@@ -119,6 +136,16 @@ class LiraTrainer(Trainer):
         loss_full, scores, gains, terms = self._retrieval_terms(full[:b], full[b:], *args, view="full")
         loss_lrl, _, _, terms_lrl = self._retrieval_terms(lrl[:b], lrl[b:], *args, view="lrl")
         loss = loss_full + loss_lrl
+        distill = None
+        if cfg.distillation_weight and outputs.english_embeddings is not None:
+            # the English half teaches the LRL half: the ranking of the in-batch products by the chosen English
+            # candidate (h) is the soft target of the LRL-only ranking (g)
+            english = outputs.english_embeddings.float()  # (2B, d), zero rows where there is no candidate
+            teacher = english[:b] @ english[b:].T  # (B, B)
+            student = lrl[:b].float() @ lrl[b:].float().T  # (B, B)
+            distill = score_distillation_loss(student, teacher, cfg.retrieval_temperature,
+                                              cfg.distillation_temperature, outputs.selected_candidate[:b] >= 0)
+            loss = loss + cfg.distillation_weight * distill
         # CorrQueue: predicted cosine vs graded relevance of the in-batch (query, product) pairs; soft ranks are
         # O(n^2), so only the B x B in-batch block (+ the queue) takes part, never the DocQueue columns
         preds, targets = scores[:, :b].reshape(-1), gains[:, :b].reshape(-1)
@@ -138,7 +165,8 @@ class LiraTrainer(Trainer):
             loss = loss + cfg.consistency_weight * consistency
         if outputs.language_id_loss is not None:
             loss = loss + cfg.language_id_weight * outputs.language_id_loss
-        self._record(correlation=corr, consistency=consistency, language_id=outputs.language_id_loss,
+        self._record(correlation=corr, consistency=consistency, distillation=distill,
+                     language_id=outputs.language_id_loss,
                      **terms, **terms_lrl)
         return (loss, outputs) if return_outputs else loss
 

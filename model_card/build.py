@@ -89,7 +89,7 @@ def _st_prompts(st_dir):
 
 def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset_card_path=None, *,
                      repo_id, revision, st_repo_id=None, dataset_id=None, eval_system=None,
-                     license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, st_dir=None):
+                     license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, st_dir=None, comparison_md=None):
     """Renders the card of the full LiRA model.
 
     Args:
@@ -107,6 +107,9 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         license (`str`, *optional*, defaults to ``"apache-2.0"``): Hub license id.
         critic (`str`, *optional*): sentence describing the critic that produced the training critic scores.
         st_dir (`str`, *optional*): the export folder, read for its prompts (``prompt_name`` in the snippet).
+        comparison_md (`str`, *optional*): Markdown written by ``python -m training.compare`` over several training
+            seeds (every system with intervals, LiRA against each simple alternative with paired intervals); shown
+            verbatim under "Against the simple alternatives".
 
     Returns:
         `huggingface_hub.ModelCard`
@@ -124,6 +127,13 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
     dataset_facts = read_dataset_card(dataset_card_path) if dataset_card_path else {}
     dataset_name = dataset_facts.get("pretty_name") or "LiRA Products"
     eval_kwargs, eval_results = _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages)
+    comparison = None
+    if comparison_md:
+        if not os.path.isfile(comparison_md):
+            raise ValueError(f"--comparison-md {comparison_md!r} is not a file; write it with "
+                             f"`python -m training.compare RESULTS.json ... > compare.md`.")
+        with open(comparison_md, encoding="utf-8") as f:
+            comparison = f.read().strip()
     auto_map = config.get("auto_map") or {}
     code_files = sorted({f"{ref.split('--')[-1].split('.')[0]}.py" for ref in auto_map.values()
                          if isinstance(ref, str)} | {f for f in os.listdir(model_dir) if f.endswith(".py")})
@@ -145,7 +155,8 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         base_models=BASE_MODELS, example_queries=json.dumps(queries, ensure_ascii=False),
         example_products=json.dumps(products, ensure_ascii=False), **_st_prompts(st_dir),
         training_rows=read_training_args(training_args_json) if training_args_json else [],
-        limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, **eval_kwargs,
+        limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
+        **eval_kwargs,
     )
 
 

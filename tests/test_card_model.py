@@ -193,3 +193,15 @@ def test_st_card_without_explicit_system_has_no_model_index(st_dir, eval_json):
     card = build_st_model_card(st_dir, repo_id="org/lira-st", revision="v0.1.0", full_repo_id="org/lira",
                                eval_json=eval_json)
     assert ModelCard(str(card)).data.eval_results is None and "See the evaluation section" in str(card)
+
+
+def test_card_carries_the_multi_seed_comparison(model_dir, eval_json, tmp_path):
+    """`--comparison-md` (the output of `python -m training.compare`) appears verbatim in the Evaluation section; a
+    missing file is a ValueError that names the command to write it."""
+    comparison = tmp_path / "compare.md"
+    comparison.write_text("| language | finetune -> lira_lrl |\n|---|---|\n| th | 0.396 -> 0.420 (+0.024 [+0.01, +0.03]) |\n")
+    text = str(_card(model_dir, eval_json=eval_json, comparison_md=str(comparison)))
+    assert "### Against the simple alternatives" in text and "| th | 0.396 -> 0.420 (+0.024" in text
+    assert text.index("### Against the simple alternatives") > text.index("## Evaluation")
+    with pytest.raises(ValueError, match="training.compare"):
+        _card(model_dir, eval_json=eval_json, comparison_md=str(tmp_path / "missing.md"))

@@ -30,10 +30,11 @@ python -m evaluation evaluate --model artifacts/lira-small-trained --dataset art
   --languages ${LANGS//,/ } --systems backbone finetune translate_test translate_test_first late_fusion \
   lira_lrl lira_noisy --max-queries "$MAX_QUERIES" --out artifacts/eval --finetune artifacts/finetune
 echo; echo "== LiRA against the simple alternatives, test split, first $MAX_QUERIES queries per language (95 % paired bootstrap) =="
-python -m training.compare artifacts/eval/results.json
+python -m training.compare artifacts/eval/results.json | tee artifacts/eval/compare.md
 python -m push_scripts.push_dataset --dataset-dir artifacts/lira-products --repo-id lira-org/lira-products \
   --dry-run --staging-dir artifacts/hub/lira-products
 python -m push_scripts.push_model --model-dir artifacts/lira-small-trained --repo-id lira-org/lira \
-  --eval-json artifacts/eval/results.json --dataset-card artifacts/lira-products --dry-run \
+  --eval-json artifacts/eval/results.json --comparison-md artifacts/eval/compare.md \
+  --dataset-card artifacts/lira-products --dry-run \
   --staging-dir artifacts/hub
 echo "Hub-ready folders: artifacts/hub (model, widget export, dataset)"

@@ -4,7 +4,8 @@
 # then every system is evaluated on every test query; the tables report the mean over seeds with paired bootstrap
 # 95 % intervals. Expects the main job's artefacts (dataset, backbones, lira-small); CPU time on 2 cores is about
 # 25 minutes per seed. Knobs: SEEDS (default "13 14 15"), STAGE2_STEPS (160), NOISY_SEEDS (seeds that also run
-# test_noisy; default the first seed).
+# test_noisy; default the first seed), CONFIG_OVERRIDES (LiRA `--config-overrides`; the README's table was trained
+# with CONFIG_OVERRIDES=distillation_weight=1, the default before the ablation turned it off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
@@ -13,6 +14,7 @@ SEEDS=${SEEDS:-13 14 15}
 STAGE1_STEPS=20
 STAGE2_STEPS=${STAGE2_STEPS:-160}
 NOISY_SEEDS=${NOISY_SEEDS:-${SEEDS%% *}}
+CONFIG_OVERRIDES=${CONFIG_OVERRIDES:-}
 OUT=${OUT:-artifacts/benchmark}
 mkdir -p "$OUT/cache"
 results=()
@@ -23,7 +25,8 @@ for seed in $SEEDS; do
   [ -f "$OUT/lira-s$seed/model.safetensors" ] || python -m training --model artifacts/lira-small \
     --dataset artifacts/lira-products --output-dir "$OUT/lira-s$seed" --run-dir "$OUT/runs/lira-s$seed" \
     --seed "$seed" --stage1-steps "$STAGE1_STEPS" --stage2-steps "$STAGE2_STEPS" --batch-size 32 --eval-steps 40 \
-    --early-stopping-patience 2 --validation-queries-per-language 30 --logging-steps 20
+    --early-stopping-patience 2 --validation-queries-per-language 30 --logging-steps 20 \
+    --config-overrides "$CONFIG_OVERRIDES"
   splits="test"
   case " $NOISY_SEEDS " in *" $seed "*) splits="test test_noisy";; esac
   mkdir -p "$OUT/eval-s$seed"

@@ -18,7 +18,7 @@ NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 
 
 def _model(seed=0):
-    kwargs = tiny_config_kwargs()
+    kwargs = tiny_config_kwargs(distillation_weight=1.0)  # off by default; on here so every trainer test covers it
     kwargs["encoder_config"] = dict(kwargs["encoder_config"], **NO_DROPOUT)
     kwargs["english_encoder_config"] = dict(kwargs["english_encoder_config"], **NO_DROPOUT)
     torch.manual_seed(seed)
@@ -54,9 +54,28 @@ def test_two_steps_give_finite_logged_losses(tmp_path, tiny_processor, tiny_trai
     assert len(logs) == 2 and all(math.isfinite(h["loss"]) for h in logs)
     expected = {"arca": ["loss_rl", "loss_anchor", "loss_language_id"],
                 "lasr": ["loss_ndcg_full", "loss_hinge_full", "loss_infonce_full", "loss_ndcg_lrl", "loss_correlation",
-                         "loss_consistency", "loss_language_id"]}[stage]
+                         "loss_consistency", "loss_distillation", "loss_language_id"]}[stage]
     for key in expected:
         assert all(math.isfinite(h[key]) for h in logs), key
+
+
+def test_planned_dataset_is_read_in_order_with_its_positives(tmp_path, tiny_processor, tiny_training_rows):
+    """A planned `LiraQueryDataset` is read sequentially (the plan's distinct positives stay together, a resumed run
+    continues the plan) and the collator takes each row's planned positive; unplanned data is shuffled."""
+    from training.data import plan_batches
+
+    rows, corpus = tiny_training_rows
+    plan = plan_batches(rows, [p["product_id"] for p in corpus], steps=3, batch_size=2, seed=5)
+    trainer = _trainer(tmp_path, _model(), tiny_processor, rows, corpus, "lasr")
+    planned = LiraQueryDataset(rows, plan)
+    assert list(trainer._get_train_sampler(planned)) == list(range(len(plan)))
+    assert not isinstance(trainer._get_train_sampler(LiraQueryDataset(rows)), torch.utils.data.SequentialSampler)
+    collator = LiraRetrievalCollator(tiny_processor, corpus)
+    keys = {p["product_id"]: i for i, p in enumerate(corpus)}
+    batch = collator([planned[0], planned[1]])
+    assert batch["doc_keys"].tolist() == [keys[plan[0][1]], keys[plan[1][1]]]
+    with pytest.raises(ValueError, match="not in the corpus"):
+        collator([dict(rows[0], positive_id="no-such-product")])
 
 
 @pytest.mark.parametrize("doc_queue_size", [0, 16])

@@ -1,6 +1,6 @@
-"""The paper's ablations on our data, in one command: full LiRA vs without actor / queues / consistency / language /
-English-teacher distillation, plus two of the paper's choices put back that our default drops: the DocQueue
-(`with_doc_queue`) and LaSR's residual in LRL-only mode (`with_lrl_residual`).
+"""The paper's ablations on our data, in one command: full LiRA vs without actor / queues / consistency / language,
+plus what our default leaves out put back: the paper's DocQueue (`with_doc_queue`), LaSR's residual in LRL-only
+mode (`with_lrl_residual`) and the English-teacher score distillation (`with_distillation`).
 
     python -m training.ablations --stage2-steps 80 --max-queries 150 --out artifacts/ablations
     python -m training.ablations --seeds 13 14 15 --out artifacts/ablations  # mean over 3 training seeds
@@ -39,7 +39,7 @@ VARIANTS = {
     "no_queues": {"no_queues": True},
     "no_consistency": {"no_consistency": True},
     "no_language": {"no_language": True},
-    "no_distillation": {"config_overrides": "distillation_weight=0"},
+    "with_distillation": {"config_overrides": "distillation_weight=1"},
     "with_lrl_residual": {"config_overrides": "lrl_residual=true"},
 }
 MODES = ("lrl", "noisy")

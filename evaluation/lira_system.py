@@ -3,6 +3,8 @@
 * `lrl`: LRL-only. Queries are encoded without candidates; documents are encoded without candidates.
 * `noisy`: queries carry the dataset's (noisy) English candidates and critic scores; the model's actor chooses.
   Documents are encoded in full mode: `proc([text], languages=["en"], candidates=[[text]], text_type="passage")`.
+* `top`: like `noisy`, but only the critic's top candidate (highest semantic score) is passed, so the actor has
+  nothing to choose: what LiRA does when the critic, not the actor, picks the translation.
 * `oracle`: the candidate list is the relevant product's English title alone (critic scores 10/10/10), an upper
   bound of what a perfect translator gives; documents as in `noisy`.
 
@@ -19,9 +21,9 @@ from tqdm.auto import tqdm
 
 from .encoders import batched_by_length, l2_normalize
 from .hashing import content_hash, folder_digest
-from .texts import document_text
+from .texts import document_text, top_candidate
 
-MODES = ("lrl", "noisy", "oracle")
+MODES = ("lrl", "noisy", "top", "oracle")
 _LOADED = {}  # folder -> (model, processor), shared by the three modes of one model
 ORACLE_CRITIC = [10.0, 10.0, 10.0]
 
@@ -59,6 +61,17 @@ def model_languages(folder):
     return sorted(cfg["lang2id"], key=cfg["lang2id"].get)
 
 
+def top_candidate_pair(candidates, critic_scores):
+    """`([top], [its scores])` for one query: the critic's top candidate (see `texts.top_candidate`), or `([], [])`."""
+    candidates = list(candidates or [])
+    if not candidates:
+        return [], []
+    scores = list(critic_scores or [])
+    best = top_candidate("", candidates, scores)
+    i = candidates.index(best)
+    return [best], ([scores[i]] if len(scores) == len(candidates) else [])
+
+
 class LiraSystem:
     """A saved LiRA model as an evaluation system.
 
@@ -76,7 +89,7 @@ class LiraSystem:
         self.folder = resolve_model_folder(model)
         self.mode = mode
         self.name = f"lira_{mode}"
-        self.candidate_mode = "none" if mode == "lrl" else mode
+        self.candidate_mode = {"lrl": "none", "top": "noisy"}.get(mode, mode)
         self.doc_field = doc_field
         self.batch_size = batch_size
         self.progress = progress
@@ -141,6 +154,10 @@ class LiraSystem:
             candidates, critic_scores = None, None
         elif candidates is not None and critic_scores is None and self.mode == "oracle":
             critic_scores = [[ORACLE_CRITIC] * len(c) for c in candidates]
+        elif self.mode == "top" and candidates is not None:
+            pairs = [top_candidate_pair(c, s) for c, s in zip(candidates, critic_scores or [None] * len(candidates))]
+            candidates = [p[0] for p in pairs]
+            critic_scores = None if critic_scores is None else [p[1] for p in pairs]
         if candidates is not None:
             candidates, critic_scores = self._load()[1].keep_best_candidates(candidates, critic_scores)
         emb = self._run(texts, languages, candidates, critic_scores, "query", f"{self.name} queries")

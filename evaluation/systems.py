@@ -33,7 +33,7 @@ from .texts import DOC_FIELDS, document_text, top_candidate  # noqa: F401  (re-e
 DEFAULT_BACKBONES_DIR = os.path.join("artifacts", "backbones")
 ME5_DIRNAME = "multilingual-e5-small"
 MINILM_DIRNAME = "all-MiniLM-L6-v2"
-LIRA_SYSTEMS = ("lira_lrl", "lira_noisy", "lira_oracle")
+LIRA_SYSTEMS = ("lira_lrl", "lira_noisy", "lira_top", "lira_oracle")
 BASELINE_SYSTEMS = ("backbone", "use_m3", "minilm_query", "translate_test")
 TRAINED_BASELINES = ("finetune", "late_fusion")  # need `python -m training.finetune` first (--finetune DIR)
 EXTRA_SYSTEMS = ("translate_test_first",) + TRAINED_BASELINES

@@ -143,3 +143,25 @@ def test_langid_refresh_rewrites_only_langid(tiny_lira_dir, tiny_backbones_dir, 
         assert fresh["macro_average"][split]["lira_lrl"]["langid_acc"] == pytest.approx(np.mean(per_lang))
         assert fresh["macro_average"][split]["backbone"] == saved["macro_average"][split]["backbone"]
     assert fresh["results"] == fresh["splits"][fresh["split"]]  # the copy model cards read is refreshed too
+
+
+def test_lira_top_passes_only_the_critics_top_candidate(tiny_lira_dir, eval_dataset_dir):
+    """`lira_top` = `lira_noisy` given only the critic's top candidate: the same vector as `lira_noisy` on rows whose
+    candidate list is cut to that one candidate by hand."""
+    from evaluation.lira_system import top_candidate_pair
+
+    assert top_candidate_pair(["a", "b", "c"], [[3, 5, 5], [9, 1, 1], [9, 9, 9]]) == (["b"], [[9, 1, 1]])
+    assert top_candidate_pair([], []) == ([], [])
+    assert top_candidate_pair(["a", "b"], None) == (["a"], [])
+    corpus = list(load_corpus(eval_dataset_dir))
+    rows = load_queries(eval_dataset_dir, "th", "test")
+    titles = {p["product_id"]: p["title_en"] for p in corpus}
+    top = build_system("lira_top", model=tiny_lira_dir, progress=False)
+    noisy = build_system("lira_noisy", model=tiny_lira_dir, progress=False)
+    assert top.candidate_mode == "noisy" and top.document_key() == noisy.document_key()
+    assert top.query_key() != noisy.query_key()
+    inputs = query_inputs(rows, "noisy", titles)
+    cut = [top_candidate_pair(c, s) for c, s in zip(inputs["candidates"], inputs["critic_scores"])]
+    by_hand = dict(inputs, candidates=[c for c, _ in cut], critic_scores=[s for _, s in cut])
+    assert np.allclose(top.encode_queries(**inputs), noisy.encode_queries(**by_hand), atol=1e-6)
+    assert any(len(c) > 1 for c in inputs["candidates"])  # the cut mattered on this data

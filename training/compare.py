@@ -24,7 +24,7 @@ import numpy as np
 from evaluation.stats import check_same_queries, macro_paired_bootstrap, mean_over_seeds, paired_bootstrap
 
 PAIRS = [("backbone", "lira_lrl"), ("finetune", "lira_lrl"), ("translate_test", "lira_noisy"),
-         ("translate_test_first", "lira_noisy"), ("late_fusion", "lira_noisy")]
+         ("translate_test_first", "lira_noisy"), ("late_fusion", "lira_noisy"), ("late_fusion", "lira_top")]
 METRICS = ("ndcg@10", "recall@10")
 
 

@@ -49,12 +49,12 @@ LIMITS = (
     "models fine-tuned from `intfloat/multilingual-e5-small` directly.",
     "**Small backbones, short texts.** 384-d encoders with a 512-token limit, trained on short product names "
     "and queries in vi th id ms fil ur bn; long documents and other languages are untested.",
-    "**Simple alternatives are still ahead.** On the full test split of lira-products (3 training seeds, same "
-    "training pairs) LiRA's LRL-only vector scored 0.448 macro nDCG@10 against 0.455 for a plain InfoNCE fine-tune "
-    "of multilingual-e5-small (paired delta -0.006 [-0.009, -0.004]; LiRA ahead only in ur and bn), and LiRA with "
-    "noisy English candidates 0.650 against 0.661 for late fusion of that fine-tune with all-MiniLM-L6-v2 on the "
-    "critic's top candidate (-0.012 [-0.017, -0.007]). For production search, prefer those baselines "
-    "(see the project README); this model is the measured implementation of the paper.",
+    "**Where the simple alternatives are still ahead.** On the full test split of lira-products (3 training seeds, "
+    "same training pairs) LiRA's LRL-only vector scored 0.448 macro nDCG@10 against 0.455 for a plain InfoNCE "
+    "fine-tune of multilingual-e5-small (paired delta -0.006 [-0.009, -0.004]; LiRA ahead only in ur and bn): for "
+    "search without translations prefer that fine-tune. With English candidates, pass LiRA only the critic's top "
+    "candidate: it then scored 0.669 against 0.661 for late fusion of the fine-tune with all-MiniLM-L6-v2 (+0.007 "
+    "[+0.006, +0.009]), while letting LiRA's actor choose among all candidates scored 0.650.",
     "**Translations at inference.** The full LiRA path can use English candidate translations and their critic "
     "scores; without them it falls back to the anchored low-resource-language path (the same vector as the "
     "sentence-transformers export).",

@@ -203,6 +203,6 @@ def test_card_carries_the_multi_seed_comparison(model_dir, eval_json, tmp_path):
     text = str(_card(model_dir, eval_json=eval_json, comparison_md=str(comparison)))
     assert "### Against the simple alternatives" in text and "| th | 0.396 -> 0.420 (+0.024" in text
     assert text.index("### Against the simple alternatives") > text.index("## Evaluation")
-    assert "**Simple alternatives are still ahead.**" in text  # the card says where LiRA loses, with numbers
+    assert "**Where the simple alternatives are still ahead.**" in text  # the card says where LiRA loses, with numbers
     with pytest.raises(ValueError, match="training.compare"):
         _card(model_dir, eval_json=eval_json, comparison_md=str(tmp_path / "missing.md"))

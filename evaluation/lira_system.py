@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .encoders import batched_by_length, l2_normalize
 from .hashing import content_hash, folder_digest
-from .texts import document_text, top_candidate
+from .texts import document_text, top_candidate_index
 
 MODES = ("lrl", "noisy", "top", "oracle")
 _LOADED = {}  # folder -> (model, processor), shared by the three modes of one model
@@ -63,13 +63,11 @@ def model_languages(folder):
 
 def top_candidate_pair(candidates, critic_scores):
     """`([top], [its scores])` for one query: the critic's top candidate (see `texts.top_candidate`), or `([], [])`."""
-    candidates = list(candidates or [])
-    if not candidates:
+    candidates, scores = list(candidates or []), list(critic_scores or [])
+    i = top_candidate_index(candidates, scores)
+    if i is None:
         return [], []
-    scores = list(critic_scores or [])
-    best = top_candidate("", candidates, scores)
-    i = candidates.index(best)
-    return [best], ([scores[i]] if len(scores) == len(candidates) else [])
+    return [candidates[i]], ([scores[i]] if len(scores) == len(candidates) else [])
 
 
 class LiraSystem:

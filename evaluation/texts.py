@@ -22,11 +22,17 @@ def document_text(product, doc_field="title"):
     raise ValueError(f"doc_field={doc_field!r} is not supported; use one of {list(DOC_FIELDS)}.")
 
 
+def top_candidate_index(candidates, critic_scores):
+    """Index of the candidate with the highest critic semantic score (earliest on ties; 0 without usable scores), or
+    None when there is no candidate."""
+    if not candidates:
+        return None
+    if not critic_scores or len(critic_scores) != len(candidates):
+        return 0
+    return max(range(len(candidates)), key=lambda i: (critic_scores[i][0], -i))
+
+
 def top_candidate(query, candidates, critic_scores):
     """The candidate with the highest critic semantic score (earliest on ties), or `query` if there is none."""
-    if not candidates:
-        return query
-    if not critic_scores or len(critic_scores) != len(candidates):
-        return candidates[0]
-    best = max(range(len(candidates)), key=lambda i: (critic_scores[i][0], -i))
-    return candidates[best]
+    best = top_candidate_index(candidates, critic_scores)
+    return query if best is None else candidates[best]

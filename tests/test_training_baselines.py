@@ -37,7 +37,7 @@ def test_collator_masks_in_batch_products_relevant_to_the_query(tiny_backbones_d
     tok = AutoTokenizer.from_pretrained(os.path.join(tiny_backbones_dir, "multilingual-e5-small"))
     rows = [{"query": "táo đỏ", "relevant_ids": ["p0", "p1"]}, {"query": "táo xanh", "relevant_ids": ["p1"]},
             {"query": "ô", "relevant_ids": ["p4"]}]
-    items = [{"row": rows[0], "positive": "p0"}, {"row": rows[1], "positive": "p1"}, {"row": rows[2], "positive": "p4"}]
+    items = [dict(rows[0], positive_id="p0"), dict(rows[1], positive_id="p1"), dict(rows[2], positive_id="p4")]
     batch = LiraPairCollator(tok, {"p0": "red apple", "p1": "green apple", "p4": "umbrella"})(items)
     expected = torch.tensor([[False, True, False], [False, False, False], [False, False, False]])
     assert torch.equal(batch["false_negatives"], expected)  # p1 is relevant to query 0 but is not its positive

@@ -100,8 +100,9 @@ def plan_batches(rows, corpus_ids, steps, batch_size, seed):
         `list[tuple[int, str]]` of length `steps * batch_size`.
     """
     known = set(corpus_ids)
-    usable = [i for i, r in enumerate(rows) if best_positives(r, known)]
-    products = {pid for i in usable for pid in best_positives(rows[i], known)}
+    positives = {i: best for i, r in enumerate(rows) if (best := best_positives(r, known))}
+    usable = list(positives)
+    products = {pid for best in positives.values() for pid in best}
     if len(products) < batch_size:
         raise ValueError(f"only {len(products)} distinct positive products in the train rows, fewer than "
                          f"--batch-size {batch_size}; lower --batch-size.")
@@ -111,7 +112,7 @@ def plan_batches(rows, corpus_ids, steps, batch_size, seed):
         batch, taken = [], set()
         while len(batch) < batch_size:
             i = rng.choice(usable)
-            positive = rng.choice(best_positives(rows[i], known))
+            positive = rng.choice(positives[i])
             if positive not in taken:
                 taken.add(positive)
                 batch.append((i, positive))

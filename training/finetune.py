@@ -30,7 +30,7 @@ from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, Tr
 from modeling_lira.losses import symmetric_info_nce_loss
 from push_scripts.atomic import atomic_folder
 
-from .data import load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
+from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .device import device_settings
 
 FACTS_FILE = "finetune_facts.json"
@@ -72,22 +72,9 @@ class LiraFinetuneArguments:
             raise ValueError(f"--temperature {self.temperature} must be > 0, e.g. 0.05.")
 
 
-class LiraPairDataset(torch.utils.data.Dataset):
-    """The planned (query row, positive product) pairs, read in order (see `LiraFinetuneTrainer`)."""
-
-    def __init__(self, rows, plan):
-        self.rows, self.plan = rows, plan
-
-    def __len__(self):
-        return len(self.plan)
-
-    def __getitem__(self, index):
-        i, positive = self.plan[index]
-        return {"row": self.rows[i], "positive": positive}
-
-
 class LiraPairCollator:
-    """Tokenises B (query, positive) pairs and marks in-batch false negatives.
+    """Tokenises B planned (query, positive) pairs (items of `LiraQueryDataset(rows, plan)`: a query row with its
+    `positive_id`) and marks in-batch false negatives.
 
     Returns `query_*` and `passage_*` tensors `(B, L)` and `false_negatives (B, B)`: entry (i, j), i != j, is True
     when product j of the batch is relevant to query i.
@@ -101,10 +88,10 @@ class LiraPairCollator:
             return self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
                                   return_tensors="pt")
 
-        q = tok(["query: " + it["row"]["query"] for it in items])
-        d = tok(["passage: " + self.titles[it["positive"]] for it in items])
-        positives = [it["positive"] for it in items]
-        relevant_sets = [set(it["row"]["relevant_ids"]) for it in items]
+        q = tok(["query: " + it["query"] for it in items])
+        positives = [it["positive_id"] for it in items]
+        d = tok(["passage: " + self.titles[pid] for pid in positives])
+        relevant_sets = [set(it["relevant_ids"]) for it in items]
         relevant = torch.tensor([[pid in rel for pid in positives] for rel in relevant_sets])  # (B, B)
         return {"query_input_ids": q["input_ids"], "query_attention_mask": q["attention_mask"],
                 "passage_input_ids": d["input_ids"], "passage_attention_mask": d["attention_mask"],
@@ -166,7 +153,7 @@ def run_finetune(args):
         save_steps=args.save_steps, save_total_limit=1, remove_unused_columns=False, label_names=[], report_to=[],
         seed=args.seed, dataloader_num_workers=args.num_workers, **device_settings(),
     )  # fmt: skip
-    trainer = LiraFinetuneTrainer(model=model, args=training_args, train_dataset=LiraPairDataset(rows, plan),
+    trainer = LiraFinetuneTrainer(model=model, args=training_args, train_dataset=LiraQueryDataset(rows, plan),
                                   data_collator=LiraPairCollator(tokenizer, titles, args.max_length),
                                   temperature=args.temperature)
     resume = None

@@ -111,10 +111,10 @@ class LiraTrainer(Trainer):
         hinge = pairwise_hinge_loss(scores, positive, margin=cfg.hinge_margin)
         # InfoNCE as in the plain recipe: query i's own product (column i) and relevant queued products are the
         # positives; another in-batch product relevant to query i is a false negative and is masked out
-        b = queries.shape[0]
-        own = torch.zeros_like(positive)
-        own[:, :b] = torch.eye(b, dtype=torch.bool, device=own.device)
-        nce_positive = own | (positive & ~own.any(0, keepdim=True))  # (B, B + Q): diagonal + queue positives
+        b, n = positive.shape
+        own = torch.eye(b, n, dtype=torch.bool, device=positive.device)  # (B, B + Q): column i is query i's product
+        queued = torch.arange(n, device=positive.device) >= b  # (B + Q,)
+        nce_positive = own | (positive & queued)  # (B, B + Q): own product + relevant queued products
         keep = ~(positive & ~nce_positive)
         nce = symmetric_info_nce_loss(scores, nce_positive, cfg.retrieval_temperature, keep)
         loss = cfg.retrieval_weight * ndcg + cfg.hinge_weight * hinge + cfg.contrastive_weight * nce

@@ -10,7 +10,7 @@ import torch
 from evaluation.fusion import LATE_FUSION_FILE, LateFusionSystem, score_fusion_grid
 from evaluation.systems import build_system
 from training.data import plan_batches
-from training.finetune import LiraFinetuneArguments, LiraPairCollator, run_finetune
+from training.finetune import LiraFinetuneArguments, LiraPairCollator, false_negative_mask, run_finetune
 
 
 def _rows():
@@ -39,8 +39,11 @@ def test_collator_masks_in_batch_products_relevant_to_the_query(tiny_backbones_d
             {"query": "ô", "relevant_ids": ["p4"]}]
     items = [dict(rows[0], positive_id="p0"), dict(rows[1], positive_id="p1"), dict(rows[2], positive_id="p4")]
     batch = LiraPairCollator(tok, {"p0": "red apple", "p1": "green apple", "p4": "umbrella"})(items)
+    assert batch["positive_keys"].tolist() == [0, 1, 2]
+    assert batch["relevant_keys"].tolist() == [[0, 1], [1, -1], [2, -1]]
     expected = torch.tensor([[False, True, False], [False, False, False], [False, False, False]])
-    assert torch.equal(batch["false_negatives"], expected)  # p1 is relevant to query 0 but is not its positive
+    # p1 is relevant to query 0 but is not its positive
+    assert torch.equal(false_negative_mask(batch["positive_keys"], batch["relevant_keys"]), expected)
     assert batch["query_input_ids"].shape[0] == batch["passage_input_ids"].shape[0] == 3
 
 

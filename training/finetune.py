@@ -31,6 +31,7 @@ from modeling_lira.losses import symmetric_info_nce_loss
 from push_scripts.atomic import atomic_folder
 
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
+from .distributed import gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
 
 FACTS_FILE = "finetune_facts.json"
@@ -74,14 +75,16 @@ class LiraFinetuneArguments:
 
 class LiraPairCollator:
     """Tokenises B planned (query, positive) pairs (items of `LiraQueryDataset(rows, plan)`: a query row with its
-    `positive_id`) and marks in-batch false negatives.
+    `positive_id`) and keys their products, so the loss can mask in-batch (and, under DDP, cross-rank) false
+    negatives.
 
-    Returns `query_*` and `passage_*` tensors `(B, L)` and `false_negatives (B, B)`: entry (i, j), i != j, is True
-    when product j of the batch is relevant to query i.
+    Returns `query_*` and `passage_*` tensors `(B, L)`, `positive_keys (B,)` (corpus index of each positive) and
+    `relevant_keys (B, R)` (corpus indices of each query's relevant products, -1 padded).
     """
 
     def __init__(self, tokenizer, titles, max_length=32):
         self.tokenizer, self.titles, self.max_length = tokenizer, titles, max_length
+        self.keys = {pid: i for i, pid in enumerate(titles)}
 
     def __call__(self, items):
         def tok(texts):
@@ -91,11 +94,24 @@ class LiraPairCollator:
         q = tok(["query: " + it["query"] for it in items])
         positives = [it["positive_id"] for it in items]
         d = tok(["passage: " + self.titles[pid] for pid in positives])
-        relevant_sets = [set(it["relevant_ids"]) for it in items]
-        relevant = torch.tensor([[pid in rel for pid in positives] for rel in relevant_sets])  # (B, B)
+        width = max(1, max(len(it["relevant_ids"]) for it in items))
+        relevant = torch.full((len(items), width), -1, dtype=torch.long)  # (B, R)
+        for i, it in enumerate(items):
+            for j, pid in enumerate(it["relevant_ids"]):
+                relevant[i, j] = self.keys.get(pid, -1)
         return {"query_input_ids": q["input_ids"], "query_attention_mask": q["attention_mask"],
                 "passage_input_ids": d["input_ids"], "passage_attention_mask": d["attention_mask"],
-                "false_negatives": relevant & ~torch.eye(len(items), dtype=torch.bool)}
+                "positive_keys": torch.tensor([self.keys[pid] for pid in positives]), "relevant_keys": relevant}
+
+
+def false_negative_mask(positive_keys, relevant_keys):
+    """`(B, B)`: entry (i, j), i != j, is True when product j of the batch is relevant to query i.
+
+    Args:
+        positive_keys (`torch.LongTensor` of shape `(B,)`), relevant_keys (`torch.LongTensor` of shape `(B, R)`).
+    """
+    relevant = (positive_keys.view(1, -1, 1) == relevant_keys.unsqueeze(1)).any(-1)  # (B, B)
+    return relevant & ~torch.eye(len(positive_keys), dtype=torch.bool, device=relevant.device)
 
 
 def mean_pool(model, input_ids, attention_mask):
@@ -124,10 +140,13 @@ class LiraFinetuneTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         q = mean_pool(model, inputs["query_input_ids"], inputs["query_attention_mask"])  # (B, H)
         d = mean_pool(model, inputs["passage_input_ids"], inputs["passage_attention_mask"])  # (B, H)
-        scores = q @ d.T  # (B, B)
+        # under DDP the negatives span every rank's batch (training/distributed.py), as in LiraTrainer
+        q, d = gather_with_local_grad(q), gather_with_local_grad(d)  # (B', H), B' = W x B
+        keep = ~false_negative_mask(gather_with_local_grad(inputs["positive_keys"]),
+                                    gather_padded(inputs["relevant_keys"], -1))  # (B', B')
+        scores = q @ d.T  # (B', B')
         eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
-        keep = ~inputs["false_negatives"]  # (B, B)
-        loss = symmetric_info_nce_loss(scores, eye, self.temperature, keep)
+        loss = scale_for_average(symmetric_info_nce_loss(scores, eye, self.temperature, keep))
         return (loss, {"scores": scores}) if return_outputs else loss
 
 
@@ -141,7 +160,9 @@ def run_finetune(args):
     languages = parse_languages(args.languages)
     corpus = load_corpus_rows(args.dataset)
     rows = load_query_rows(args.dataset, languages, "train")
-    plan = plan_batches(rows, [p["product_id"] for p in corpus], args.steps, args.batch_size, args.seed)
+    # as in training/train.py: under DDP one micro-step reads WORLD_SIZE x B planned pairs with distinct positives
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    plan = plan_batches(rows, [p["product_id"] for p in corpus], args.steps, args.batch_size * world, args.seed)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModel.from_pretrained(args.model, add_pooling_layer=False)
     model.get_input_embeddings().weight.requires_grad_(False)

@@ -174,12 +174,14 @@ def run_training(args):
     peft_model = build_peft_model(model, args)
     collator_kwargs = dict(first_candidate_only=args.no_actor, use_language=not args.no_language, seed=args.seed)
     # one plan for both stages, built like the `finetune` baseline's (same seed -> the same (query, product) pairs in
-    # the same order): B distinct positive products per device batch; every rank and accumulation step has its own
+    # the same order). Under DDP a micro-step's global batch (WORLD_SIZE x B, rank r reading the r-th B of it) has
+    # distinct positives and is the batch one process would read with --batch-size W x B: with the cross-rank
+    # negatives of LiraTrainer, N devices train like one device holding the global batch
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    per_step = args.gradient_accumulation_steps * world
-    steps = (args.stage1_steps + args.stage2_steps) * per_step
-    plan = plan_batches(train_rows, [p["product_id"] for p in corpus], steps, args.batch_size, args.seed)
-    split = args.stage1_steps * per_step * args.batch_size
+    micro_steps = (args.stage1_steps + args.stage2_steps) * args.gradient_accumulation_steps
+    plan = plan_batches(train_rows, [p["product_id"] for p in corpus], micro_steps, args.batch_size * world,
+                        args.seed)
+    split = args.stage1_steps * args.gradient_accumulation_steps * world * args.batch_size
     stage1_data, dataset = LiraQueryDataset(train_rows, plan[:split]), LiraQueryDataset(train_rows, plan[split:])
     stage1_dir, stage2_dir = os.path.join(args.run_dir, "stage1"), os.path.join(args.run_dir, "stage2")
     stage1_final = os.path.join(stage1_dir, "final")

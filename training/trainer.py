@@ -19,6 +19,8 @@ from modeling_lira.losses import (consistency_loss, correlation_loss, pairwise_h
                                   score_distillation_loss, soft_ndcg_loss, symmetric_info_nce_loss)
 from modeling_lira.queues import LiraCorrQueue, LiraDocQueue
 
+from .distributed import gather_padded, gather_with_local_grad, scale_for_average
+
 EXTRA_KEYS = ("doc_keys", "relevant_keys", "relevant_grades")
 STAGES = ("arca", "lasr")
 
@@ -30,6 +32,33 @@ def unwrap_lira(model):
     if hasattr(model, "get_base_model"):
         model = model.get_base_model()
     return model
+
+
+def global_batch(outputs, candidate_mask, extra):
+    """The stage-2 tensors of the global batch: this rank's alone with one process, all ranks' under DDP.
+
+    Args:
+        outputs ([`LiraModelOutput`]): of a forward over B queries followed by their B products.
+        candidate_mask (`torch.BoolTensor` of shape `(2B, K)`, *optional*).
+        extra (`dict`): `doc_keys (B,)`, `relevant_keys (B, R)`, `relevant_grades (B, R)` from the collator.
+
+    Returns:
+        `dict` with `full`, `lrl` `(2B', d)` (queries then products), `english` `(2B', d)` or None, `selected
+        (B',)`, `has_view (2B',)` or None, `doc_keys (B',)`, `relevant_keys`, `relevant_grades (B', R')`, where
+        B' = W x B.
+    """
+    b = extra["doc_keys"].shape[0]
+
+    def both_halves(t):  # (2B, ...) -> (2B', ...): gathered queries, then gathered products
+        return None if t is None else torch.cat([gather_with_local_grad(t[:b]), gather_with_local_grad(t[b:])])
+
+    return {"full": both_halves(outputs.embeddings), "lrl": both_halves(outputs.lrl_embeddings),
+            "english": both_halves(outputs.english_embeddings),
+            "selected": gather_with_local_grad(outputs.selected_candidate[:b]),
+            "has_view": both_halves(None if candidate_mask is None else candidate_mask.any(-1)),
+            "doc_keys": gather_with_local_grad(extra["doc_keys"]),
+            "relevant_keys": gather_padded(extra["relevant_keys"], -1),
+            "relevant_grades": gather_padded(extra["relevant_grades"], 0.0)}
 
 
 def graded_gains(doc_keys, relevant_keys, relevant_grades):
@@ -130,21 +159,24 @@ class LiraTrainer(Trainer):
             return (outputs.loss, outputs) if return_outputs else outputs.loss
         cfg = unwrap_lira(model).config
         outputs = model(**inputs, sample_candidates=self.sample_candidates)
-        b = extra["doc_keys"].shape[0]
-        full, lrl = outputs.embeddings, outputs.lrl_embeddings  # (2B, d): queries then products
-        args = (extra["doc_keys"], extra["relevant_keys"], extra["relevant_grades"])
+        # under DDP every rank computes the loss of the global batch (all ranks' queries and products, gradient on
+        # its own slice; see training/distributed.py); with one process this is the local batch as it is
+        batch = global_batch(outputs, inputs.get("candidate_mask"), extra)
+        b = batch["doc_keys"].shape[0]
+        full, lrl = batch["full"], batch["lrl"]  # (2B, d): queries then products (B = global batch)
+        args = (batch["doc_keys"], batch["relevant_keys"], batch["relevant_grades"])
         loss_full, scores, gains, terms = self._retrieval_terms(full[:b], full[b:], *args, view="full")
         loss_lrl, _, _, terms_lrl = self._retrieval_terms(lrl[:b], lrl[b:], *args, view="lrl")
         loss = loss_full + loss_lrl
         distill = None
-        if cfg.distillation_weight and outputs.english_embeddings is not None:
+        if cfg.distillation_weight and batch["english"] is not None:
             # the English half teaches the LRL half: the ranking of the in-batch products by the chosen English
             # candidate (h) is the soft target of the LRL-only ranking (g)
-            english = outputs.english_embeddings.float()  # (2B, d), zero rows where there is no candidate
+            english = batch["english"].float()  # (2B, d), zero rows where there is no candidate
             teacher = english[:b] @ english[b:].T  # (B, B)
             student = lrl[:b].float() @ lrl[b:].float().T  # (B, B)
             distill = score_distillation_loss(student, teacher, cfg.retrieval_temperature,
-                                              cfg.distillation_temperature, outputs.selected_candidate[:b] >= 0)
+                                              cfg.distillation_temperature, batch["selected"] >= 0)
             loss = loss + cfg.distillation_weight * distill
         # CorrQueue: predicted cosine vs graded relevance of the in-batch (query, product) pairs; soft ranks are
         # O(n^2), so only the B x B in-batch block (+ the queue) takes part, never the DocQueue columns
@@ -159,10 +191,12 @@ class LiraTrainer(Trainer):
             self.corr_queue.push(new_p, new_t)
         loss = loss + cfg.correlation_weight * corr
         consistency = None
-        if self.use_consistency and "candidate_mask" in inputs:
-            has_view = inputs["candidate_mask"].any(-1)
-            consistency = consistency_loss(lrl, full, cfg.retrieval_temperature, row_mask=has_view)
+        if self.use_consistency and batch["has_view"] is not None:
+            consistency = consistency_loss(lrl, full, cfg.retrieval_temperature, row_mask=batch["has_view"])
             loss = loss + cfg.consistency_weight * consistency
+        # every term so far is a loss of the global batch; the language-id CE below is a local mean, which DDP's
+        # gradient averaging already turns into the global mean
+        loss = scale_for_average(loss)
         if outputs.language_id_loss is not None:
             loss = loss + cfg.language_id_weight * outputs.language_id_loss
         self._record(correlation=corr, consistency=consistency, distillation=distill,

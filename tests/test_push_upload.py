@@ -42,7 +42,7 @@ def test_plan_lists_every_file_with_its_size(folder):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"repo_id": "lira"}, "org/name"), ({"repo_type": "space"}, "repo_type"), ({"commit_message": ""}, "one non-empty"),
+    ({"repo_id": "lira"}, "org/name"), ({"repo_type": "collection"}, "repo_type"), ({"commit_message": ""}, "one non-empty"),
 ])
 def test_plan_rejects_bad_arguments(folder, kwargs, match):
     args = {"repo_id": "org/lira", "repo_type": "model", "commit_message": "m", **kwargs}

@@ -12,19 +12,20 @@ def save_merged(merged, processor, out_dir, facts):
     with atomic_folder(out_dir) as tmp:
         merged.save_pretrained(tmp)
         processor.save_pretrained(tmp)
-        _write_facts(tmp, facts)
+        save_facts(tmp, facts)
     return out_dir
 
 
-def _write_facts(folder, facts):
-    """Merges `facts` into `folder/training_facts.json` (created if absent)."""
+def save_facts(folder, facts):
+    """Merges `facts` into `folder/training_facts.json` (created if absent), through a temp file."""
     path = os.path.join(folder, "training_facts.json")
     old = {}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             old = json.load(f)
-    with open(path, "w", encoding="utf-8") as f:
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
         json.dump({**old, **facts}, f, indent=2, default=str)
+    os.replace(path + ".tmp", path)
 
 
 def save_in_place(model, folder, facts=None):
@@ -39,5 +40,5 @@ def save_in_place(model, folder, facts=None):
         shutil.copytree(folder, tmp, dirs_exist_ok=True)
         model.save_pretrained(tmp)
         if facts:
-            _write_facts(tmp, facts)
+            save_facts(tmp, facts)
     return folder

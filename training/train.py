@@ -18,7 +18,7 @@ from modeling_lira import LiraModel, LiraProcessor
 
 from .collator import LiraRetrievalCollator
 from .device import device_settings
-from .saving import save_merged
+from .saving import save_facts, save_merged
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
@@ -65,6 +65,10 @@ class LiraRunArguments:
     seed: int = field(default=13)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
+    adapter_only: bool = field(default=False, metadata={
+        "help": "Stop after writing run_dir/adapter (+ training_facts.json): no merge, no language-id refit, no s "
+                "calibration. For a remote (GPU) run whose adapter is merged locally with `python -m "
+                "training.merge_adapter`, which does those steps exactly as a local run would."})
     no_actor: bool = field(default=False, metadata={"help": "Ablation: always candidate 1."})
     no_queues: bool = field(default=False, metadata={"help": "Ablation: no DocQueue/CorrQueue."})
     no_consistency: bool = field(default=False, metadata={"help": "Ablation: no consistency loss."})
@@ -218,17 +222,29 @@ def run_training(args):
     facts["best_metric"] = trainer2.state.best_metric
     facts["log_history"] = trainer2.state.log_history
     if trainer2.is_world_process_zero():
-        peft_model.save_pretrained(os.path.join(args.run_dir, "adapter"))  # the small artefact of the run
-        merged = peft_model.merge_and_unload()
-        if args.language_probe_per_language > 0:
-            facts["language_id_train_accuracy"] = refit_language_identifier(
-                merged, processor, train_rows, corpus, languages, args.language_probe_per_language)
-        if args.english_scale_queries_per_language > 0:
-            cal_rows = {lang: load_query_rows(args.dataset, [lang], "validation",
-                                              args.english_scale_queries_per_language) for lang in languages}
-            facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
-        save_merged(merged, processor, args.output_dir, facts)
+        adapter_dir = os.path.join(args.run_dir, "adapter")
+        peft_model.save_pretrained(adapter_dir)  # the small artefact of the run
+        if args.adapter_only:
+            save_facts(adapter_dir, facts)
+            return facts
+        finish_training(peft_model.merge_and_unload(), processor, args, train_rows, corpus, facts)
     return facts
+
+
+def finish_training(merged, processor, args, train_rows, corpus, facts):
+    """After merging: refits the language-id head, chooses s on validation, saves the merged folder.
+
+    Shared by `run_training` and `training.merge_adapter` (an adapter trained elsewhere), so both end identically.
+    """
+    languages = args.language_list()
+    if args.language_probe_per_language > 0:
+        facts["language_id_train_accuracy"] = refit_language_identifier(
+            merged, processor, train_rows, corpus, languages, args.language_probe_per_language)
+    if args.english_scale_queries_per_language > 0:
+        cal_rows = {lang: load_query_rows(args.dataset, [lang], "validation",
+                                          args.english_scale_queries_per_language) for lang in languages}
+        facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
+    return save_merged(merged, processor, args.output_dir, facts)
 
 
 def parse_args(argv=None):

@@ -5,7 +5,6 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from transformers import AutoModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from modeling_lira import LiraModel, LiraProcessor
+from modeling_lira import LiraProcessor
 from tests.fixtures_model import REPO
 
 ALLOWED_TOP_LEVEL = {"torch", "transformers"}

@@ -7,7 +7,6 @@ Everything runs on tiny models built in code and a 6-product dataset with Thai a
 import html
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,7 +15,6 @@ import time
 import numpy as np
 import pytest
 
-from evaluation.encoders import l2_normalize
 from evaluation.lira_system import LiraSystem
 from evaluation.search import top_k
 from evaluation.systems import build_system

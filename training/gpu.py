@@ -22,6 +22,7 @@ trains every seed with bf16, fused AdamW and dataloader workers (`training.devic
 
 import argparse
 import glob
+import importlib
 import json
 import os
 import shutil
@@ -168,8 +169,8 @@ def _install_wheels(wheel_dir, site="/tmp/lira-site"):
                         "--target", site, *wheels], check=False)
         sys.path.insert(0, site)
     try:
-        import datasets  # noqa: F401
-        import evaluate  # noqa: F401
+        for name in ("datasets", "evaluate"):
+            importlib.import_module(name)
     except Exception as err:  # noqa: BLE001 - any import failure means: train without validation
         print(f"validation off: datasets/evaluate do not import here ({err!r})")
         return False

@@ -16,7 +16,7 @@ from .data import check_languages, load_corpus, load_queries, query_inputs
 from .hashing import content_hash
 from .leak import attach_scores, leak_meter
 from .metrics_loader import load_metric
-from .robustness import DROP_METRICS, macro_average, noise_breakdown, robustness
+from .robustness import DROP_METRICS, macro_average, noise_breakdown, noise_by_language, robustness
 from .search import top_k
 
 logger = logging.getLogger("evaluation")
@@ -138,7 +138,9 @@ def run_evaluation(systems, dataset_dir, languages, splits=("test", "test_noisy"
         `model_card/eval_results.py` reads), `splits` (split -> system -> language -> metrics), `macro_average`
         (split -> system -> unweighted mean over languages), `robustness`
         (system -> language -> clean-minus-noisy drop), `robustness_by_noise` (system -> noise type -> paired
-        clean/noisy nDCG@10, see `evaluation.robustness.noise_breakdown`), `num_queries` (split -> language -> n),
+        clean/noisy nDCG@10, see `evaluation.robustness.noise_breakdown`), `robustness_by_language_noise` (system
+        -> rows per language and noise type with the drop's paired interval, `noise_by_language`), `num_queries`
+        (split -> language -> n),
         `seconds`
         (split -> system -> language -> compute time, 0 when cached), `cache` statistics, `per_query` (split ->
         system -> language -> per-query ids and scores, for paired intervals: `evaluation.stats`) and `leak_meter`
@@ -176,6 +178,7 @@ def run_evaluation(systems, dataset_dir, languages, splits=("test", "test_noisy"
     first = splits[0]
     return {"split": first, "results": by_split[first], "splits": by_split, "macro_average": macro_average(by_split),
             "robustness": robustness(by_split), "robustness_by_noise": noise_breakdown(per_query),
+            "robustness_by_language_noise": noise_by_language(per_query),
             "num_queries": counts, "seconds": seconds, "corpus_size": len(corpus), "languages": list(languages),
             "systems": [s.name for s in systems], "cache": dict(cache.stats), "per_query": per_query,
             "leak_meter": attach_scores(meter, by_split[first])}

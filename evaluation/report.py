@@ -66,6 +66,21 @@ def noise_table(by_noise):
     return "\n".join(lines)
 
 
+def format_drop(d):
+    if d.get("low") is None:
+        return f"{d['delta']:+.3f}"
+    return f"{d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+
+
+def noise_language_table(system, rows):
+    """Markdown table of one system's `noise_by_language` rows: clean, noisy, drop [95 % CI], share kept."""
+    lines = [f"**{system}**", "", "| language | noise | pairs | clean | noisy | drop [95 % CI] | kept |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['language']} | {r['noise']} | {r['pairs']} | {r['clean']:.3f} | {r['noisy']:.3f} | "
+              f"{format_drop(r['drop'])} | {'-' if r['kept'] is None else format(r['kept'], '.0%')} |" for r in rows]
+    return "\n".join(lines)
+
+
 def markdown_report(report, title="LiRA evaluation", metrics=TABLE_METRICS):
     """The full Markdown report: one table per split, then the clean-to-noisy drop."""
     legend = " / ".join(METRIC_LABELS.get(m, m) for m in metrics)
@@ -85,6 +100,11 @@ def markdown_report(report, title="LiRA evaluation", metrics=TABLE_METRICS):
     if report.get("robustness_by_noise"):
         parts += ["", "## Robustness by noise type: nDCG@10 of the clean query → its noisy variant (change), "
                   "macro over languages", "", noise_table(report["robustness_by_noise"])]
+    if report.get("robustness_by_language_noise"):
+        parts += ["", "## Robustness per language and noise type: nDCG@10 of the paired clean and noisy queries, "
+                  "the drop (clean - noisy) with its paired bootstrap 95 % interval, and the share kept"]
+        for system, rows in report["robustness_by_language_noise"].items():
+            parts += ["", noise_language_table(system, rows)]
     return "\n".join(parts) + "\n"
 
 

@@ -134,20 +134,25 @@ class LiraQueryDataset(torch.utils.data.Dataset):
         plan (`list[tuple[int, str]]`, *optional*): planned (row index, positive product id) pairs from
             [`plan_batches`]; item i is then row `plan[i][0]` with `positive_id` set, read in order
             (`planned` is True, and [`LiraTrainer`] then uses a sequential sampler).
+        noise (`callable`, *optional*): `fn(index, item) -> item` applied to every item, e.g.
+            [`training.noise.LiraTrainNoise`]; only ever given to the train dataset.
     """
 
-    def __init__(self, rows, plan=None):
+    def __init__(self, rows, plan=None, noise=None):
         if not rows:
             raise ValueError("no training queries: check --languages and the dataset split.")
         self.rows = rows
         self.plan = plan
         self.planned = plan is not None
+        self.noise = noise
 
     def __len__(self):
         return len(self.rows) if self.plan is None else len(self.plan)
 
     def __getitem__(self, index):
         if self.plan is None:
-            return self.rows[index]
-        i, positive = self.plan[index]
-        return {**self.rows[i], "positive_id": positive}
+            item = self.rows[index]
+        else:
+            i, positive = self.plan[index]
+            item = {**self.rows[i], "positive_id": positive}
+        return item if self.noise is None else self.noise(index, item)

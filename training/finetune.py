@@ -33,6 +33,7 @@ from push_scripts.atomic import atomic_folder
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .distributed import gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
+from .noise import LiraTrainNoise
 
 FACTS_FILE = "finetune_facts.json"
 
@@ -58,6 +59,9 @@ class LiraFinetuneArguments:
     save_steps: int = field(default=60, metadata={"help": "Checkpoint every N steps (for --resume)."})
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
     num_workers: int = field(default=0)
+    train_noise_rate: float = field(default=0.0, metadata={
+        "help": "Share of train queries rewritten by the test_noisy noise generators (as LiRA's "
+                "--train-noise-rate; same seed and rate -> the same noisy queries)."})
     late_fusion_queries_per_language: int = field(default=200, metadata={
         "help": "Validation queries per language on which the late-fusion weight is chosen (0 = skip)."})
     english_encoder: str = field(default="artifacts/backbones/all-MiniLM-L6-v2", metadata={
@@ -174,7 +178,8 @@ def run_finetune(args):
         save_steps=args.save_steps, save_total_limit=1, remove_unused_columns=False, label_names=[], report_to=[],
         seed=args.seed, dataloader_num_workers=args.num_workers, **device_settings(),
     )  # fmt: skip
-    trainer = LiraFinetuneTrainer(model=model, args=training_args, train_dataset=LiraQueryDataset(rows, plan),
+    noise = LiraTrainNoise(corpus, args.train_noise_rate, args.seed) if args.train_noise_rate > 0 else None
+    trainer = LiraFinetuneTrainer(model=model, args=training_args, train_dataset=LiraQueryDataset(rows, plan, noise),
                                   data_collator=LiraPairCollator(tokenizer, titles, args.max_length),
                                   temperature=args.temperature)
     resume = None

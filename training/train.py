@@ -22,6 +22,7 @@ from .saving import save_facts, save_merged
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
+from .noise import LiraTrainNoise
 from .trainer import LiraTrainer
 from .validation import make_validation
 
@@ -65,6 +66,10 @@ class LiraRunArguments:
     seed: int = field(default=13)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
+    train_noise_rate: float = field(default=0.0, metadata={
+        "help": "Share of train queries rewritten by the test_noisy noise generators (typo, no_diacritics, "
+                "code_mix, romanized; training/noise.py); validation and test rows are never noised. Chosen on "
+                "validation with `python -m training.noise_rate`."})
     adapter_only: bool = field(default=False, metadata={
         "help": "Stop after writing run_dir/adapter (+ training_facts.json): no merge, no language-id refit, no s "
                 "calibration. For a remote (GPU) run whose adapter is merged locally with `python -m "
@@ -186,7 +191,9 @@ def run_training(args):
     plan = plan_batches(train_rows, [p["product_id"] for p in corpus], micro_steps, args.batch_size * world,
                         args.seed)
     split = args.stage1_steps * args.gradient_accumulation_steps * world * args.batch_size
-    stage1_data, dataset = LiraQueryDataset(train_rows, plan[:split]), LiraQueryDataset(train_rows, plan[split:])
+    noise = LiraTrainNoise(corpus, args.train_noise_rate, args.seed) if args.train_noise_rate > 0 else None
+    stage1_data = LiraQueryDataset(train_rows, plan[:split], noise)
+    dataset = LiraQueryDataset(train_rows, plan[split:], noise and noise.shifted(split))
     stage1_dir, stage2_dir = os.path.join(args.run_dir, "stage1"), os.path.join(args.run_dir, "stage2")
     stage1_final = os.path.join(stage1_dir, "final")
     resume2 = _last_checkpoint(stage2_dir) if args.resume else None

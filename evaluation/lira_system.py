@@ -1,10 +1,11 @@
 """LiRA behind the evaluator's system protocol, in three modes (see `docs/interfaces.md` for the model API).
 
 * `lrl`: LRL-only. Queries are encoded without candidates; documents are encoded without candidates.
-* `noisy`: queries carry the dataset's (noisy) English candidates and critic scores; the model's actor chooses.
+* `noisy`: queries carry the dataset's (noisy) English candidates and critic scores; the model chooses one as its
+  config says (`candidate_selection`: the critic's top semantic score by default, the actor's argmax with `"actor"`).
   Documents are encoded in full mode: `proc([text], languages=["en"], candidates=[[text]], text_type="passage")`.
-* `top`: like `noisy`, but only the critic's top candidate (highest semantic score) is passed, so the actor has
-  nothing to choose: what LiRA does when the critic, not the actor, picks the translation.
+* `top`: like `noisy`, but only the critic's top candidate (highest semantic score) is passed, so the model has
+  nothing to choose (equal to `noisy` under `candidate_selection="critic"`, tested).
 * `oracle`: the candidate list is the relevant product's English title alone (critic scores 10/10/10), an upper
   bound of what a perfect translator gives; documents as in `noisy`.
 
@@ -120,9 +121,25 @@ class LiraSystem:
             self._digest = folder_digest(self.folder)
         return {"cls": "LiraSystem", "weights": self._digest}
 
+    def _candidate_selection(self):
+        """The saved config's `candidate_selection` (folders saved before it existed get today's default)."""
+        from modeling_lira import LiraConfig
+
+        if self.folder is None:  # an in-memory model: its digest is never reused anyway
+            return None
+        try:
+            with open(os.path.join(self.folder, "config.json"), encoding="utf-8") as f:
+                saved = json.load(f).get("candidate_selection")
+        except OSError:  # a Hub id: the config is read when the model loads
+            saved = None
+        return saved or LiraConfig().candidate_selection
+
     def query_key(self):
-        """Cache key of the query side (model hash + mode)."""
-        return content_hash({**self._base_key(), "mode": self.mode, "side": "query"})
+        """Cache key of the query side (model hash + mode; + how the model picks a candidate in candidate modes)."""
+        key = {**self._base_key(), "mode": self.mode, "side": "query"}
+        if self.mode != "lrl":
+            key["selection"] = self._candidate_selection()
+        return content_hash(key)
 
     def document_key(self):
         """Cache key of the document side (`noisy` and `oracle` share full-mode documents)."""

@@ -52,9 +52,10 @@ LIMITS = (
     "**Where the simple alternatives are still ahead.** On the full test split of lira-products (3 training seeds, "
     "same training pairs) LiRA's LRL-only vector scored 0.448 macro nDCG@10 against 0.455 for a plain InfoNCE "
     "fine-tune of multilingual-e5-small (paired delta -0.006 [-0.009, -0.004]; LiRA ahead only in ur and bn): for "
-    "search without translations prefer that fine-tune. With English candidates, pass LiRA only the critic's top "
-    "candidate: it then scored 0.669 against 0.661 for late fusion of the fine-tune with all-MiniLM-L6-v2 (+0.007 "
-    "[+0.006, +0.009]), while letting LiRA's actor choose among all candidates scored 0.650.",
+    "search without translations prefer that fine-tune. With English candidates LiRA uses the one with the highest "
+    "semantic critic score (`candidate_selection=\"critic\"`, the default): it then scored 0.669 against 0.661 for "
+    "late fusion of the fine-tune with all-MiniLM-L6-v2 (+0.007 [+0.006, +0.009]), while the paper's actor "
+    "(`candidate_selection=\"actor\"`) choosing among all candidates scored 0.650.",
     "**Translations at inference.** The full LiRA path can use English candidate translations and their critic "
     "scores; without them it falls back to the anchored low-resource-language path (the same vector as the "
     "sentence-transformers export).",

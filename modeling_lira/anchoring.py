@@ -140,7 +140,8 @@ class LiraArcaAnchor(nn.Module):
             lrl_vector (`(B, d)`): adaptor-space LRL sentence vector E_lr.
             english_vectors (`(B, K, d)`): adaptor-space candidate vectors E_en^(k).
             critic_scores (`(B, K, 3)`), candidate_mask (`(B, K)` bool).
-            sample (`bool`): sample from the policy (training) instead of taking the argmax (inference).
+            sample (`bool`): sample from the policy (training); otherwise (inference) the actor's argmax, or with
+                `config.candidate_selection == "critic"` the highest semantic critic score (earliest on ties).
 
         Returns:
             dict with `policy_logits (B, K)`, `similarities (B, K)`, `rewards (B, K)`, `actions (B,)` (-1 where a
@@ -154,6 +155,9 @@ class LiraArcaAnchor(nn.Module):
             probs = torch.softmax(logits.float().masked_fill(~candidate_mask, -1e4), dim=-1)
             probs = torch.where(has_any.unsqueeze(-1), probs, torch.full_like(probs, 1.0 / probs.shape[-1]))
             actions = torch.multinomial(probs, 1).squeeze(-1)
+        elif self.config.candidate_selection == "critic":
+            semantic = critic_scores[..., 0].float().masked_fill(~candidate_mask, float("-inf"))  # (B, K)
+            actions = semantic.argmax(-1)  # first maximum on ties
         else:
             actions = logits.argmax(-1)
         actions = torch.where(has_any, actions, torch.full_like(actions, -1))

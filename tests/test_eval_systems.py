@@ -165,3 +165,32 @@ def test_lira_top_passes_only_the_critics_top_candidate(tiny_lira_dir, eval_data
     by_hand = dict(inputs, candidates=[c for c, _ in cut], critic_scores=[s for _, s in cut])
     assert np.allclose(top.encode_queries(**inputs), noisy.encode_queries(**by_hand), atol=1e-6)
     assert any(len(c) > 1 for c in inputs["candidates"])  # the cut mattered on this data
+
+
+def test_critic_selection_makes_lira_noisy_equal_lira_top(tiny_lira_dir, eval_dataset_dir, tmp_path):
+    """With `candidate_selection="critic"` (the default) the model itself uses the critic's top candidate, so
+    `lira_noisy` over all candidates equals `lira_top`; with `"actor"` the actor's argmax decides, and the two
+    selections never share cached query vectors."""
+    import json
+    import shutil
+
+    import torch
+
+    rows = load_queries(eval_dataset_dir, "th", "test")
+    titles = {p["product_id"]: p["title_en"] for p in load_corpus(eval_dataset_dir)}
+    inputs = query_inputs(rows, "noisy", titles)
+    top = build_system("lira_top", model=tiny_lira_dir, progress=False).encode_queries(**inputs)
+    critic = build_system("lira_noisy", model=tiny_lira_dir, progress=False)
+    assert np.allclose(critic.encode_queries(**inputs), top, atol=1e-6)
+    from modeling_lira import LiraModel
+
+    actor_dir = tmp_path / "actor"
+    shutil.copytree(tiny_lira_dir, actor_dir)
+    model = LiraModel.from_pretrained(actor_dir, candidate_selection="actor")
+    with torch.no_grad():  # an actor that prefers low critic scores, so its pick differs from the critic's
+        model.arca.actor.reward_prior.mul_(-1.0)
+    model.save_pretrained(actor_dir)
+    assert json.load(open(actor_dir / "config.json"))["candidate_selection"] == "actor"
+    actor = build_system("lira_noisy", model=str(actor_dir), progress=False)
+    assert actor.query_key() != critic.query_key()
+    assert not np.allclose(actor.encode_queries(**inputs), top, atol=1e-6)

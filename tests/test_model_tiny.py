@@ -29,7 +29,8 @@ def test_model_type_does_not_collide():
 @pytest.mark.parametrize("bad", [dict(num_bins=0), dict(adaptor_dim=30, lasr_num_heads=4), dict(lasr_dropout=1.5),
                                  dict(reward_alpha=-1), dict(ndcg_temperature=0), dict(lang2id={"vi": 0, "th": 2}),
                                  dict(lang2id={"vi": 0}), dict(correlation_alpha=2.0), dict(encoder_config=3),
-                                 dict(doc_queue_size=-1), dict(doc_queue_size=2.5)])
+                                 dict(doc_queue_size=-1), dict(doc_queue_size=2.5),
+                                 dict(candidate_selection="best")])
 def test_config_rejects_bad_values(bad):
     with pytest.raises(ValueError) as err:
         LiraConfig(**tiny_config_kwargs(**bad))
@@ -144,15 +145,26 @@ def test_padding_invariance(tiny_model):
     assert torch.equal(o1.selected_candidate, o2.selected_candidate)
 
 
-def test_candidate_masks_and_argmax_at_inference(tiny_model):
-    tiny_model.eval()
+@pytest.mark.parametrize("selection", ["critic", "actor"])
+def test_candidate_masks_and_selection_at_inference(selection):
+    torch.manual_seed(0)
+    model = LiraModel(LiraConfig(**tiny_config_kwargs(candidate_selection=selection))).eval()
+    batch = _batch()
+    batch["critic_scores"][0, :, 0] = torch.tensor([3.0, 9.0, 9.0])  # a tie: the earliest maximum wins
     with torch.no_grad():
-        out = tiny_model(**_batch())
+        out = model(**batch)
     assert out.selected_candidate.tolist()[1] == 0  # only one valid candidate
     assert out.selected_candidate.tolist()[2] == -1  # none
-    assert torch.equal(out.selected_candidate[:2], out.policy_logits[:2].argmax(-1))
+    if selection == "critic":  # the highest semantic critic score, as translate-test's top candidate
+        assert out.selected_candidate.tolist()[0] == 1
+    else:
+        assert torch.equal(out.selected_candidate[:2], out.policy_logits[:2].argmax(-1))
     # the row without candidates gets the LRL-only view
     assert torch.allclose(out.embeddings[2], out.lrl_embeddings[2], atol=1e-6)
+    # training samples the actor whatever the selection (REINFORCE needs its choices)
+    model.train()
+    picks = {tuple(model(**batch, sample_candidates=True).selected_candidate.tolist()) for _ in range(20)}
+    assert len(picks) > 1
 
 
 def test_soft_language_embedding_when_language_unknown(tiny_model):

@@ -35,7 +35,8 @@ LEXICON_FILE = os.path.join(HERE, "critic_lexicon.json")
 INTRO = """# LiRA: product search in low-resource languages
 Type a product query in Vietnamese, Thai, Indonesian, Malay, Filipino, Urdu or Bengali. Pick its language or leave
 *auto* (LiRA's language-ID head decides). Optionally give up to {k} English candidate translations, one per line:
-LiRA's actor then picks one (full mode); without candidates LiRA uses its LRL-only vector. Each column shows the top
+LiRA picks one (full mode: the highest semantic critic score, or its actor when the model is configured
+so); without candidates LiRA uses its LRL-only vector. Each column shows the top
 10 of the {n} products of `lira-products`; the backbone (and the plain fine-tune) read the query alone.
 """
 

@@ -64,7 +64,7 @@ class LiraSpaceBrowser:
 
         Returns:
             `dict`: `error` (the message shown, or `None`), `detected` (language code), `chosen` (the candidate
-            marked as the actor's choice, or `None`) and `rankings` (system -> product ids in page order).
+            marked as LiRA's choice, or `None`) and `rankings` (system -> product ids in page order).
         """
         page = self.page
         previous = page.locator("#lira-output .lira-answer, #lira-output .lira-error").count()

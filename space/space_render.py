@@ -1,4 +1,4 @@
-"""HTML of the demo's answer: the language line, the candidates with the actor's choice, one ranked table per system.
+"""HTML of the demo's answer: the language line, the candidates with LiRA's choice, one ranked table per system.
 
 Every value is escaped. The markup carries stable hooks for tests and scrapers: `div.lira-error[role=alert]` for a
 bad input, `table.lira-results[data-system=...]` with one `tr[data-product-id]` per ranked product.
@@ -53,12 +53,12 @@ def _candidates_table(result):
     rows = []
     for i, cand in enumerate(result["candidates"], 1):
         sem, emo, prag = cand["scores"]
-        mark = "&#10003; actor's choice" if cand["chosen"] else ""
+        mark = "&#10003; LiRA's choice" if cand["chosen"] else ""
         rows.append(f'<tr class="{"lira-chosen" if cand["chosen"] else ""}" data-chosen="{str(cand["chosen"]).lower()}">'
                     f"<td>{i}</td><td>{html.escape(cand['text'])}</td><td class='lira-score'>{sem:.2f}</td>"
                     f"<td class='lira-score'>{emo:.2f}</td><td class='lira-score'>{prag:.2f}</td><td>{mark}</td></tr>")
-    return ('<div class="lira-meta">LiRA runs in <b>full</b> mode: its actor picks one candidate from the critic '
-            "scores (semantic, emotional, pragmatic in 1..10) and the adaptor-space similarity.</div>"
+    return ('<div class="lira-meta">LiRA runs in <b>full</b> mode and uses one candidate: by default the one with '
+            "the highest semantic critic score (its actor when <code>candidate_selection='actor'</code>).</div>"
             '<table class="lira-candidates"><tr><th>#</th><th>English candidate</th><th>sem</th><th>emo</th>'
             f"<th>prag</th><th></th></tr>{''.join(rows)}</table>")
 

@@ -83,7 +83,7 @@ class LiraSpaceModel:
 
         Returns:
             `dict` with `vector` `(1, 2d)` float32 (L2-normalised `embeddings`), `language_probs` `(L,)` and
-            `selected` (index of the actor's candidate, -1 without candidates).
+            `selected` (index of the candidate LiRA used, -1 without candidates).
         """
         import torch
 

@@ -16,6 +16,7 @@ from .critics import (
     TranslationCritic,
     parse_judge_scores,
 )
+from .noisy_translation import LiraNoisyTranslator
 from .pipeline import build_cldr_dataset, build_dataset, build_from_catalog
 from .schema import CORPUS_FEATURES, LANGUAGES, NUM_CANDIDATES, QUERY_FEATURES, QUERY_SPLITS
 
@@ -25,6 +26,7 @@ __all__ = [
     "ReferenceTranslationCritic",
     "LANGUAGES",
     "LLMJudgeTranslationCritic",
+    "LiraNoisyTranslator",
     "NUM_CANDIDATES",
     "QUERY_FEATURES",
     "QUERY_SPLITS",

@@ -37,6 +37,9 @@ def _parser():
     build.add_argument("--critic-model", default=None, help="causal LM id or path for --critic llm")
     build.add_argument("--critic-prompt", default=None, help="prompt template file ({query} {candidate} {language})")
     build.add_argument("--critic-device", default=None)
+    build.add_argument("--noisy-candidates", choices=("translate", "none"), default="translate",
+                       help="test_noisy candidates: translate the noisy text with the dictionary translator "
+                            "(default) or none (empty: candidate mode not applicable)")
     build.add_argument("--npm-dir", default=None, help="folder with node_modules/ (default .cache/, env LIRA_NPM_DIR)")
     build.add_argument("--install-sources", action="store_true", help="npm install the CLDR sources when missing")
     build.add_argument("--no-overwrite", action="store_true", help="fail if --out exists")
@@ -85,6 +88,7 @@ def _build(args):
         languages=args.languages, seed=args.seed, max_queries_per_language=args.max_queries_per_language,
         composed=not args.no_composed, split_fractions=fractions, critic=_critic(args),
         num_candidates=args.num_candidates, overwrite=not args.no_overwrite, progress=not args.quiet,
+        noisy_candidates=args.noisy_candidates,
     )  # fmt: skip
     start = time.perf_counter()
     if args.catalog:

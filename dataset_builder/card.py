@@ -9,14 +9,19 @@ from datasets import DatasetInfo, SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .noise import CODE_MIX_WORDS
+from .noisy_translation import DEFAULT_MIN_COVERAGE as NOISY_MIN_COVERAGE
+from .noisy_translation import DEFAULT_THRESHOLD as NOISY_THRESHOLD
 from .schema import CORPUS_CONFIG, CORPUS_FEATURES, CORPUS_SPLIT, DEFAULT_CONFIG, LANGUAGE_NAMES, QUERY_FEATURES
-from .schema import QUERY_SPLITS
+from .schema import NOISE_TYPES, QUERY_SPLITS
 from .writer import CORPUS_PATH, shard_name
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "dataset_card.md"
 
-DATASET_VERSION = "2.0.0"
+DATASET_VERSION = "2.1.0"
 CHANGELOG = [
+    ("2.1.0", "`test_noisy` candidates and critic scores are made from the noisy text (a label-free dictionary "
+              "translator, `noisy_<method>` sources; empty where nothing matches) instead of copying the clean row's; "
+              "train / validation / test unchanged"),
     ("2.0.0", "reference-free default critic (QualityEstimationCritic); `code_mix` inserts uninformative shopping "
               "words, and no noise adds a token of a relevant product's English title"),
     ("1.0.0", "first release (reference-based heuristic critic; `code_mix` inserted the product's English head word)"),
@@ -68,8 +73,8 @@ The aligned candidates are the human English of the query, so any critic that co
 reference rewards the answer by construction. The default critic therefore reads no reference: it sees the query,
 its language and one candidate, nothing else (see Critic below; the reference-based critic survives only as the
 opt-in `--critic reference`, for studies, never for a headline number)."""
-NOISE_METHOD = """One noisy copy of every clean test query (same relevance and candidates; `clean_query_id` points at
-the clean row), with one noise type chosen per query by a seeded RNG among those that change the text:
+NOISE_METHOD = """One noisy copy of every clean test query (same relevance; `clean_query_id` points at
+the clean row; candidates of its own, see below), with one noise type chosen per query by a seeded RNG among those that change the text:
 `typo` (swap, delete or duplicate one grapheme cluster), `no_diacritics` (Vietnamese tone and vowel marks and
 d-stroke, Thai tone marks, Urdu harakat, Latin accents; not Bengali), `code_mix` (one uninformative English shopping
 word, unit or filler word is inserted at a random word boundary, no word removed; the words are {code_mix_words},
@@ -78,7 +83,38 @@ less every word that is a token of any product's English title or keywords, so t
 ({romanizers}). No noise adds the answer: a variant is rejected, and the next noise type tried, when a token it adds
 (a token of the noisy text that is not in the clean text) is a token of the English title of one of the query's
 relevant products, as typos or romanisation can create an English word by chance; the last resort is a typo that
-adds no such token. The candidates are those of the clean query, so the noise only affects the low-resource text."""
+adds no such token."""
+NOISY_CANDIDATES_METHOD = """**Candidates of `test_noisy`.** A real translator reads what the user typed, so a noisy row never reuses the clean
+row's candidates or critic scores. They come from a label-free dictionary translator
+(`dataset_builder.noisy_translation.LiraNoisyTranslator`) that is given the noisy text and nothing else (no
+relevance label, no clean text). Its vocabulary is the language's bilingual dictionary, every localized product
+name and keyword of the catalogue with the English the clean path's aligner gives for that term's own set of
+products, plus the clean `train` and `validation` queries with their candidates (a translation memory). Test queries
+never enter as queries: a composed test query (most test rows) is nowhere in the vocabulary and is translated
+span by span; a real test query is a catalogue term, so it is present as that dictionary term (the same knowledge
+the clean candidates rest on). The typed text is split into whitespace words and segmented into vocabulary entries
+by how a robust MT front end normalises input, strongest first: `noisy_exact` (equal), `noisy_unaccented` (equal
+once optional marks are stripped on both sides, the `no_diacritics` rule), `noisy_romanized` (equal to the
+romanised form of an entry) and `noisy_fuzzy` (`difflib` character ratio >= {threshold} on 4+ characters, for
+typos). Words nothing matches, such as a code-mixed English word, stay untranslated; when fewer than
+{coverage:.0%} of the words are matched the row gets no candidates and no critic scores: candidate mode is not
+applicable to it (systems fall back to the query). One span: the entry's candidates (its aligned ones relabelled
+`noisy_<method>`, its distractors kept); several spans: the spans' English joined in order and the longest span's
+English alone (`noisy_<method>`), plus a `wrong_sense`, `word_drop` and `truncation` as in the clean path, shuffled.
+The critic scores them exactly as clean rows, with the noisy text as the source.
+
+*Romanised queries.* The translator romanises every vocabulary entry with the same romaniser the noise uses (Thai
+RTGS, Urdu and Bengali anyascii) and looks the typed Latin text up in that index. This models a translator that
+also reads romanised input, as Roman-Urdu-aware MT and transliteration front ends (romanised Thai or Bengali to
+native script, then translation) do; people do type these languages in Latin letters. It is realistic in kind but
+favourable in degree: real romanised spelling varies between writers, while here the typed form is exactly the
+romaniser's, so only collisions (Thai tone marks and vowel length, Urdu unwritten vowels) cause wrong look-ups.
+
+Share of `test_noisy` rows with candidates, per noise type (in brackets: rows):
+
+{table}
+
+Match method of the rows with candidates: {sources}."""
 SPLIT_METHOD = """Products are shuffled with `random.Random({seed})` and cut {fractions} (train / validation /
 test){pinned}. A query belongs to test (validation) when all its relevant products are test (validation)
 products, and to train when at least one is a train product, its relevant ids then restricted to train products.
@@ -96,7 +132,8 @@ CLDR_LIMITS = """\
 * The critic is a frozen-encoder quality-estimation signal, not a human or LLM judgement; it reads no reference,
   but the candidates themselves come from CLDR's aligned English (no offline MT exists), so a good one is often
   among them: the leak meter above says how often the critic's top pick is the answer.
-* `test_noisy` keeps the clean candidates; romanisation of Urdu and Bengali is a transliteration table."""
+* `test_noisy` candidates come from a dictionary translator (see Noisy test variant), not a neural MT system;
+  romanisation of Urdu and Bengali is a transliteration table, and the translator reads exactly that table's output."""
 CATALOG_LIMITS = """* Quality and licence depend entirely on the catalog and query log supplied.
 * The critic is a frozen-encoder quality-estimation signal (no reference), not a human or LLM judgement."""
 
@@ -166,8 +203,46 @@ def _leak_table(stats):
     return leak_table(meter)
 
 
+def noisy_candidates_table(noisy):
+    """Markdown table: share of `test_noisy` rows with candidates per language and noise type (rows in brackets).
+
+    Args:
+        noisy (`dict`): `stats["noisy_candidates"]`: language -> noise -> `{rows, with_candidates, sources}`.
+
+    Returns:
+        `str`
+    """
+    types = [t for t in NOISE_TYPES if any(t in v for v in noisy.values())]
+    lines = ["| language | " + " | ".join(types) + " | all |", "|---|" + "---|" * (len(types) + 1)]
+    for lang, per in noisy.items():
+        cells = [f"{per[t]['with_candidates'] / per[t]['rows']:.3f} ({per[t]['rows']:,})" if t in per else "-"
+                 for t in types]  # fmt: skip
+        rows, hits = sum(v["rows"] for v in per.values()), sum(v["with_candidates"] for v in per.values())
+        lines.append(f"| {lang} | " + " | ".join(cells) + f" | {hits / max(rows, 1):.3f} ({rows:,}) |")
+    return "\n".join(lines)
+
+
+def _noisy_sources(noisy):
+    total = {}
+    for per in noisy.values():
+        for slot in per.values():
+            for source, n in slot["sources"].items():
+                total[source] = total.get(source, 0) + n
+    return _counts(dict(sorted(total.items())))
+
+
 def _counts(mapping):
     return ", ".join(f"{k} {v:,}" for k, v in mapping.items()) or "none"
+
+
+def _noisy_candidates_method(stats):
+    if stats.get("noisy_candidates_mode", "translate") == "none":
+        return ("**Candidates of `test_noisy`.** This build was made with `noisy_candidates='none'`: noisy rows carry "
+                "no candidates and no critic scores (candidate mode is not applicable to them); they never reuse "
+                "the clean row's.")  # fmt: skip
+    return NOISY_CANDIDATES_METHOD.format(threshold=NOISY_THRESHOLD, coverage=NOISY_MIN_COVERAGE,
+                                          table=noisy_candidates_table(stats.get("noisy_candidates", {})),
+                                          sources=_noisy_sources(stats.get("noisy_candidates", {})))
 
 
 def make_card(stats, repo_id="org/lira-products", **license_kwargs):
@@ -227,6 +302,7 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
         noise_method=NOISE_METHOD.format(romanizers=romanizers, code_mix_words=", ".join(CODE_MIX_WORDS)),
         version=DATASET_VERSION,
         changelog="\n".join(f"* {version}: {change}" for version, change in CHANGELOG),
+        noisy_candidates_method=_noisy_candidates_method(stats),
         noise_counts="; ".join(f"{lang}: {_counts(c)}" for lang, c in stats["noise"].items()),
         split_method=SPLIT_METHOD.format(seed=stats["seed"], fractions=fractions, pinned=pinned),
         limits=CLDR_LIMITS if cldr else CATALOG_LIMITS,

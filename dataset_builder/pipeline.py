@@ -13,6 +13,7 @@ from .card import DATASET_VERSION, make_card
 from .catalog import read_catalog, read_query_log
 from .critics import tokens
 from .noise import QueryNoiser, available_romanizers
+from .noisy_translation import LiraNoisyTranslator
 from .products import select_cldr_products
 from .qe_critic import QualityEstimationCritic
 from .queries import build_queries
@@ -41,11 +42,29 @@ def _romanizer_sources():
     return [s for s in out if s]
 
 
-def _language_rows(products, language, queries, product_split, critic, aligner, num_candidates, seed):
-    """Clean rows per split, the noisy test rows, and counters, for one language."""
+NOISY_CANDIDATE_MODES = ("translate", "none")
+"""`test_noisy` candidates: `translate` (`LiraNoisyTranslator` reads the noisy text) or `none` (no candidates)."""
+
+
+def check_noisy_candidates(mode):
+    """Validates the `noisy_candidates` mode of a build (one of `NOISY_CANDIDATE_MODES`)."""
+    if mode not in NOISY_CANDIDATE_MODES:
+        raise ValueError(f"noisy_candidates={mode!r} is not supported; use one of {list(NOISY_CANDIDATE_MODES)} "
+                         "('translate' translates the noisy text, 'none' leaves test_noisy without candidates).")
+
+
+def _language_rows(products, language, queries, product_split, critic, aligner, num_candidates, seed,
+                   noisy_candidates="translate"):  # fmt: skip
+    """Clean rows per split (critic-scored), the noisy test rows (translated, not yet scored), and counters.
+
+    Returns:
+        `tuple`: `(by_split, dropped, pending)`; `pending` is `(noisy rows with candidates, their references)`, for
+        `_score_noisy` once every language's clean rows are scored (so the clean rows see the critic exactly as a
+        build without noisy candidates does).
+    """
     generator = CandidateGenerator(products, language, num_candidates, seed, aligner)
     titles = {p.product_id: p.title_en for p in products}
-    rows, references, dropped = [], [], 0
+    rows, references, dropped, known = [], [], 0, []
     for query in queries:
         split, relevant = assign_query(query.relevant, product_split)
         if split is None:
@@ -61,6 +80,8 @@ def _language_rows(products, language, queries, product_split, critic, aligner, 
             }
         )  # fmt: skip
         references.append(refs)
+        if split in ("train", "validation"):
+            known.append((query.query, split, query.kind, candidates, sources, refs))
     references = references if critic.reads_reference else None  # a reference-free critic never gets them
     scores = critic.score([r["query"] for r in rows], [r["candidates"] for r in rows], [language] * len(rows),
                           references)  # fmt: skip
@@ -72,15 +93,51 @@ def _language_rows(products, language, queries, product_split, critic, aligner, 
     noiser = QueryNoiser(language, seed, forbidden_words=[t for p in products for t in (p.title_en, *p.keywords_en)])
     for row in by_split["test"]:
         text, noise = noiser(row["query_id"], row["query"], [titles[i] for i in row["relevant_ids"]])
-        by_split["test_noisy"].append({**row, "query_id": f"{row['query_id']}~{noise}", "query": text, "noise": noise})
+        by_split["test_noisy"].append({**row, "query_id": f"{row['query_id']}~{noise}", "query": text, "noise": noise,
+                                       "candidates": [], "candidate_sources": [], "critic_scores": []})  # fmt: skip
+    pending = ([], [])
+    if noisy_candidates == "translate":
+        translator = LiraNoisyTranslator.from_build(products, language, generator, known,
+                                                    num_candidates=num_candidates, seed=seed)  # fmt: skip
+        for row in by_split["test_noisy"]:
+            found = translator.translate(row["query"], row["query_id"])  # the typed text only, never the clean row
+            row["candidates"], row["candidate_sources"] = found.candidates, found.sources
+            row["_method"] = found.method
+            if found.candidates:
+                pending[0].append(row)
+                pending[1].append(found.references)
     for split in by_split:
         by_split[split].sort(key=lambda r: r["query_id"])
-    return by_split, dropped
+    return by_split, dropped, pending
+
+
+def _score_noisy(critic, language, rows, references):
+    """Critic scores of translated noisy rows, with the noisy text as the source (references only if read)."""
+    if not rows:
+        return
+    references = references if critic.reads_reference else None
+    scores = critic.score([r["query"] for r in rows], [r["candidates"] for r in rows], [language] * len(rows),
+                          references)  # fmt: skip
+    for row, score in zip(rows, scores):
+        row["critic_scores"] = [[float(x) for x in s] for s in score]
+
+
+def _noisy_stats(rows):
+    """`{noise: {rows, with_candidates, sources: {noisy_<method>: n}}}` of one language's `test_noisy` rows."""
+    out = {}
+    for row in rows:
+        slot = out.setdefault(row["noise"], {"rows": 0, "with_candidates": 0, "sources": Counter()})
+        slot["rows"] += 1
+        method = row.pop("_method", None)
+        if row["candidates"]:
+            slot["with_candidates"] += 1
+            slot["sources"][f"noisy_{method}"] += 1
+    return {k: {**v, "sources": dict(sorted(v["sources"].items()))} for k, v in sorted(out.items())}
 
 
 def build_dataset(out_dir, products, languages, seed=13, queries_by_language=None, max_queries_per_language=10000,
                   composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, overwrite=True,
-                  progress=True, info=None, card_kwargs=None):  # fmt: skip
+                  progress=True, info=None, card_kwargs=None, noisy_candidates="translate"):  # fmt: skip
     """Builds the Hub layout from products (and optionally a query log) into `out_dir`, atomically.
 
     Args:
@@ -100,11 +157,16 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         progress (`bool`, *optional*, defaults to `True`): show a tqdm bar per language.
         info (`dict`, *optional*): extra statistics (builder name, sources, pretty name, ...).
         card_kwargs (`dict`, *optional*): licence fields of the card.
+        noisy_candidates (`str`, *optional*, defaults to `"translate"`): candidates of `test_noisy`: `"translate"`
+            (`noisy_translation.LiraNoisyTranslator` translates the noisy text; the critic scores it against the
+            noisy text) or `"none"` (empty candidates: candidate mode not applicable). The clean splits are the
+            same either way.
 
     Returns:
         `pathlib.Path`: the output folder.
     """
     languages = check_languages(languages)
+    check_noisy_candidates(noisy_candidates)
     fractions = check_fractions(split_fractions)
     check_target(out_dir, overwrite)  # fail fast, before the work (checked again before writing)
     if num_candidates < 1:
@@ -122,11 +184,11 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
                      "total": len(products)},
         "categories": dict(sorted(Counter(p.category for p in products).items())),
         "queries": {}, "real_queries": {}, "composed_queries": {}, "dropped_cross_split": {}, "noise": {},
-        "candidate_sources": Counter(), "romanizers": {}, "leak_meter": {},
+        "candidate_sources": Counter(), "romanizers": {}, "leak_meter": {}, "noisy_candidates": {},
         **(info or {}),
     }  # fmt: skip
     stats["version"] = DATASET_VERSION
-    tables = {}
+    tables, pending = {}, {}
     titles = {p.product_id: p.title_en for p in products}
     for language in tqdm(languages, desc="languages", disable=not progress):
         if queries_by_language is not None:
@@ -136,8 +198,8 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         queries = [q for q in queries if q.relevant]
         if not queries:
             continue
-        by_split, dropped = _language_rows(products, language, queries, product_split, critic, aligner,
-                                           num_candidates, seed)  # fmt: skip
+        by_split, dropped, pending[language] = _language_rows(products, language, queries, product_split, critic,
+                                                              aligner, num_candidates, seed, noisy_candidates)
         stats["languages"].append(language)
         stats["queries"][language] = {
             s: {"rows": len(r), "composed": sum(x["composed"] for x in r)} for s, r in by_split.items()
@@ -148,12 +210,16 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         if any(r["candidates"] for r in by_split["test"]):
             stats["leak_meter"][language] = leak_meter(by_split["test"], titles)
         stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
+        stats["noisy_candidates"][language] = _noisy_stats(by_split["test_noisy"])
         for split, rows in by_split.items():
             stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
             tables[query_path(language, split)] = rows
     if not stats["languages"]:
         raise ValueError(f"No query could be built for languages {list(languages)}: the products have no localized "
                          "titles or keywords in them, and no query log was given.")  # fmt: skip
+    for language, (rows, references) in pending.items():  # after every clean row: the clean rows do not move
+        _score_noisy(critic, language, rows, references)
+    stats["noisy_candidates_mode"] = noisy_candidates
     stats["candidate_sources"] = dict(sorted(stats["candidate_sources"].items()))
     romanizers = available_romanizers()
     stats["romanizers"] = {lang: romanizers[lang] for lang in stats["languages"] if lang in romanizers}
@@ -176,7 +242,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
 
 def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_queries_per_language=10000,
                        composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, npm_dir=None,
-                       install_sources=False, overwrite=True, progress=True):  # fmt: skip
+                       install_sources=False, overwrite=True, progress=True, noisy_candidates="translate"):  # fmt: skip
     """Builds `lira-products` from the CLDR emoji annotations (see `build_dataset` for the shared arguments).
 
     Args:
@@ -186,11 +252,13 @@ def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_
         npm_dir (`str` or `Path`, *optional*): folder holding `node_modules/` (default `.cache/` of the repository,
             `LIRA_NPM_DIR` overrides).
         install_sources (`bool`, *optional*, defaults to `False`): run `npm install` when the sources are missing.
+        noisy_candidates (`str`, *optional*, defaults to `"translate"`): see `build_dataset`.
 
     Returns:
         `pathlib.Path`: the output folder.
     """
     languages = check_languages(languages)
+    check_noisy_candidates(noisy_candidates)
     modules = ensure_sources(npm_dir, install=install_sources)
     products = select_cldr_products(modules, languages, max_products)
     if critic is None:
@@ -205,12 +273,14 @@ def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_
     sources = [{"name": f"npm `{n}`", "version": v, "license": lic, "use": uses[n]} for n, (v, lic) in versions.items()]
     info = {"builder": "cldr", "pretty_name": "LiRA Products", "sources": sources + _romanizer_sources()}
     return build_dataset(out_dir, products, languages, seed, None, max_queries_per_language, composed,
-                         split_fractions, critic, num_candidates, overwrite, progress, info)  # fmt: skip
+                         split_fractions, critic, num_candidates, overwrite, progress, info,
+                         noisy_candidates=noisy_candidates)  # fmt: skip
 
 
 def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=13, max_queries_per_language=10000,
                        composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES,
-                       overwrite=True, progress=True, license="unknown", pretty_name=None):  # fmt: skip
+                       overwrite=True, progress=True, license="unknown", pretty_name=None,
+                       noisy_candidates="translate"):  # fmt: skip
     """Builds the same layout from a user's product catalog and (optionally) query log.
 
     All input is validated before anything is written; see `dataset_builder.catalog` for the columns.
@@ -222,11 +292,13 @@ def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=13, 
             catalog's localized titles (grade 2) and keywords (grade 1), plus composed ones.
         license (`str`, *optional*, defaults to `"unknown"`): Hub licence id for the card.
         pretty_name (`str`, *optional*): card title (defaults to the catalog file name).
+        noisy_candidates (`str`, *optional*, defaults to `"translate"`): see `build_dataset`.
 
     Returns:
         `pathlib.Path`: the output folder.
     """
     languages = check_languages(languages)
+    check_noisy_candidates(noisy_candidates)
     products = read_catalog(catalog)
     log = read_query_log(queries, products) if queries is not None else None
     origin = (f"the user's query log `{Path(queries).name}` (graded relevance as given)" if log is not None else
@@ -240,4 +312,5 @@ def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=13, 
     }  # fmt: skip
     card_kwargs = {"license": license, "license_name": "catalog-licence", "license_link": None}
     return build_dataset(out_dir, products, languages, seed, log, max_queries_per_language, composed,
-                         split_fractions, critic, num_candidates, overwrite, progress, info, card_kwargs)  # fmt: skip
+                         split_fractions, critic, num_candidates, overwrite, progress, info, card_kwargs,
+                         noisy_candidates)  # fmt: skip

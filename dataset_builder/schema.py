@@ -53,6 +53,12 @@ CANDIDATE_SOURCES = (
     "other_product",  # English name of a product of the same category (fallback when no wrong sense exists)
     "word_drop",  # the first good candidate with one word removed
     "truncation",  # the first good candidate cut mid-word
+    # test_noisy only: a translation of the typed (noisy) text by `noisy_translation.LiraNoisyTranslator`, named by
+    # how the text met its dictionary entry (the weakest match of its spans)
+    "noisy_exact",  # the typed text (or span) equals an entry
+    "noisy_unaccented",  # equal once optional marks are stripped on both sides
+    "noisy_romanized",  # equal to the romanised form of an entry (Thai RTGS, Urdu / Bengali anyascii)
+    "noisy_fuzzy",  # character similarity (difflib ratio) >= the translator's threshold
 )
 
 CORPUS_FEATURES = Features(

@@ -17,16 +17,23 @@ from dataset_builder.sources import ensure_sources
 
 
 @pytest.fixture(scope="module")
-def loaded(tiny_products_dir):
-    return {lang: load_dataset(tiny_products_dir, lang) for lang in LANGUAGES}
+def hf_cache(tmp_path_factory):
+    """A private `datasets` cache: the shared one keys a local folder by its name and config only, so a folder
+    named `lira-products` would be read back from a previous session's Arrow files."""
+    return str(tmp_path_factory.mktemp("hf-datasets-cache"))
 
 
 @pytest.fixture(scope="module")
-def corpus(tiny_products_dir):
-    return load_dataset(tiny_products_dir, "corpus", split="corpus")
+def loaded(tiny_products_dir, hf_cache):
+    return {lang: load_dataset(tiny_products_dir, lang, cache_dir=hf_cache) for lang in LANGUAGES}
 
 
-def test_configs_features_and_splits(tiny_products_dir, loaded, corpus):
+@pytest.fixture(scope="module")
+def corpus(tiny_products_dir, hf_cache):
+    return load_dataset(tiny_products_dir, "corpus", split="corpus", cache_dir=hf_cache)
+
+
+def test_configs_features_and_splits(tiny_products_dir, loaded, corpus, hf_cache):
     assert get_dataset_config_names(tiny_products_dir) == ["default", *LANGUAGES, "corpus"]
     for lang, dsd in loaded.items():
         assert list(dsd) == list(QUERY_SPLITS)
@@ -36,7 +43,7 @@ def test_configs_features_and_splits(tiny_products_dir, loaded, corpus):
             assert set(ds["language"]) == {lang}
     assert corpus.features == CORPUS_FEATURES
     assert len(corpus) == 60
-    default = load_dataset(tiny_products_dir)
+    default = load_dataset(tiny_products_dir, cache_dir=hf_cache)
     assert default["test"].features == QUERY_FEATURES
     assert len(default["train"]) == sum(len(d["train"]) for d in loaded.values())
 
@@ -51,9 +58,12 @@ def test_row_invariants(loaded, corpus):
                 assert row["relevant_ids"] and len(row["relevant_ids"]) == len(row["relevance"])
                 assert set(row["relevant_ids"]) <= product_ids
                 assert set(row["relevance"]) <= {1, 2} and row["relevance"] == sorted(row["relevance"], reverse=True)
-                assert 1 <= len(row["candidates"]) <= 4
+                # a noisy row without a translation has no candidates (candidate mode not applicable)
+                assert (0 if split == "test_noisy" else 1) <= len(row["candidates"]) <= 4
                 assert len(row["candidate_sources"]) == len(row["candidates"]) == len(row["critic_scores"])
                 assert set(row["candidate_sources"]) <= set(CANDIDATE_SOURCES)
+                assert (split == "test_noisy") == any(s.startswith("noisy_") for s in row["candidate_sources"]) or (
+                    split == "test_noisy" and not row["candidates"])
                 assert all(len(s) == 3 and all(1.0 <= x <= 10.0 for x in s) for s in row["critic_scores"])
                 assert row["noise"] in NOISE_TYPES and (row["noise"] == "none") == (split != "test_noisy")
         clean = {r["query_id"]: r for r in dsd["test"]}

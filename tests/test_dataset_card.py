@@ -30,11 +30,11 @@ def test_yaml_metadata(tiny_products_dir):
     assert MetadataConfigs.from_dataset_card_data(_card(tiny_products_dir).data).get_default_config_name() == "default"
 
 
-def test_card_counts_match_data(tiny_products_dir, tiny_products_stats):
+def test_card_counts_match_data(tiny_products_dir, tiny_products_stats, tmp_path):
     card = _card(tiny_products_dir)
     infos = {info["config_name"]: info for info in card.data.dataset_info}
     for lang in LANGUAGES:
-        dsd = load_dataset(tiny_products_dir, lang)
+        dsd = load_dataset(tiny_products_dir, lang, cache_dir=str(tmp_path))  # private cache: never a stale copy
         declared = {s["name"]: s["num_examples"] for s in infos[lang]["splits"]}
         assert declared == {split: len(dsd[split]) for split in QUERY_SPLITS}
         q = tiny_products_stats["queries"][lang]
@@ -42,5 +42,12 @@ def test_card_counts_match_data(tiny_products_dir, tiny_products_stats):
         assert cells in card.text
     for needle in ("Unicode-3.0", "cldr-annotations-full", "48.2.0", "reads only the source query", "composed",
                    "test_noisy", "Known limits", "wrong_sense", "Leak meter", "It reads the aligned references: no",
-                   "critic top = gold title"):  # fmt: skip
+                   "critic top = gold title", "Candidates of `test_noisy`", "noisy_romanized",
+                   "Share of `test_noisy` rows with candidates"):  # fmt: skip
         assert needle in card.text, needle
+    noisy = tiny_products_stats["noisy_candidates"]
+    for lang in LANGUAGES:
+        per = noisy[lang]
+        rows, hits = sum(v["rows"] for v in per.values()), sum(v["with_candidates"] for v in per.values())
+        assert rows == tiny_products_stats["queries"][lang]["test_noisy"]["rows"]
+        assert f"| {lang} | " in card.text and f"| {hits / rows:.3f} ({rows:,}) |" in card.text

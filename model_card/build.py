@@ -52,6 +52,9 @@ def _language_list(languages):
     return ", ".join(f"{LANGUAGE_NAMES.get(code, code)} (`{code}`)" for code in languages)
 
 
+ROBUSTNESS_SYSTEMS = ("lira_lrl", "lira_noisy", "backbone", "finetune", "translate_test", "late_fusion")
+
+
 def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, strict_system=True):
     """Template kwargs and model-index entries for an evaluation file (or the 'not evaluated yet' state)."""
     if eval_json is None:
@@ -68,6 +71,12 @@ def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, str
         from evaluation.leak import leak_table
 
         kwargs["leak_table"] = leak_table(evaluation["leak_meter"])
+    by_noise = evaluation.get("robustness_by_language_noise") or {}
+    if by_noise:
+        from evaluation.report import noise_language_table
+
+        shown = [name for name in ROBUSTNESS_SYSTEMS if name in by_noise]
+        kwargs["robustness_tables"] = [noise_language_table(name, by_noise[name]) for name in shown]
     return kwargs, to_eval_results(evaluation, system, dataset_id, dataset_name, languages) or None
 
 

@@ -52,8 +52,9 @@ def load_eval_json(path):
         path (`str`): path of ``results.json`` written by ``evaluation/``.
 
     Returns:
-        `dict`: ``{"split": str, "results": {system: {lang: {metric: float}}}, "leak_meter": {lang: {...}}}`` with
-        non-numeric result entries dropped (`leak_meter` is empty when the file has none).
+        `dict`: ``{"split": str, "results": {system: {lang: {metric: float}}}, "leak_meter": {lang: {...}},
+        "robustness_by_language_noise": {system: [rows]}}`` with non-numeric result entries dropped (`leak_meter`
+        and the robustness rows are empty when the file has none).
 
     Raises:
         `ValueError`: when the file does not have a ``results`` mapping of systems to languages to metrics.
@@ -81,7 +82,9 @@ def load_eval_json(path):
             if numbers:
                 clean[system][lang] = numbers
     meter = data.get("leak_meter") if isinstance(data.get("leak_meter"), dict) else {}
-    return {"split": str(data.get("split", "test")), "results": clean, "leak_meter": meter}
+    by_noise = data.get("robustness_by_language_noise")
+    return {"split": str(data.get("split", "test")), "results": clean, "leak_meter": meter,
+            "robustness_by_language_noise": by_noise if isinstance(by_noise, dict) else {}}
 
 
 def pick_system(evaluation, system=None):

@@ -37,8 +37,10 @@ def eval_json(tmp_path):
     path = tmp_path / "results.json"
     meter = {c: {"top_aligned": 0.5, "top_gold_title": 0.2, "first_aligned": 0.45, "first_gold_title": 0.25,
                  "rows_with_candidates": 9} for c in LANGS}
+    by_noise = {"lira_lrl": [{"language": "th", "noise": "romanized", "pairs": 40, "clean": 0.4, "noisy": 0.1,
+                              "drop": {"delta": 0.3, "low": 0.25, "high": 0.35}, "kept": 0.25}]}
     path.write_text(json.dumps({"split": "test", "results": results, "splits": {"test": results}, "robustness": {},
-                                "leak_meter": meter}))
+                                "leak_meter": meter, "robustness_by_language_noise": by_noise}))
     return str(path)
 
 
@@ -206,3 +208,9 @@ def test_card_carries_the_multi_seed_comparison(model_dir, eval_json, tmp_path):
     assert "**Where the simple alternatives are still ahead.**" in text  # the card says where LiRA loses, with numbers
     with pytest.raises(ValueError, match="training.compare"):
         _card(model_dir, eval_json=eval_json, comparison_md=str(tmp_path / "missing.md"))
+
+
+def test_card_reports_robustness_per_language_and_noise_type(model_dir, eval_json):
+    text = str(_card(model_dir, eval_json=eval_json))
+    assert "### Robustness to how people type" in text
+    assert "| th | romanized | 40 | 0.400 | 0.100 | +0.300 [+0.250, +0.350] | 25% |" in text

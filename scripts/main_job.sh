@@ -28,7 +28,8 @@ python -m training.finetune --dataset artifacts/lira-products --output-dir artif
   --languages "$LANGS" --seed "$SEED" --steps $((STAGE1_STEPS + STAGE2_STEPS)) --batch-size 32
 python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-products \
   --languages ${LANGS//,/ } --systems backbone finetune translate_test translate_test_first late_fusion \
-  lira_lrl lira_noisy --max-queries "$MAX_QUERIES" --out artifacts/eval --finetune artifacts/finetune
+  lira_lrl lira_noisy --max-queries "$MAX_QUERIES" --out artifacts/eval --finetune artifacts/finetune \
+  --splits test test_noisy   # test_noisy: robustness per language and noise type (evaluation output and model card)
 echo; echo "== LiRA against the simple alternatives, test split, first $MAX_QUERIES queries per language (95 % paired bootstrap) =="
 python -m training.compare artifacts/eval/results.json | tee artifacts/eval/compare.md
 python -m push_scripts.push_dataset --dataset-dir artifacts/lira-products --repo-id lira-org/lira-products \

@@ -70,6 +70,13 @@ def test_noise_compare_averages_seeds_and_compares_drops(tmp_path, capsys):
     assert diff[("th", "typo")]["delta"] == pytest.approx(0.20 - 0.05)
     assert json.load(open(out))["tables"]["run:sys"][0]["language"] == "th"
     assert "drop of run:sys - drop of run:robust" in capsys.readouterr().out
+    better = _per_query()
+    better["test"]["sys"] = {lang: dict(v, **{"ndcg@10": [x + 0.1 for x in v["ndcg@10"]]})
+                             for lang, v in better["test"]["sys"].items()}
+    (tmp_path / "better.json").write_text(json.dumps({"per_query": better}))
+    clean = noise_compare([f"a={paths[0]}", f"b={tmp_path / 'better.json'}", "--systems", "a:sys", "--clean-pairs",
+                           "a:sys", "b:sys"])["clean"]["b:sys - a:sys"]
+    assert clean["delta"] == pytest.approx(0.1) and clean["per_language"]["th"]["delta"] == pytest.approx(0.1)
     with pytest.raises(ValueError, match="label:system"):
         noise_compare([f"run={paths[0]}", "--systems", "sys"])
     (tmp_path / "clean_only.json").write_text(json.dumps({"per_query": {"test": {}}}))

@@ -22,7 +22,7 @@ import numpy as np
 
 from evaluation.report import format_drop, noise_language_table
 from evaluation.robustness import noise_drop_table, noise_pairs
-from evaluation.stats import paired_bootstrap
+from evaluation.stats import macro_paired_bootstrap, paired_bootstrap
 
 METRIC = "ndcg@10"
 
@@ -73,12 +73,37 @@ def drop_difference(scores_a, scores_b, num_samples=2000, seed=0):
     return out
 
 
+def clean_difference(runs, a, b, metric=METRIC, num_samples=2000, seed=0):
+    """Clean `test` score of B minus A (e.g. with vs without noise-aware training): macro paired bootstrap over the
+    shared queries, per-query scores averaged over each label's runs."""
+    def per_language(system):
+        label, _, name = system.partition(":")
+        if label not in runs:
+            raise ValueError(f"system {system!r} is not `label:system` with a label of {sorted(runs)}.")
+        out = {}
+        for res in runs[label]:
+            for lang, pq in res["per_query"]["test"][name].items():
+                out.setdefault(lang, {})
+                for qid, value in zip(pq["query_id"], pq[metric]):
+                    out[lang].setdefault(qid, []).append(value)
+        return {lang: {qid: float(np.mean(v)) for qid, v in by_q.items()} for lang, by_q in out.items()}
+
+    sa, sb = per_language(a), per_language(b)
+    langs = sorted(set(sa) & set(sb))
+    ids = {lang: sorted(set(sa[lang]) & set(sb[lang])) for lang in langs}
+    return macro_paired_bootstrap({lang: [sa[lang][q] for q in ids[lang]] for lang in langs},
+                                  {lang: [sb[lang][q] for q in ids[lang]] for lang in langs}, num_samples, seed)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", help="label=results.json[,results.json ...]")
     parser.add_argument("--systems", nargs="+", required=True, help="label:system, e.g. base:lira_lrl")
     parser.add_argument("--pairs", nargs=2, action="append", default=[], metavar=("A", "B"),
                         help="compare drops: drop of A - drop of B (positive = B is more robust)")
+    parser.add_argument("--clean-pairs", nargs=2, action="append", default=[], metavar=("A", "B"),
+                        help="clean test nDCG@10 of B minus A, macro paired bootstrap (e.g. without/with noise "
+                             "training)")
     parser.add_argument("--out", help="write everything as JSON here")
     args = parser.parse_args(argv)
     runs = load_runs(args.runs)
@@ -91,6 +116,11 @@ def main(argv=None):
         report["pairs"][f"{a} vs {b}"] = diff
         print(f"**drop of {a} - drop of {b}** (positive: {b} loses less)\n\n| language | noise | difference |\n|---|---|---|")
         print("\n".join(f"| {d['language']} | {d['noise']} | {format_drop(d)} |" for d in diff) + "\n")
+    for a, b in args.clean_pairs:
+        diff = clean_difference(runs, a, b)
+        report.setdefault("clean", {})[f"{b} - {a}"] = diff
+        cells = " | ".join(f"{lang} {format_drop(d)}" for lang, d in diff["per_language"].items())
+        print(f"**clean test nDCG@10, {b} - {a}**: macro {format_drop(diff)}; {cells}\n")
     if args.out:
         with open(args.out + ".tmp", "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)

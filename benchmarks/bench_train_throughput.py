@@ -22,13 +22,13 @@ Usage::
 import argparse
 import contextlib
 import copy
-import json
-import os
 import statistics
 import tempfile
 import time
 
 import torch
+
+from push_scripts.atomic import write_json
 
 
 def _timed(step, steps, cuda):
@@ -132,10 +132,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     result = measure(args.model, args.dataset, args.batch_size, args.steps, args.rounds)
     print(table(result))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
-    os.replace(args.out + ".tmp", args.out)
+    write_json(args.out, result)
     return result
 
 

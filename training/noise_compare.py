@@ -16,13 +16,13 @@ row it was made from (`clean_query_id`). Printed and returned:
 
 import argparse
 import json
-import os
 
 import numpy as np
 
 from evaluation.report import format_drop, noise_language_table
 from evaluation.robustness import noise_drop_table, noise_pairs
 from evaluation.stats import macro_paired_bootstrap, paired_bootstrap
+from push_scripts.atomic import write_json
 
 METRIC = "ndcg@10"
 
@@ -122,9 +122,7 @@ def main(argv=None):
         cells = " | ".join(f"{lang} {format_drop(d)}" for lang, d in diff["per_language"].items())
         print(f"**clean test nDCG@10, {b} - {a}**: macro {format_drop(diff)}; {cells}\n")
     if args.out:
-        with open(args.out + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2)
-        os.replace(args.out + ".tmp", args.out)
+        write_json(args.out, report)
     return report
 
 

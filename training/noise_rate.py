@@ -11,13 +11,13 @@ costs ten times more.
 """
 
 import argparse
-import json
 import os
 
 import numpy as np
 
 from evaluation.evaluator import score_system
 from evaluation.systems import build_system
+from push_scripts.atomic import write_json
 
 from .data import load_corpus_rows, load_query_rows, parse_languages
 from .finetune import LiraFinetuneArguments, run_finetune
@@ -74,10 +74,7 @@ def choose_rate(args):
     report = {"chosen_rate": best, "criterion": "max mean of clean and noisy macro validation nDCG@10",
               "seed": args.seed, "steps": args.steps, "queries_per_language": args.queries_per_language,
               "rates": {f"{r:g}": v for r, v in results.items()}}
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "noise_rate.json.tmp"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-    os.replace(os.path.join(args.out, "noise_rate.json.tmp"), os.path.join(args.out, "noise_rate.json"))
+    write_json(os.path.join(args.out, "noise_rate.json"), report)
     print("| rate | clean | noisy | mean |\n|---|---|---|---|")
     for r, v in results.items():
         print(f"| {r:g}{' (chosen)' if r == best else ''} | {v['clean']:.4f} | {v['noisy']:.4f} | {v['mean']:.4f} |")

@@ -5,21 +5,13 @@ travels as several groups of shards (one group per call) that the remote side ga
 tree. `reassemble` refuses any missing or altered shard and writes the folder atomically.
 """
 
-import hashlib
 import json
 import os
 
+from evaluation.hashing import file_digest as sha256
 from push_scripts.atomic import atomic_folder
 
 MANIFEST = "manifest.json"
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _files(folder):

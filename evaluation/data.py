@@ -29,7 +29,8 @@ def folder_stamp(dataset):
     return h.hexdigest()[:16]
 
 
-def _load(dataset, config, split):
+def load_split(dataset, config, split):
+    """`datasets.load_dataset` with the Arrow cache keyed by `folder_stamp` (shared by training and evaluation)."""
     import datasets
 
     stamp = folder_stamp(dataset)
@@ -86,7 +87,7 @@ def load_corpus(dataset):
 
 @functools.lru_cache(maxsize=4)
 def _load_corpus(dataset, stamp):
-    return tuple(_load(dataset, "corpus", "corpus").to_list())
+    return tuple(load_split(dataset, "corpus", "corpus").to_list())
 
 
 def load_queries(dataset, language, split="test", max_queries=None):
@@ -103,7 +104,7 @@ def load_queries(dataset, language, split="test", max_queries=None):
     """
     if split not in EVAL_SPLITS:
         raise ValueError(f"split {split!r} is not an evaluation split; use one of {list(EVAL_SPLITS)}.")
-    ds = _load(dataset, language, split)
+    ds = load_split(dataset, language, split)
     if max_queries is not None:
         if max_queries < 1:
             raise ValueError(f"max_queries={max_queries}; pass a positive number or omit it.")

@@ -83,3 +83,18 @@ def test_training_noises_train_queries_only_and_like_the_finetune(tmp_path, tiny
         assert {qid.split("#")[0] for qid, _, _ in seen[run]} <= train_ids  # never a validation or test row
     # the same seed and rate: the fine-tune's 12 noisy items are LiRA's (stage 1 + stage 2 = the same 3 x 4 pairs)
     assert sorted(set(seen["finetune"])) == sorted(set(seen["lira"]))
+
+
+def test_read_split_without_datasets_reads_the_same_rows(tiny_products_dir, monkeypatch):
+    """The GPU machine has no `datasets`: the Parquet fallback (README `configs:`) returns exactly its rows."""
+    import sys
+
+    from training.data import read_split
+
+    with_datasets = read_split(tiny_products_dir, "th", "validation")
+    corpus = read_split(tiny_products_dir, "corpus", "corpus")
+    monkeypatch.setitem(sys.modules, "datasets", None)  # find_spec -> None, import fails: the GPU machine's view
+    assert read_split(tiny_products_dir, "th", "validation") == with_datasets
+    assert read_split(tiny_products_dir, "corpus", "corpus") == corpus
+    with pytest.raises(ValueError, match="split 'nope'"):
+        read_split(tiny_products_dir, "th", "nope")

@@ -51,11 +51,13 @@ def read_split(dataset_dir, config, split):
     if not os.path.isdir(dataset_dir):
         raise ValueError(f"dataset folder {dataset_dir!r} does not exist; build it with "
                          f"`python -m dataset_builder build --out {dataset_dir}`.")
-    try:
-        import datasets
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("datasets") is None:
         return _read_parquet_split(dataset_dir, config, split)
-    return datasets.load_dataset(dataset_dir, config, split=split).to_list()
+    from evaluation.data import load_split  # keys the Arrow cache by the folder's files, so a rebuild is never stale
+
+    return load_split(dataset_dir, config, split).to_list()
 
 
 def parse_languages(text):

@@ -25,6 +25,7 @@ import glob
 import importlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def prepare(args):
     flags = (f"--seeds {args.seeds} --stage1-steps {args.stage1_steps} --stage2-steps {args.stage2_steps} "
              f"--batch-size {args.batch_size} --num-workers {args.num_workers}")
     if args.config_overrides:
-        flags += f" --config-overrides {args.config_overrides}"
+        flags += f" --config-overrides {shlex.quote(args.config_overrides)}"
     calls = device_calls(groups, args.out, flags, args.timeout_s)
     facts = {"model": args.model, "full_model_bytes": full_bytes, "trimmed_model_bytes": trimmed_bytes,
              "packed_model_bytes": packed_bytes, "q4_tensors": q4, "vocab": {s: {k: v for k, v in r.items()
@@ -286,7 +287,8 @@ def main(argv=None):
     c.add_argument("--dataset", default="artifacts/lira-products")
     c.add_argument("--out", default="artifacts/gpu")
     args = parser.parse_args(argv)
-    os.makedirs(getattr(args, "out", "."), exist_ok=True) if args.command == "remote" else None
+    if args.command == "remote":
+        os.makedirs(args.out, exist_ok=True)
     return {"prepare": prepare, "remote": remote, "collect": collect}[args.command](args)
 
 

@@ -27,9 +27,10 @@ duplication adds no forbidden token) or, when none does, repeats the query's las
 
 import functools
 import random
-import unicodedata
 
 import regex
+
+from modeling_lira.query_normalizer import strip_diacritics  # noqa: F401 (one definition: noise and normalizer)
 
 from .critics import tokens
 
@@ -39,8 +40,6 @@ CODE_MIX_WORDS = (
     "original", "best", "new", "quality", "free", "shipping", "ready", "stock", "order", "pcs", "pack", "size", "ok",
     "please",
 )  # fmt: skip
-_THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
-_ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,18 +62,6 @@ def _romanizer(language):
 def available_romanizers():
     """`{language: description}` of the romanisers importable in this environment."""
     return {lang: desc for lang, desc in ROMANIZERS.items() if _romanizer(lang) is not None}
-
-
-def strip_diacritics(text, language):
-    """Removes optional marks as described in the module docstring (returns `text` unchanged for Bengali)."""
-    if language == "th":
-        return "".join(ch for ch in text if ch not in _THAI_TONES)
-    if language == "ur":
-        return "".join(ch for ch in text if ch not in _ARABIC_HARAKAT)
-    if language == "bn":
-        return text
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
 
 
 def typo(text, rng):

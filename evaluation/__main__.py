@@ -36,6 +36,8 @@ def _common(p):
     p.add_argument("--finetune", default=DEFAULT_FINETUNE_DIR,
                    help="plain fine-tune folder (python -m training.finetune) for the finetune / late_fusion systems")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--query-normalizer", help="folder with query_normalizer.json (python -m training.query_normalizer):"
+                                              " every system reads the normalized query (same system names)")
 
 
 def parse_args(argv=None):
@@ -58,9 +60,15 @@ def _systems(args):
     names = args.systems or list(LIRA_SYSTEMS if args.model else ()) + list(BASELINE_SYSTEMS)
     if args.model is None and any(n in LIRA_SYSTEMS for n in names):
         raise ValueError(f"systems {[n for n in names if n in LIRA_SYSTEMS]} need --model <LiRA folder or hub id>.")
-    return [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
-                         batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune)
-            for n in names]
+    systems = [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
+                            batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune)
+               for n in names]
+    if args.query_normalizer:
+        from .normalized import NormalizedQuerySystem, load_normalizer
+
+        normalizer, digest = load_normalizer(args.query_normalizer)
+        systems = [NormalizedQuerySystem(s, normalizer, digest) for s in systems]
+    return systems
 
 
 def main(argv=None):
@@ -79,6 +87,7 @@ def main(argv=None):
                                 max_queries=args.max_queries, index=args.index, progress=not args.no_progress)
         report["dataset"] = args.dataset
         report["model"] = args.model
+        report["query_normalizer"] = args.query_normalizer
         paths = write_report(report, args.out, title="LiRA evaluation on lira-products")
     else:
         from .cldr_names import run_cldr_names

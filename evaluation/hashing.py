@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 
-WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.npz", "*.model", "tokenizer.json", "config.json", "*.py")
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.npz", "*.model", "tokenizer.json", "config.json", "*.py",
+                   "query_normalizer.json")  # the processor rewrites queries with it
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,6 +10,7 @@ from transformers import AutoConfig, AutoModel, AutoProcessor
 from .configuration_lira import LiraConfig
 from .modeling_lira import LiraModel, LiraModelOutput, LiraPreTrainedModel
 from .processing_lira import LiraProcessor
+from .query_normalizer import LiraQueryNormalizer
 
 LiraConfig.register_for_auto_class()
 LiraModel.register_for_auto_class("AutoModel")
@@ -22,4 +23,4 @@ try:
 except ValueError:  # already registered (e.g. module imported twice under two names)
     pass
 
-__all__ = ["LiraConfig", "LiraModel", "LiraModelOutput", "LiraPreTrainedModel", "LiraProcessor"]
+__all__ = ["LiraConfig", "LiraModel", "LiraModelOutput", "LiraPreTrainedModel", "LiraProcessor", "LiraQueryNormalizer"]

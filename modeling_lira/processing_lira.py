@@ -4,6 +4,7 @@ import torch
 from transformers import BatchEncoding, ProcessorMixin
 
 from .configuration_lira import DEFAULT_LANG2ID
+from .query_normalizer import LiraQueryNormalizer, one_piece_words
 
 NEUTRAL_SCORE = 5.5  # critic score used where a candidate has no scores
 
@@ -23,6 +24,11 @@ class LiraProcessor(ProcessorMixin):
         max_length (`int`, *optional*, defaults to 128): truncation length of the LRL text.
         candidate_max_length (`int`, *optional*, defaults to 64): truncation length of each candidate.
         num_candidates (`int`, *optional*, defaults to 4): most candidates accepted per text (config K).
+
+    A model folder may also hold `query_normalizer.json` ([`LiraQueryNormalizer`]): `from_pretrained` loads it as
+    `processor.query_normalizer`, and queries (`text_type="query"`) are then rewritten into the vocabulary's script
+    and spelling before tokenization (romanized Thai / Urdu / Bengali, Vietnamese without tone marks, typos);
+    `normalize=False` turns it off per call.
     """
 
     def __init__(self, tokenizer=None, english_tokenizer=None, lang2id=None, query_prefix="query: ",
@@ -33,7 +39,26 @@ class LiraProcessor(ProcessorMixin):
         self.max_length = max_length
         self.candidate_max_length = candidate_max_length
         self.num_candidates = num_candidates
+        self.query_normalizer = None
         super().__init__(tokenizer, english_tokenizer, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        """`ProcessorMixin.from_pretrained`, plus the folder's `query_normalizer.json` when it has one."""
+        processor = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        hub = {k: kwargs[k] for k in ("cache_dir", "revision", "token", "local_files_only") if k in kwargs}
+        normalizer = LiraQueryNormalizer.from_pretrained(str(pretrained_model_name_or_path), **hub)
+        processor.query_normalizer = normalizer
+        if normalizer is not None:  # words the multilingual tokenizer keeps whole are real words, not typos
+            normalizer.known_word = one_piece_words(processor.tokenizer)
+        return processor
+
+    def save_pretrained(self, save_directory, **kwargs):
+        """`ProcessorMixin.save_pretrained`, plus `query_normalizer.json` when a normalizer is set."""
+        saved = super().save_pretrained(save_directory, **kwargs)
+        if self.query_normalizer is not None:
+            self.query_normalizer.save_pretrained(save_directory)
+        return saved
 
     def _prefix(self, text_type):
         if text_type == "query":
@@ -122,7 +147,7 @@ class LiraProcessor(ProcessorMixin):
         }
 
     def __call__(self, text=None, languages=None, candidates=None, critic_scores=None, text_type="query",
-                 max_length=None, return_tensors="pt", **kwargs):
+                 max_length=None, return_tensors="pt", normalize=None, **kwargs):
         """
         Args:
             text (`str` or `list[str]`): texts in any language (raw; the e5 prefix is added here).
@@ -131,6 +156,8 @@ class LiraProcessor(ProcessorMixin):
             critic_scores (`list[list[list[float]]]`, *optional*): (semantic, emotional, pragmatic) per candidate.
             text_type (`str`, *optional*, defaults to `"query"`): `"query"` or `"passage"`.
             max_length (`int`, *optional*): overrides `self.max_length`.
+            normalize (`bool`, *optional*): rewrite queries with `self.query_normalizer` (default: when one is
+                loaded and `text_type="query"`); `True` without a normalizer raises.
 
         Returns:
             [`BatchEncoding`] with `input_ids`, `attention_mask` (+ `lang_ids`, candidate tensors when given).
@@ -145,6 +172,11 @@ class LiraProcessor(ProcessorMixin):
         if return_tensors != "pt":
             raise ValueError(f"LiraProcessor returns PyTorch tensors only; got return_tensors={return_tensors!r}.")
         prefix = self._prefix(text_type)
+        if normalize and self.query_normalizer is None:
+            raise ValueError("normalize=True but this processor has no query normalizer; build one with "
+                             "`python -m training.query_normalizer --model DIR` and reload, or pass normalize=None.")
+        if text_type == "query" and self.query_normalizer is not None and normalize is not False:
+            text = self.query_normalizer(list(text), languages)
         enc = self.tokenizer([prefix + t for t in text], padding=True, truncation=True,
                              max_length=max_length or self.max_length, return_tensors="pt")
         data = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}

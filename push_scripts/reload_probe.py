@@ -29,7 +29,11 @@ class _BlockPackages(importlib.abc.MetaPathFinder):
 
 
 def encode(model, processor, texts):
-    """Runs ``model`` on ``texts`` as queries; returns ``{name: float tensor}`` for every float output field."""
+    """Runs ``model`` on ``texts`` as queries; returns ``{name: float tensor}`` for every float output field.
+
+    The texts reach the model as given (``normalize=False``): the probe compares the vector functions of the staged
+    model and the widget export, and the export (sentence-transformers) has no query normalizer.
+    """
     import torch
     from transformers import PreTrainedTokenizerBase
 
@@ -37,7 +41,8 @@ def encode(model, processor, texts):
         batch = processor(texts, padding=True, truncation=True, return_tensors="pt")
     else:
         params = inspect.signature(processor.__call__).parameters
-        batch = processor(texts, **({"text_type": "query"} if "text_type" in params else {}))
+        extra = {k: v for k, v in (("text_type", "query"), ("normalize", False)) if k in params}
+        batch = processor(texts, **extra)
     with torch.no_grad():
         outputs = model(**batch)
     return {name: value.detach().float().cpu().clone() for name, value in outputs.items()

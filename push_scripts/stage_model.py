@@ -25,8 +25,8 @@ _TOP_LEVEL = re.compile(
     r"[\w.-]+\.py|"
     r"tokenizer[\w.-]*|special_tokens_map\.json|added_tokens\.json|vocab\.(txt|json)|merges\.txt|"
     r"sentencepiece[\w.-]*\.model|spiece\.model|[\w.-]+\.tiktoken|chat_template\.jinja|"
-    r"processor_config\.json|preprocessor_config\.json|modules\.json|sentence_bert_config\.json|"
-    r"config_sentence_transformers\.json)$"
+    r"processor_config\.json|preprocessor_config\.json|query_normalizer\.json|modules\.json|"
+    r"sentence_bert_config\.json|config_sentence_transformers\.json)$"
 )
 # Files allowed in a tokenizer sub-folder (no weights or configs: a checkpoint folder must never pass as one).
 _SUBFOLDER_FILE = re.compile(

@@ -9,6 +9,7 @@ parameters to `--out`.
 """
 
 import argparse
+import faulthandler
 import os
 import sys
 
@@ -22,7 +23,7 @@ from tests.fixtures_model import WORDS, make_word_tokenizer, tiny_config_kwargs 
 from tests.fixtures_training import tiny_rows  # noqa: E402
 from training.collator import LiraRetrievalCollator  # noqa: E402
 from training.data import LiraQueryDataset, plan_batches  # noqa: E402
-from training.distributed import world_size  # noqa: E402
+from training.distributed import finish_distributed, world_size  # noqa: E402
 from training.finetune import LiraFinetuneTrainer, LiraPairCollator  # noqa: E402
 from training.trainer import LiraTrainer  # noqa: E402
 
@@ -53,6 +54,13 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--batch-size", type=int, required=True)
     args = parser.parse_args()
+    faulthandler.dump_traceback_later(240, exit=True)  # a hung rank prints every thread's stack instead of hanging
+    train_one_step(args)
+    finish_distributed()  # after the Trainer is gone, as `python -m training` does
+
+
+def train_one_step(args):
+    """Builds the tiny model and Trainer, trains one step, rank 0 writes the loss and the weights."""
     processor = LiraProcessor(tokenizer=make_word_tokenizer(WORDS), english_tokenizer=make_word_tokenizer(WORDS),
                               num_candidates=3, max_length=16, candidate_max_length=8)
     rows, corpus = tiny_rows()

@@ -40,6 +40,14 @@ def test_collect_keeps_hub_files_and_skips_training_leftovers(tiny_model_dir):
     assert check_model_files(tiny_model_dir, keep)["AutoModel"] == "modeling_tinylira.TinyLiraModel"
 
 
+def test_the_query_normalizer_is_staged_with_the_model(tiny_model_dir, tmp_path):
+    folder = _copy(tiny_model_dir, tmp_path)
+    with open(os.path.join(folder, "query_normalizer.json"), "w", encoding="utf-8") as f:
+        f.write('{"vocabulary": {"vi": [{"text": "giày", "romanized": []}]}}')
+    keep, _ = collect_model_files(folder)
+    assert "query_normalizer.json" in keep
+
+
 def test_second_tokenizer_subfolder_is_staged_but_not_checkpoints(tiny_model_dir, tmp_path):
     model_dir = _copy(tiny_model_dir, tmp_path)
     os.makedirs(os.path.join(model_dir, "english_tokenizer"))

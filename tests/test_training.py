@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import TrainingArguments
 
-from modeling_lira import LiraConfig, LiraModel
+from modeling_lira import LiraConfig, LiraModel, LiraProcessor
 from tests.fixtures_model import tiny_config_kwargs
 from training.collator import LiraRetrievalCollator
 from training.data import LiraQueryDataset
@@ -192,6 +192,9 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
     assert (merged.config.retrieval_temperature, merged.config.doc_queue_size) == (0.07, 16)  # overrides persist
     assert not any("lora" in k or "modules_to_save" in k for k in merged.state_dict())
     assert json.load(open(tmp_path / "merged" / "training_facts.json"))["train_queries"] == facts["train_queries"]
+    reloaded = LiraProcessor.from_pretrained(tmp_path / "merged")  # the query normalizer travels with the model
+    assert reloaded.query_normalizer.languages == ["th", "vi"]
+    assert facts["query_normalizer_entries"]["vi"] == len(reloaded.query_normalizer.vocabulary["vi"]) > 0
     adapter = tmp_path / "run" / "adapter" / "adapter_model.safetensors"
     full = tmp_path / "merged" / "model.safetensors"
     assert adapter.stat().st_size < full.stat().st_size  # the artefact that leaves a GPU run is the small one

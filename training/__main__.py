@@ -2,12 +2,16 @@
 
 import json
 
+from .distributed import finish_distributed
 from .train import parse_args, run_training
 
 
 def main(argv=None):
     args = parse_args(argv)
-    facts = run_training(args)
+    try:
+        facts = run_training(args)
+    finally:
+        finish_distributed()
     print(json.dumps({k: facts[k] for k in ("train_queries", "best_metric", "best_checkpoint")}, default=str))
     print(f"merged model: {args.output_dir}")
 

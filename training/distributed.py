@@ -11,6 +11,8 @@ gradient of the global loss. DDP averages gradients over ranks, hence `scale_for
 gradient (not the value) by W: the update equals one process training on the W x B batch.
 """
 
+import gc
+
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -19,6 +21,21 @@ import torch.nn.functional as F
 def world_size():
     """Number of processes in the default group (1 when `torch.distributed` is not initialised)."""
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def finish_distributed():
+    """Ends a `torchrun` / `accelerate launch` run cleanly: waits for every rank, then destroys the process group.
+
+    Without it each rank tears gloo down while its peers may still be writing (rank 0 saves the model), and a rank
+    can abort at exit ("terminate called without an active exception", SIGABRT), failing the whole launch after a
+    successful training. Call it after the function that trained has returned, so the Trainer and its DDP wrapper
+    are gone first (`gc.collect()` here clears their reference cycles): a DDP reducer destroyed after its process
+    group can hang. A no-op in a single process.
+    """
+    if dist.is_available() and dist.is_initialized():
+        gc.collect()
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def _same_sizes(tensor, dim):

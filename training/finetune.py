@@ -31,7 +31,7 @@ from modeling_lira.losses import symmetric_info_nce_loss
 from push_scripts.atomic import atomic_folder
 
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
-from .distributed import gather_padded, gather_with_local_grad, scale_for_average
+from .distributed import finish_distributed, gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
 from .noise import LiraTrainNoise
 
@@ -209,7 +209,10 @@ def run_finetune(args):
 
 def main(argv=None):
     (args,) = HfArgumentParser(LiraFinetuneArguments).parse_args_into_dataclasses(args=argv)
-    facts = run_finetune(args)
+    try:
+        facts = run_finetune(args)
+    finally:
+        finish_distributed()
     fused = facts.get("late_fusion", {})
     print(f"fine-tuned {args.model} for {args.steps} steps x {args.batch_size} -> {args.output_dir}"
           + (f"; late-fusion weight w = {fused['weight']}" if fused else ""))

@@ -58,6 +58,10 @@ class LiraRunArguments:
     english_scale_queries_per_language: int = field(default=200, metadata={
         "help": "Validation queries per language on which the English-half weight s is chosen after merging "
                 "(training/english_scale.py; 0 = keep the trained s)."})
+    query_normalizer: bool = field(default=True, metadata={
+        "help": "Save a query normalizer with the model (training/query_normalizer.py: the catalogue's titles and "
+                "the train/validation queries, romanized forms included), which the processor applies to queries; "
+                "--query-normalizer false saves none."})
     validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
     early_stopping_patience: int = field(default=0, metadata={
         "help": "Stop stage 2 after this many validations without a better nDCG@10 (0 = run every step); needs "
@@ -251,6 +255,11 @@ def finish_training(merged, processor, args, train_rows, corpus, facts):
         cal_rows = {lang: load_query_rows(args.dataset, [lang], "validation",
                                           args.english_scale_queries_per_language) for lang in languages}
         facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
+    if args.query_normalizer:  # after the calibration, which reads clean validation queries as they are
+        from .query_normalizer import build_query_normalizer
+
+        processor.query_normalizer = build_query_normalizer(args.dataset, languages)
+        facts["query_normalizer_entries"] = {k: len(v) for k, v in processor.query_normalizer.vocabulary.items()}
     return save_merged(merged, processor, args.output_dir, facts)
 
 

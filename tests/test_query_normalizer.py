@@ -1,0 +1,151 @@
+"""LiraQueryNormalizer: romanized, unaccented and misspelt queries rewritten into the vocabulary; clean ones kept."""
+
+import json
+
+import pytest
+
+from dataset_builder.noise import _romanizer
+from modeling_lira import LiraProcessor, LiraQueryNormalizer
+from modeling_lira.query_normalizer import NORMALIZER_FILE
+from tests.fixtures_model import WORDS, make_word_tokenizer
+from training.query_normalizer import build_query_normalizer, build_vocabulary, vocabulary_texts
+
+VI = ["tai nghe không dây", "giày chạy bộ", "ấm đun nước"]
+TH = ["รองเท้า", "หูฟัง", "กาน้ำชา"]
+UR = ["کتاب", "جوتے"]
+
+
+@pytest.fixture(scope="module")
+def normalizer():
+    vocabulary = {"vi": build_vocabulary(VI, "vi", progress=False), "th": build_vocabulary(TH, "th", progress=False),
+                  "ur": build_vocabulary(UR, "ur", progress=False)}  # fmt: skip
+    return LiraQueryNormalizer(vocabulary)
+
+
+def test_vocabulary_holds_texts_their_words_and_romanized_forms():
+    entries = build_vocabulary(VI + ["Tai nghe  không dây"], "vi", progress=False)
+    texts = [e["text"] for e in entries]
+    assert texts[0] == "tai nghe không dây" and "nghe" in texts and "dây" in texts
+    assert len(texts) == len(set(texts))  # folded duplicates kept once
+    assert all(e["romanized"] == [] for e in entries)  # Latin script: nothing to romanize
+    (thai,) = [e for e in build_vocabulary(["รองเท้า"], "th", progress=False)]
+    assert thai["romanized"] == [_romanizer("th")("รองเท้า").lower()] and thai["romanized"][0].isascii()
+    thai_words = [e["text"] for e in build_vocabulary(["สมุนไพรสุขภาพ"], "th", progress=False)]
+    assert thai_words == ["สมุนไพรสุขภาพ", "สมุนไพร", "สุขภาพ"]  # Thai has no spaces: the segmenter finds the words
+
+
+@pytest.mark.parametrize("language, clean", [("th", "รองเท้า"), ("th", "กาน้ำชา"), ("ur", "کتاب")])
+def test_romanized_queries_come_back_in_their_script(normalizer, language, clean):
+    typed = _romanizer(language)(clean)
+    assert typed.isascii() and typed != clean
+    assert normalizer.normalize(typed, language) == clean
+    assert normalizer.normalize(typed.upper()) == clean  # language unknown: every vocabulary is tried
+    assert normalizer.explain(typed, language)["spans"][0][2] == "romanized"
+
+
+def test_unaccented_misspelt_and_code_mixed_queries(normalizer):
+    assert normalizer.normalize("tai nghe khong day", "vi") == "tai nghe không dây"
+    assert normalizer.normalize("giay chay bo", "vi") == "giày chạy bộ"
+    assert normalizer.normalize("tai ngeh không dây", "vi") == "tai nghe không dây"  # a swapped pair of letters
+    assert normalizer.normalize("tai nghe khong dy", "vi") == "tai nghe không dây"  # a letter left out, no marks
+    assert normalizer.normalize("tai nghe không dâyy", "vi") == "tai nghe không dây"
+    assert normalizer.explain("tai ngeh không dây", "vi")["spans"][0][2] == "fuzzy"
+    assert normalizer.normalize("cheap giay chay bo", "vi") == "cheap giày chạy bộ"  # the English word stays
+    assert normalizer.normalize("กาน้ำชชา", "th") == "กาน้ำชา"  # a letter typed twice
+    assert normalizer.normalize("หูฟังง", "th") == "หูฟังง"  # under 5 letters: too short to tell a slip from a word
+
+
+def test_clean_and_unknown_queries_are_returned_as_typed(normalizer):
+    for text in ["Tai nghe không dây", "giày chạy bộ", "xyz qwerty", "tai xyz qwerty abc"]:
+        assert normalizer.normalize(text, "vi") == text  # all-exact, or under min_coverage
+    assert normalizer(["khong day", "rongthao"], ["en", None]) == ["khong day", "รองเท้า"]  # "en": no vocabulary
+    assert normalizer.normalize("   ", "vi") == "   "
+    cows = LiraQueryNormalizer({"vi": build_vocabulary(["thịt bò"], "vi", progress=False)})
+    assert cows.normalize("thit bo", "vi") == "thịt bò"  # typed without marks: restored
+    assert cows.normalize("thịt bồ", "vi") == "thịt bồ"  # typed with other marks: another word, left alone
+    suot = LiraQueryNormalizer({"vi": build_vocabulary(["mở trong sọt", "ấm đun nước"], "vi", progress=False)})
+    assert suot.normalize("mở trong suốt", "vi") == "mở trong suốt"  # a real word is not a slip of another
+    assert suot.normalize("ấm đun nưc", "vi") == "ấm đun nước"  # ... but a letter left out is
+
+
+def test_bad_input_names_the_value_and_the_fix(normalizer):
+    with pytest.raises(ValueError, match="threshold=0"):
+        LiraQueryNormalizer({"vi": []}, threshold=0)
+    with pytest.raises(ValueError, match="non-empty"):
+        LiraQueryNormalizer({})
+    with pytest.raises(ValueError, match="'de' has no vocabulary"):
+        normalizer.normalize("abc", "de")
+    with pytest.raises(ValueError, match="2 languages for 1 texts"):
+        normalizer(["abc"], ["vi", "th"])
+
+
+def test_save_load_and_the_processor_applies_it(tmp_path, normalizer):
+    assert LiraQueryNormalizer.from_pretrained(str(tmp_path)) is None  # a model without one
+    proc = LiraProcessor(tokenizer=make_word_tokenizer(WORDS), english_tokenizer=make_word_tokenizer(WORDS),
+                         num_candidates=3, max_length=16, candidate_max_length=8)
+    raw = proc(["tai nghe khong day"], languages=["vi"])["input_ids"]
+    proc.query_normalizer = normalizer
+    fixed = proc(["tai nghe khong day"], languages=["vi"])["input_ids"]
+    assert fixed.tolist() == proc(["tai nghe không dây"], languages=["vi"], normalize=False)["input_ids"].tolist()
+    assert fixed.tolist() != raw.tolist()
+    assert proc(["tai nghe khong day"], languages=["vi"], normalize=False)["input_ids"].tolist() == raw.tolist()
+    passage = proc(["tai nghe khong day"], languages=["en"], text_type="passage")["input_ids"]
+    assert passage.tolist() != fixed.tolist()  # passages are never rewritten
+    proc.save_pretrained(str(tmp_path))
+    with open(tmp_path / NORMALIZER_FILE, encoding="utf-8") as f:
+        assert json.load(f)["vocabulary"] == normalizer.vocabulary
+    assert "query_normalizer" not in json.loads((tmp_path / "processor_config.json").read_text())
+    again = LiraProcessor.from_pretrained(str(tmp_path))
+    assert again.query_normalizer.normalize("tai nghe khong day", "vi") == "tai nghe không dây"
+    again.query_normalizer = None
+    with pytest.raises(ValueError, match="no query normalizer"):
+        again(["abc"], normalize=True)
+
+
+def test_vocabulary_never_reads_test_rows(tiny_products_dir):
+    """Titles of the catalogue plus clean train/validation queries only; a test-only query text is absent."""
+    from evaluation.data import load_corpus, load_split
+
+    for lang in ("th", "vi"):
+        known = set(vocabulary_texts(tiny_products_dir, lang))
+        train_val = {r["query"] for s in ("train", "validation") for r in load_split(tiny_products_dir, lang, s)}
+        titles = {p["titles"][lang] for p in load_corpus(tiny_products_dir)}
+        assert known <= train_val | titles
+        test_only = {r["query"] for r in load_split(tiny_products_dir, lang, "test")} - train_val - titles
+        noisy = {r["query"] for r in load_split(tiny_products_dir, lang, "test_noisy")} - train_val - titles
+        assert test_only and noisy and not (known & (test_only | noisy))
+    strict = set(vocabulary_texts(tiny_products_dir, "th", ("train", "validation")))
+    test_titles = {p["titles"]["th"] for p in load_corpus(tiny_products_dir) if p["split"] == "test"}
+    assert test_titles and not (strict & (test_titles - train_val_texts(tiny_products_dir, "th")))
+    built = build_query_normalizer(tiny_products_dir, ["th"], progress=False)
+    thai = set(vocabulary_texts(tiny_products_dir, "th"))
+    assert built.languages == ["th"] and {e["text"] for e in built.vocabulary["th"]} >= {t.lower() for t in thai}
+    with pytest.raises(ValueError, match="not product splits"):
+        vocabulary_texts(tiny_products_dir, "th", ("test_noisy",))
+
+
+def train_val_texts(dataset, lang):
+    from evaluation.data import load_split
+
+    return {r["query"] for s in ("train", "validation") for r in load_split(dataset, lang, s)}
+
+
+def test_known_words_are_never_corrected():
+    vocabulary = {"id": build_vocabulary(["kencan buta"], "id", progress=False)}
+    assert LiraQueryNormalizer(vocabulary).normalize("kencang", "id") == "kencan"  # a real word, "corrected"
+    guarded = LiraQueryNormalizer(vocabulary, known_word=lambda word: word == "kencang")
+    assert guarded.normalize("kencang", "id") == "kencang"  # known to the language: left alone
+    assert guarded.normalize("kencna", "id") == "kencan"  # a slip still is corrected
+
+
+def test_one_piece_words_and_the_processor_use_the_real_tokenizer(lira_small_dir, tmp_path):
+    from modeling_lira.query_normalizer import one_piece_words
+
+    proc = LiraProcessor.from_pretrained(lira_small_dir)
+    known = one_piece_words(proc.tokenizer)
+    assert known("alarm") and known("รองเท้า") and not known("kencnag")
+    proc.query_normalizer = LiraQueryNormalizer({"id": build_vocabulary(["alam liar"], "id", progress=False)})
+    proc.save_pretrained(str(tmp_path))
+    again = LiraProcessor.from_pretrained(str(tmp_path))
+    assert again.query_normalizer.normalize("alarm", "id") == "alarm"  # one piece of e5's vocabulary: a real word
+    assert again.query_normalizer.normalize("alaam liar", "id") == "alam liar"

@@ -1,0 +1,103 @@
+"""Builds the query normalizer's vocabulary from what a shop has at training time, and saves it beside a model.
+
+    python -m training.query_normalizer --model artifacts/lira-small-trained --dataset artifacts/lira-products
+
+Per language the vocabulary holds the catalogue's localized titles (`corpus.titles`) and the clean texts of the
+`train` and `validation` queries, plus every word of those texts (Thai: segmented by `pythainlp`); never a `test` or `test_noisy` row (tested).
+`--product-splits train validation` also leaves out the titles of the test products (a strict study: how much of
+the gain comes from knowing the names of the products asked for). Each entry gets its romanized forms from the
+romanizers of `dataset_builder.noise` (Thai RTGS, Urdu / Bengali `anyascii`), so the saved model needs none.
+"""
+
+import argparse
+import json
+import os
+
+from tqdm.auto import tqdm
+
+from modeling_lira.query_normalizer import LiraQueryNormalizer
+
+DEFAULT_PRODUCT_SPLITS = ("train", "validation", "test")
+QUERY_SPLITS = ("train", "validation")
+
+
+def vocabulary_texts(dataset, language, product_splits=DEFAULT_PRODUCT_SPLITS):
+    """The texts the normalizer may know for one language, in a stable order (titles first, then queries).
+
+    Args:
+        dataset (`str`): dataset folder or Hub id.
+        language (`str`): language config.
+        product_splits (`tuple[str]`, *optional*): product splits whose localized titles enter.
+    """
+    from evaluation.data import load_corpus, load_split
+
+    bad = [s for s in product_splits if s not in DEFAULT_PRODUCT_SPLITS]
+    if bad:
+        raise ValueError(f"product_splits {bad} are not product splits; use some of {list(DEFAULT_PRODUCT_SPLITS)}.")
+    texts = [p["titles"][language] for p in load_corpus(dataset) if p["split"] in product_splits
+             and p["titles"].get(language)]  # fmt: skip
+    for split in QUERY_SPLITS:
+        texts += [r["query"] for r in load_split(dataset, language, split) if r["noise"] == "none"]
+    return texts
+
+
+def _thai_words(text):
+    """Thai words of `text` (`pythainlp` newmm, dictionary based): Thai is written without spaces between words, so
+    "สมุนไพรสุขภาพ" gives "สมุนไพร" and "สุขภาพ", each of which a shopper may type alone."""
+    from pythainlp.tokenize import word_tokenize
+
+    return [w for w in word_tokenize(text, engine="newmm") if w.strip() and len(w) > 1]
+
+
+def build_vocabulary(texts, language, progress=True):
+    """Entries `{"text", "romanized"}` for `texts` and each of their words (first occurrence kept; Thai words come
+    from a word segmenter).
+
+    Args:
+        texts (`list[str]`): vocabulary texts of one language.
+        language (`str`): its code (picks the romanizer; none for Latin-script languages).
+    """
+    from dataset_builder.noise import _romanizer
+    from modeling_lira.query_normalizer import fold
+
+    romanize = _romanizer(language) if language in ("th", "ur", "bn") else None
+    if language in ("th", "ur", "bn") and romanize is None:
+        raise ValueError(f"no romanizer installed for {language!r}; `pip install pythainlp anyascii` (setup.cfg).")
+    split = _thai_words if language == "th" else str.split
+    seen, entries = set(), []
+    for text in tqdm(texts, desc=f"vocabulary {language}", disable=not progress):
+        folded = fold(text)
+        for item in [folded] + [w for w in split(folded) if w != folded]:
+            if item and item not in seen:
+                seen.add(item)
+                entries.append({"text": item, "romanized": [fold(romanize(item))] if romanize else []})
+    return entries
+
+
+def build_query_normalizer(dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, progress=True, **kwargs):
+    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`)."""
+    vocabulary = {lang: build_vocabulary(vocabulary_texts(dataset, lang, product_splits), lang, progress)
+                  for lang in languages}  # fmt: skip
+    return LiraQueryNormalizer(vocabulary, **kwargs)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="model folder to write query_normalizer.json into")
+    p.add_argument("--dataset", default="artifacts/lira-products")
+    p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    p.add_argument("--product-splits", nargs="+", default=list(DEFAULT_PRODUCT_SPLITS))
+    p.add_argument("--threshold", type=float, default=0.8)
+    p.add_argument("--min-coverage", type=float, default=0.5)
+    args = p.parse_args(argv)
+    if not os.path.isdir(args.model):
+        raise ValueError(f"--model {args.model!r} is not a folder; pass a saved model folder (or any output folder).")
+    normalizer = build_query_normalizer(args.dataset, args.languages.split(","), tuple(args.product_splits),
+                                        threshold=args.threshold, min_coverage=args.min_coverage)
+    path = normalizer.save_pretrained(args.model)
+    sizes = {lang: len(entries) for lang, entries in normalizer.vocabulary.items()}
+    print(json.dumps({"file": path, "entries": sizes, "bytes": os.path.getsize(path)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,10 @@ def load_normalizer(path):
     if not os.path.isfile(file):
         raise ValueError(f"--query-normalizer {path!r} has no {NORMALIZER_FILE}; build one with "
                          "`python -m training.query_normalizer --model DIR` and pass DIR.")
-    normalizer, digest = LiraQueryNormalizer.from_pretrained(file), file_digest(file)
+    import modeling_lira.query_normalizer as code
+
+    normalizer = LiraQueryNormalizer.from_pretrained(file)
+    digest = content_hash([file_digest(file), file_digest(code.__file__)])  # its vocabulary and its rules
     if os.path.isfile(os.path.join(os.path.dirname(file), "tokenizer.json")):
         from transformers import AutoTokenizer
 

@@ -165,6 +165,7 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         example_products=json.dumps(products, ensure_ascii=False), **_st_prompts(st_dir),
         training_rows=read_training_args(training_args_json) if training_args_json else [],
         limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
+        query_normalizer=os.path.isfile(os.path.join(model_dir, "query_normalizer.json")),
         **eval_kwargs,
     )
 

@@ -60,10 +60,11 @@ def strip_diacritics(text, language):
 
 def letters(text):
     """`text` cut into letters with their marks (a stdlib stand-in for grapheme clusters: every combining or
-    spacing mark joins the letter before it, e.g. Thai tone marks and Bengali vowel signs)."""
+    spacing mark joins the letter before it, e.g. Thai tone marks and Bengali vowel signs, and a letter after a
+    virama joins the conjunct it ends, e.g. Bengali "ক্ষ")."""
     out = []
     for ch in text:
-        if out and unicodedata.category(ch) in ("Mn", "Mc", "Me"):
+        if out and (unicodedata.category(ch) in ("Mn", "Mc", "Me") or unicodedata.combining(out[-1][-1]) == 9):
             out[-1] += ch
         else:
             out.append(ch)
@@ -160,7 +161,8 @@ class _LanguageIndex:
         key = (span, self.typed_with_marks)
         if key not in self._memo:
             form, found = self.unaccent(span), None
-            if span in self.exact:
+            bare = "".join(ch for ch in span if not unicodedata.category(ch).startswith("P"))
+            if span in self.exact or (bare != span and bare in self.exact):  # "گوبھی،": a known word and a comma
                 found = (span, "exact", 1.0, len(span))
             elif form in self.unaccented and form == span and not self.typed_with_marks:  # typed without any marks
                 found = (self.unaccented[form], "unaccented", 1.0, len(span))

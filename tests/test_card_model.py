@@ -125,6 +125,14 @@ def test_card_reads_training_facts_from_the_model_folder(model_dir):
     assert "runs/lira" not in text and "artifacts/lira-small" not in text
 
 
+def test_card_explains_the_query_normalizer_only_when_the_model_ships_one(model_dir):
+    assert "query_normalizer.json" not in str(_card(model_dir))
+    with open(os.path.join(model_dir, "query_normalizer.json"), "w") as f:
+        json.dump({"vocabulary": {"vi": [{"text": "giày", "romanized": []}]}}, f)
+    text = str(_card(model_dir))
+    assert "The processor also loads `query_normalizer.json`" in text and ".query_normalizer(texts, languages)" in text
+
+
 def test_card_reads_the_dataset_card(model_dir, push_dataset_dir):
     card = _card(model_dir, dataset_card_path=push_dataset_dir)
     assert "(LiRA Products, license `unicode-3.0`)" in str(card)

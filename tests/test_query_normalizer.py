@@ -25,7 +25,7 @@ def normalizer():
 def test_vocabulary_holds_texts_their_words_and_romanized_forms():
     entries = build_vocabulary(VI + ["Tai nghe  không dây"], "vi", progress=False)
     texts = [e["text"] for e in entries]
-    assert texts[0] == "tai nghe không dây" and "nghe" in texts and "dây" in texts
+    assert texts[0] == "tai nghe không dây" and "nghe" in texts and "dây" in texts  # twice: most frequent first
     assert len(texts) == len(set(texts))  # folded duplicates kept once
     assert all(e["romanized"] == [] for e in entries)  # Latin script: nothing to romanize
     (thai,) = [e for e in build_vocabulary(["รองเท้า"], "th", progress=False)]
@@ -55,11 +55,19 @@ def test_unaccented_misspelt_and_code_mixed_queries(normalizer):
     assert normalizer.normalize("หูฟังง", "th") == "หูฟังง"  # under 5 letters: too short to tell a slip from a word
 
 
+def test_a_shared_unaccented_form_goes_to_the_most_frequent_word():
+    texts = ["đáy biển", "dây cáp", "dây chuyền", "dây sạc"]
+    vocabulary = {"vi": build_vocabulary(texts, "vi", progress=False)}
+    assert LiraQueryNormalizer(vocabulary).normalize("day sac", "vi") == "dây sạc"
+    assert LiraQueryNormalizer(vocabulary).normalize("day bien", "vi") == "đáy biển"  # the whole text wins
+
+
 def test_clean_and_unknown_queries_are_returned_as_typed(normalizer):
     for text in ["Tai nghe không dây", "giày chạy bộ", "xyz qwerty", "tai xyz qwerty abc"]:
         assert normalizer.normalize(text, "vi") == text  # all-exact, or under min_coverage
     assert normalizer(["khong day", "rongthao"], ["en", None]) == ["khong day", "รองเท้า"]  # "en": no vocabulary
     assert normalizer.normalize("   ", "vi") == "   "
+    assert normalizer.normalize("giày chạy bộ, tai nghe", "vi") == "giày chạy bộ, tai nghe"  # punctuation is no typo
     cows = LiraQueryNormalizer({"vi": build_vocabulary(["thịt bò"], "vi", progress=False)})
     assert cows.normalize("thit bo", "vi") == "thịt bò"  # typed without marks: restored
     assert cows.normalize("thịt bồ", "vi") == "thịt bồ"  # typed with other marks: another word, left alone
@@ -130,6 +138,15 @@ def train_val_texts(dataset, lang):
     return {r["query"] for s in ("train", "validation") for r in load_split(dataset, lang, s)}
 
 
+def test_letters_keep_marks_and_conjuncts_together():
+    from modeling_lira.query_normalizer import letters, one_slip
+
+    assert letters("กาน้ำชา") == ["ก", "า", "น้", "ำ", "ช", "า"]
+    assert letters("লক্ষ্মী") == ["ল", "ক্ষ্ম", "ী"] or letters("লক্ষ্মী")[1].startswith("ক্ষ")
+    assert one_slip(letters("লক্ষ্মীপুর"), letters("লক্ষ্মীপুরর")) and not one_slip(letters("abc"), letters("abc"))
+    assert one_slip(list("headphnoes"), list("headphones")) and not one_slip(list("headphxnes"), list("headphones"))
+
+
 def test_known_words_are_never_corrected():
     vocabulary = {"id": build_vocabulary(["kencan buta"], "id", progress=False)}
     assert LiraQueryNormalizer(vocabulary).normalize("kencang", "id") == "kencan"  # a real word, "corrected"
@@ -149,3 +166,38 @@ def test_one_piece_words_and_the_processor_use_the_real_tokenizer(lira_small_dir
     again = LiraProcessor.from_pretrained(str(tmp_path))
     assert again.query_normalizer.normalize("alarm", "id") == "alarm"  # one piece of e5's vocabulary: a real word
     assert again.query_normalizer.normalize("alaam liar", "id") == "alam liar"
+
+
+class _Echo:
+    """A stand-in evaluation system that returns the texts it is asked to encode."""
+
+    name, candidate_mode = "echo", "none"
+
+    def query_key(self):
+        return "echo-queries"
+
+    def document_key(self):
+        return "echo-documents"
+
+    def encode_queries(self, texts, languages=None, candidates=None, critic_scores=None):
+        return list(texts)
+
+    def encode_documents(self, products):
+        return list(products)
+
+
+def test_evaluation_wrapper_rewrites_queries_and_keys_the_cache(tmp_path, normalizer):
+    from evaluation.normalized import NormalizedQuerySystem, load_normalizer
+
+    with pytest.raises(ValueError, match="has no query_normalizer.json"):
+        load_normalizer(str(tmp_path))
+    normalizer.save_pretrained(str(tmp_path))
+    loaded, digest = load_normalizer(str(tmp_path))
+    wrapped = NormalizedQuerySystem(_Echo(), loaded, digest)
+    assert wrapped.encode_queries(["tai nghe khong day", "rongthao"], ["vi", "th"]) == ["tai nghe không dây", "รองเท้า"]
+    assert wrapped.encode_documents(["wireless headphones"]) == ["wireless headphones"]  # documents untouched
+    assert (wrapped.name, wrapped.document_key()) == ("echo", "echo-documents")
+    assert wrapped.query_key() != _Echo().query_key()
+    other = LiraQueryNormalizer({"vi": build_vocabulary(["giày"], "vi", progress=False)})
+    other.save_pretrained(str(tmp_path / "other"))
+    assert NormalizedQuerySystem(_Echo(), *load_normalizer(str(tmp_path / "other"))).query_key() != wrapped.query_key()

@@ -12,6 +12,7 @@ romanizers of `dataset_builder.noise` (Thai RTGS, Urdu / Bengali `anyascii`), so
 import argparse
 import json
 import os
+from collections import Counter
 
 from tqdm.auto import tqdm
 
@@ -50,8 +51,9 @@ def _thai_words(text):
 
 
 def build_vocabulary(texts, language, progress=True):
-    """Entries `{"text", "romanized"}` for `texts` and each of their words (first occurrence kept; Thai words come
-    from a word segmenter).
+    """Entries `{"text", "romanized"}` for `texts` and each of their words (Thai words come from a word segmenter),
+    most frequent first: where several share an unaccented or romanized form ("day": dây, đáy, dày), the normalizer
+    picks the first, i.e. the word the shop's texts use most.
 
     Args:
         texts (`list[str]`): vocabulary texts of one language.
@@ -64,14 +66,12 @@ def build_vocabulary(texts, language, progress=True):
     if language in ("th", "ur", "bn") and romanize is None:
         raise ValueError(f"no romanizer installed for {language!r}; `pip install pythainlp anyascii` (setup.cfg).")
     split = _thai_words if language == "th" else str.split
-    seen, entries = set(), []
+    counts = Counter()  # how often each text or word occurs: the most frequent wins a shared unaccented/romanized form
     for text in tqdm(texts, desc=f"vocabulary {language}", disable=not progress):
         folded = fold(text)
-        for item in [folded] + [w for w in split(folded) if w != folded]:
-            if item and item not in seen:
-                seen.add(item)
-                entries.append({"text": item, "romanized": [fold(romanize(item))] if romanize else []})
-    return entries
+        counts.update(item for item in [folded] + [w for w in split(folded) if w != folded] if item)
+    ordered = sorted(counts, key=lambda item: -counts[item])  # stable: first occurrence on ties
+    return [{"text": item, "romanized": [fold(romanize(item))] if romanize else []} for item in ordered]
 
 
 def build_query_normalizer(dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, progress=True, **kwargs):

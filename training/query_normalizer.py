@@ -3,7 +3,8 @@
     python -m training.query_normalizer --model artifacts/lira-small-trained --dataset artifacts/lira-products
 
 Per language the vocabulary holds the catalogue's localized titles (`corpus.titles`) and the clean texts of the
-`train` and `validation` queries, plus every word of those texts (Thai: segmented by `pythainlp`); never a `test` or `test_noisy` row (tested).
+`train` and `validation` queries, plus every word of those texts (Thai: segmented by `pythainlp`); never a `test`
+or `test_noisy` row (tested).
 `--product-splits train validation` also leaves out the titles of the test products (a strict study: how much of
 the gain comes from knowing the names of the products asked for). Each entry gets its romanized forms from the
 romanizers of `dataset_builder.noise` (Thai RTGS, Urdu / Bengali `anyascii`), so the saved model needs none.

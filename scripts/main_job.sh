@@ -32,6 +32,15 @@ python -m evaluation evaluate --model artifacts/lira-small-trained --dataset art
   --splits test test_noisy   # test_noisy: robustness per language and noise type (evaluation output and model card)
 echo; echo "== LiRA against the simple alternatives, test split, first $MAX_QUERIES queries per language (95 % paired bootstrap) =="
 python -m training.compare artifacts/eval/results.json | tee artifacts/eval/compare.md
+# robustness: LiRA's processor applies the query normalizer saved with the model; put the same normalizer in front of
+# the fine-tune too, so the comparison shows what the normalizer (not the anchoring) earns
+python -m evaluation evaluate --dataset artifacts/lira-products --languages ${LANGS//,/ } --systems finetune \
+  --finetune artifacts/finetune --max-queries "$MAX_QUERIES" --splits test test_noisy --out artifacts/eval-qn \
+  --query-normalizer artifacts/lira-small-trained --no-progress > artifacts/eval-qn.log 2>&1
+echo; echo "== clean -> noisy nDCG@10 (macro rows; per language in artifacts/eval/robustness.md) =="
+python -m training.noise_compare main=artifacts/eval/results.json qn=artifacts/eval-qn/results.json \
+  --systems main:backbone main:finetune qn:finetune main:lira_lrl > artifacts/eval/robustness.md
+grep -E '^\*\*|\| macro \|' artifacts/eval/robustness.md
 python -m push_scripts.push_dataset --dataset-dir artifacts/lira-products --repo-id lira-org/lira-products \
   --dry-run --staging-dir artifacts/hub/lira-products
 python -m push_scripts.push_model --model-dir artifacts/lira-small-trained --repo-id lira-org/lira \

@@ -30,7 +30,7 @@ import random
 
 import regex
 
-from modeling_lira.query_normalizer import strip_diacritics  # noqa: F401 (one definition: noise and normalizer)
+from modeling_lira.query_normalizer import strip_diacritics  # one definition for the noise and the normalizer
 
 from .critics import tokens
 

@@ -30,6 +30,8 @@ import random
 
 import numpy as np
 
+from modeling_lira.query_normalizer import trigrams
+
 from .candidates import CandidateGenerator
 from .noise import _romanizer, strip_diacritics
 from .queries import normalize_query, real_queries
@@ -83,11 +85,6 @@ class NoisyTranslation:
     coverage: float
 
 
-def _grams(text):
-    padded = f" {text} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
 def make_entry(text, origin, kind, candidates, sources, references):
     """A `TranslatorEntry` whose `english` is the first aligned candidate in the priority of the query `kind`."""
     english = None
@@ -138,11 +135,11 @@ class LiraNoisyTranslator:
         for i, entry in enumerate(self.entries):
             form = self._unaccent(entry.text)
             self.forms.append(form)
-            self.gram_sizes.append(len(_grams(form)))
+            self.gram_sizes.append(len(trigrams(form)))
             self.unaccented.setdefault(form, i)
             if self.romanize is not None:
                 self.romanized.setdefault(normalize_query(self.romanize(entry.text)), i)
-            for gram in _grams(form):
+            for gram in trigrams(form):
                 self.grams.setdefault(gram, []).append(i)
         self.grams = {g: np.array(ids, dtype=np.int64) for g, ids in self.grams.items()}
         self.gram_sizes = np.array(self.gram_sizes, dtype=np.float64)  # (entries,)
@@ -188,7 +185,7 @@ class LiraNoisyTranslator:
         """
         if len(form.replace(" ", "")) < MIN_FUZZY_CHARS:
             return None
-        grams = _grams(form)
+        grams = trigrams(form)
         postings = [self.grams[g] for g in grams if g in self.grams]
         if not postings:
             return None

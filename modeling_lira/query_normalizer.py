@@ -85,7 +85,8 @@ def one_slip(typed, known):
     return longer[i + 1:] == shorter[i:]
 
 
-def _grams(text):
+def trigrams(text):
+    """Character 3-grams of `text` padded with a space on each side (the blocking key of fuzzy lookups)."""
     padded = f" {text} "
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
@@ -118,13 +119,13 @@ class _LanguageIndex:
             for key in keys[1:]:
                 self.romanized.setdefault(key, text)
             for key in dict.fromkeys(keys):
-                grams = _grams(key)
+                grams = trigrams(key)
                 for gram in grams:
                     self.grams.setdefault(gram, []).append(len(self.forms))
                 self.forms.append((key, text))
                 self.sizes.append(len(grams))
         self.max_words = max((len(t.split()) for t in self.exact), default=1)
-        self.typed_with_marks, self.known_word, self._memo = False, None, {}
+        self.known_word, self._memo = None, {}
 
     def unaccent(self, text):
         return strip_diacritics(text, self.language).lower()
@@ -140,7 +141,7 @@ class _LanguageIndex:
             return None
         if self.known_word is not None and all(self.known_word(w) for w in span.split()):
             return None  # real words the shop's vocabulary lacks ("alarm") are not slips of known ones ("alam")
-        grams = _grams(form)
+        grams = trigrams(form)
         shared = Counter(i for g in grams for i in self.grams.get(g, ()))
         ranked = sorted(shared, key=lambda i: (-2 * shared[i] / (len(grams) + self.sizes[i]), i))  # best dice first
         best = None
@@ -156,15 +157,16 @@ class _LanguageIndex:
                 best = (text, ratio, 3 * same - len(span) - len(other))
         return best
 
-    def match(self, span):
-        """`(text, method, similarity, credit)` of one folded span, strongest method first, or `None`."""
-        key = (span, self.typed_with_marks)
+    def match(self, span, text_has_marks=False):
+        """`(text, method, similarity, credit)` of one folded span, strongest method first, or `None`;
+        `text_has_marks`: some word of the typed text carries marks, so no word is missing them."""
+        key = (span, text_has_marks)
         if key not in self._memo:
             form, found = self.unaccent(span), None
             bare = "".join(ch for ch in span if not unicodedata.category(ch).startswith("P"))
             if span in self.exact or (bare != span and bare in self.exact):  # "گوبھی،": a known word and a comma
                 found = (span, "exact", 1.0, len(span))
-            elif form in self.unaccented and form == span and not self.typed_with_marks:  # typed without any marks
+            elif form in self.unaccented and form == span and not text_has_marks:  # typed without any marks
                 found = (self.unaccented[form], "unaccented", 1.0, len(span))
             elif span in self.romanized:
                 found = (self.romanized[span], "romanized", 1.0, len(span))
@@ -176,12 +178,12 @@ class _LanguageIndex:
 
     def segment(self, words):
         """`(credit, [(start, end, text, method, similarity)])` of the best segmentation of `words`."""
-        self.typed_with_marks = any(self.unaccent(w) != w for w in words)  # then no word is missing its marks
+        has_marks = any(self.unaccent(w) != w for w in words)
         best = [(0.0, 0, [])] + [None] * len(words)  # (credit, -spans, spans) of each prefix
         for j in range(1, len(words) + 1):
             best[j] = best[j - 1]  # word j-1 left as typed
             for i in range(max(0, j - self.max_words), j):
-                found = self.match(" ".join(words[i:j]))
+                found = self.match(" ".join(words[i:j]), has_marks)
                 if found is not None:
                     base = best[i]
                     option = (round(base[0] + WEIGHTS[found[1]] * found[3], 9), base[1] - 1,
@@ -311,4 +313,4 @@ class LiraQueryNormalizer:
         return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5))
 
 
-__all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "one_piece_words", "NORMALIZER_FILE"]
+__all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "one_piece_words", "trigrams", "NORMALIZER_FILE"]

@@ -116,7 +116,7 @@ def test_vocabulary_never_reads_test_rows(tiny_products_dir):
 
     for lang in ("th", "vi"):
         known = set(vocabulary_texts(tiny_products_dir, lang))
-        train_val = {r["query"] for s in ("train", "validation") for r in load_split(tiny_products_dir, lang, s)}
+        train_val = train_val_texts(tiny_products_dir, lang)
         titles = {p["titles"][lang] for p in load_corpus(tiny_products_dir)}
         assert known <= train_val | titles
         test_only = {r["query"] for r in load_split(tiny_products_dir, lang, "test")} - train_val - titles

@@ -60,11 +60,11 @@ def build_vocabulary(texts, language, progress=True):
         texts (`list[str]`): vocabulary texts of one language.
         language (`str`): its code (picks the romanizer; none for Latin-script languages).
     """
-    from dataset_builder.noise import _romanizer
+    from dataset_builder.noise import ROMANIZERS, _romanizer
     from modeling_lira.query_normalizer import fold
 
-    romanize = _romanizer(language) if language in ("th", "ur", "bn") else None
-    if language in ("th", "ur", "bn") and romanize is None:
+    romanize = _romanizer(language)
+    if language in ROMANIZERS and romanize is None:
         raise ValueError(f"no romanizer installed for {language!r}; `pip install pythainlp anyascii` (setup.cfg).")
     split = _thai_words if language == "th" else str.split
     counts = Counter()  # how often each text or word occurs: the most frequent wins a shared unaccented/romanized form

@@ -149,6 +149,7 @@ class LiraSystem:
         import torch
 
         model, proc = self._load()
+        device = next(model.parameters()).device  # the Trainer's validation calls this on the training device
         out = None
         batches = list(batched_by_length(list(texts), self.batch_size))
         with torch.inference_mode():
@@ -156,8 +157,9 @@ class LiraSystem:
                 pick = (lambda xs: None if xs is None else [xs[i] for i in idx])
                 inputs = proc(batch, languages=pick(languages), candidates=pick(candidates),
                               critic_scores=pick(critic_scores), text_type=text_type)
+                inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in inputs.items()}
                 res = getattr(model(**inputs), field)
-                res = res.float().numpy() if hasattr(res, "numpy") else np.asarray(res)
+                res = res.float().cpu().numpy() if torch.is_tensor(res) else np.asarray(res)
                 if out is None:
                     out = np.zeros((len(texts),) + res.shape[1:], dtype=res.dtype)
                 out[idx] = res

@@ -10,7 +10,7 @@ romanizer is needed here), and rewrites a typed text span by span:
 * a span equal to a vocabulary text (`exact`), a span that equals a vocabulary text once its marks are removed, in a
   text typed without any marks (`unaccented`; "tự do" is never turned into "tự đỏ"), or a span equal to a romanized form
   (`romanized`) becomes that text;
-* a span of 5+ letters one slip away from a known text (`fuzzy`: two neighbouring letters swapped, one letter left
+* a span of at least `min_fuzzy_letters` letters (5 unless chosen per language on validation) one slip away from a known text (`fuzzy`: two neighbouring letters swapped, one letter left
   out or typed twice, counted in letters with their marks) becomes that text; a span typed without marks is compared
   with the unaccented and romanized forms, one typed with marks with the texts themselves, so a real word with other
   marks ("suốt") is never "corrected" into a known one ("sọt"); a different letter is not treated as a slip (it
@@ -105,8 +105,8 @@ def one_piece_words(tokenizer):
 class _LanguageIndex:
     """Lookup tables of one language: `entries` `[{"text": str, "romanized": [str, ...]}]`."""
 
-    def __init__(self, language, entries, threshold):
-        self.language, self.threshold = language, threshold
+    def __init__(self, language, entries, threshold, min_letters=MIN_FUZZY_LETTERS):
+        self.language, self.threshold, self.min_letters = language, threshold, min_letters
         self.exact, self.unaccented, self.romanized = {}, {}, {}
         self.forms, self.sizes, self.grams = [], [], {}  # fuzzy side: (form, text), its 3-gram count, 3-gram -> ids
         for entry in entries:
@@ -137,7 +137,7 @@ class _LanguageIndex:
         the unaccented and romanized forms, a span typed with marks with the known texts themselves.
         """
         typed_letters = letters(span)
-        if len([c for c in typed_letters if not c.isspace()]) < MIN_FUZZY_LETTERS:
+        if len([c for c in typed_letters if not c.isspace()]) < self.min_letters:
             return None
         if self.known_word is not None and all(self.known_word(w) for w in span.split()):
             return None  # real words the shop's vocabulary lacks ("alarm") are not slips of known ones ("alam")
@@ -205,12 +205,19 @@ class LiraQueryNormalizer:
             text to be rewritten.
         known_word (`Callable[[str], bool]`, *optional*): whether a typed word is a real word of its language; such
             words are never fuzzy-corrected. `LiraProcessor` sets "the tokenizer keeps it as one piece".
+        min_fuzzy_letters (`int` or `dict[str, int]`, *optional*, defaults to 5): least letters (marks joined to
+            their letter, spaces not counted) of a span that may be fuzzy-corrected; one number, or one per language
+            code (languages missing from the dict use 5). `python -m training.query_normalizer --min-fuzzy-letters
+            auto` chooses it per language on validation queries with synthetic typos: short words (Bengali, Urdu)
+            need a lower bound to be corrected at all, and it changes more clean queries.
 
     Raises:
-        `ValueError`: for an empty or malformed vocabulary, or a threshold / coverage outside (0, 1].
+        `ValueError`: for an empty or malformed vocabulary, a threshold / coverage outside (0, 1], or a
+            `min_fuzzy_letters` that is not a positive integer (per language).
     """
 
-    def __init__(self, vocabulary, threshold=0.8, min_coverage=0.5, known_word=None):
+    def __init__(self, vocabulary, threshold=0.8, min_coverage=0.5, known_word=None,
+                 min_fuzzy_letters=MIN_FUZZY_LETTERS):
         if not isinstance(vocabulary, dict) or not vocabulary:
             raise ValueError("vocabulary must be a non-empty {language: [{'text': ..., 'romanized': [...]}]} dict; "
                              "build one with `python -m training.query_normalizer`.")
@@ -220,18 +227,32 @@ class LiraQueryNormalizer:
         for language, entries in vocabulary.items():
             if not isinstance(entries, list) or not all(isinstance(e, dict) and "text" in e for e in entries):
                 raise ValueError(f"vocabulary[{language!r}] must be a list of {{'text': ..., 'romanized': [...]}}.")
+        per_language = min_fuzzy_letters if isinstance(min_fuzzy_letters, dict) else {None: min_fuzzy_letters}
+        for language, value in per_language.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                where = "" if language is None else f"[{language!r}]"
+                raise ValueError(f"min_fuzzy_letters{where}={value!r} must be a positive integer, e.g. 5 (or "
+                                 f"{{'bn': 3, 'vi': 5}} per language).")
         self.vocabulary, self.threshold, self.min_coverage = vocabulary, float(threshold), float(min_coverage)
+        self.min_fuzzy_letters = dict(min_fuzzy_letters) if isinstance(min_fuzzy_letters, dict) else min_fuzzy_letters
         self.known_word, self._indexes = known_word, {}
 
     @property
     def languages(self):
         return sorted(self.vocabulary)
 
+    def min_letters(self, language):
+        """The `min_fuzzy_letters` of `language`."""
+        if isinstance(self.min_fuzzy_letters, dict):
+            return self.min_fuzzy_letters.get(language, MIN_FUZZY_LETTERS)
+        return self.min_fuzzy_letters
+
     def _index(self, language):
         if language not in self.vocabulary:
             raise ValueError(f"language {language!r} has no vocabulary; use one of {self.languages} or None.")
         if language not in self._indexes:
-            self._indexes[language] = _LanguageIndex(language, self.vocabulary[language], self.threshold)
+            self._indexes[language] = _LanguageIndex(language, self.vocabulary[language], self.threshold,
+                                                     self.min_letters(language))
         index = self._indexes[language]
         if index.known_word is not self.known_word:  # set or changed after the index was built
             index.known_word, index._memo = self.known_word, {}
@@ -281,7 +302,8 @@ class LiraQueryNormalizer:
                 for t, lang in zip(texts, languages)]
 
     def to_dict(self):
-        return {"threshold": self.threshold, "min_coverage": self.min_coverage, "vocabulary": self.vocabulary}
+        return {"threshold": self.threshold, "min_coverage": self.min_coverage,
+                "min_fuzzy_letters": self.min_fuzzy_letters, "vocabulary": self.vocabulary}
 
     def save_pretrained(self, save_directory):
         """Writes `query_normalizer.json` into `save_directory` (temp file, then rename)."""
@@ -310,7 +332,8 @@ class LiraQueryNormalizer:
                 return None
         with open(file, encoding="utf-8") as f:
             data = json.load(f)
-        return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5))
+        return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5),
+                   min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS))
 
 
 __all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "one_piece_words", "trigrams", "NORMALIZER_FILE"]

@@ -201,3 +201,38 @@ def test_evaluation_wrapper_rewrites_queries_and_keys_the_cache(tmp_path, normal
     other = LiraQueryNormalizer({"vi": build_vocabulary(["giày"], "vi", progress=False)})
     other.save_pretrained(str(tmp_path / "other"))
     assert NormalizedQuerySystem(_Echo(), *load_normalizer(str(tmp_path / "other"))).query_key() != wrapped.query_key()
+
+
+def test_min_fuzzy_letters_per_language():
+    """A 3-letter slip ("کتا" for "کتاب") is corrected only where the language's bound allows 3-letter spans."""
+    vocabulary = {"ur": build_vocabulary(UR, "ur", progress=False), "vi": build_vocabulary(VI, "vi", progress=False)}
+    assert LiraQueryNormalizer(vocabulary).normalize("کتا", "ur") == "کتا"  # default bound: 5 letters
+    assert LiraQueryNormalizer(vocabulary, min_fuzzy_letters=3).normalize("کتا", "ur") == "کتاب"
+    per_language = LiraQueryNormalizer(vocabulary, min_fuzzy_letters={"ur": 3})
+    assert per_language.normalize("کتا", "ur") == "کتاب"
+    assert (per_language.min_letters("ur"), per_language.min_letters("vi")) == (3, 5)  # missing languages: 5
+    assert per_language.normalize("giày chạyy bộ", "vi") == "giày chạy bộ"
+    for bad, match in ((0, r"min_fuzzy_letters=0"), ({"bn": "3"}, r"min_fuzzy_letters\['bn'\]='3'"),
+                       (True, "min_fuzzy_letters=True")):
+        with pytest.raises(ValueError, match=match):
+            LiraQueryNormalizer(vocabulary, min_fuzzy_letters=bad)
+
+
+def test_min_fuzzy_letters_survive_save_and_load(tmp_path):
+    vocabulary = {"ur": build_vocabulary(UR, "ur", progress=False)}
+    LiraQueryNormalizer(vocabulary, min_fuzzy_letters={"ur": 3}).save_pretrained(str(tmp_path))
+    loaded = LiraQueryNormalizer.from_pretrained(str(tmp_path))
+    assert loaded.min_fuzzy_letters == {"ur": 3} and loaded.normalize("کتا", "ur") == "کتاب"
+    data = json.loads((tmp_path / NORMALIZER_FILE).read_text(encoding="utf-8"))
+    del data["min_fuzzy_letters"]  # a file written before the bound was saved
+    (tmp_path / NORMALIZER_FILE).write_text(json.dumps(data), encoding="utf-8")
+    assert LiraQueryNormalizer.from_pretrained(str(tmp_path)).min_letters("ur") == 5
+
+
+def test_cli_parses_min_fuzzy_letters():
+    from training.query_normalizer import parse_min_fuzzy_letters
+
+    assert parse_min_fuzzy_letters("4") == 4 and parse_min_fuzzy_letters("auto") == "auto"
+    assert parse_min_fuzzy_letters("bn=3,ur=4") == {"bn": 3, "ur": 4}
+    with pytest.raises(ValueError, match="'bn=three'"):
+        parse_min_fuzzy_letters("bn=three")

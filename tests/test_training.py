@@ -195,6 +195,9 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
     reloaded = LiraProcessor.from_pretrained(tmp_path / "merged")  # the query normalizer travels with the model
     assert reloaded.query_normalizer.languages == ["th", "vi"]
     assert facts["query_normalizer_entries"]["vi"] == len(reloaded.query_normalizer.vocabulary["vi"]) > 0
+    chosen = facts["query_normalizer_letters_choice"]["chosen"]  # bounds chosen on validation travel with it
+    assert set(chosen) == {"vi", "th"} and all(n in (3, 4, 5, 6) for n in chosen.values())
+    assert {lang: reloaded.query_normalizer.min_letters(lang) for lang in ("vi", "th")} == chosen
     adapter = tmp_path / "run" / "adapter" / "adapter_model.safetensors"
     full = tmp_path / "merged" / "model.safetensors"
     assert adapter.stat().st_size < full.stat().st_size  # the artefact that leaves a GPU run is the small one

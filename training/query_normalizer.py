@@ -23,22 +23,27 @@ DEFAULT_PRODUCT_SPLITS = ("train", "validation", "test")
 QUERY_SPLITS = ("train", "validation")
 
 
-def vocabulary_texts(dataset, language, product_splits=DEFAULT_PRODUCT_SPLITS):
+def vocabulary_texts(dataset, language, product_splits=DEFAULT_PRODUCT_SPLITS, query_splits=QUERY_SPLITS):
     """The texts the normalizer may know for one language, in a stable order (titles first, then queries).
 
     Args:
         dataset (`str`): dataset folder or Hub id.
         language (`str`): language config.
         product_splits (`tuple[str]`, *optional*): product splits whose localized titles enter.
+        query_splits (`tuple[str]`, *optional*, defaults to `("train", "validation")`): splits whose clean queries
+            enter (`("train",)` when validation queries must stay unseen, as in `training.normalizer_letters`).
     """
     from evaluation.data import load_corpus, load_split
 
     bad = [s for s in product_splits if s not in DEFAULT_PRODUCT_SPLITS]
     if bad:
         raise ValueError(f"product_splits {bad} are not product splits; use some of {list(DEFAULT_PRODUCT_SPLITS)}.")
+    if not set(query_splits) <= set(QUERY_SPLITS):
+        raise ValueError(f"query_splits {list(query_splits)} may only hold {list(QUERY_SPLITS)}: test queries never "
+                         "enter the vocabulary.")
     texts = [p["titles"][language] for p in load_corpus(dataset) if p["split"] in product_splits
              and p["titles"].get(language)]  # fmt: skip
-    for split in QUERY_SPLITS:
+    for split in query_splits:
         texts += [r["query"] for r in load_split(dataset, language, split) if r["noise"] == "none"]
     return texts
 
@@ -76,7 +81,7 @@ def build_vocabulary(texts, language, progress=True):
 
 
 def build_query_normalizer(dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, progress=True, **kwargs):
-    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`)."""
+    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`, `min_fuzzy_letters`)."""
     vocabulary = {lang: build_vocabulary(vocabulary_texts(dataset, lang, product_splits), lang, progress)
                   for lang in languages}  # fmt: skip
     return LiraQueryNormalizer(vocabulary, **kwargs)
@@ -90,14 +95,49 @@ def main(argv=None):
     p.add_argument("--product-splits", nargs="+", default=list(DEFAULT_PRODUCT_SPLITS))
     p.add_argument("--threshold", type=float, default=0.8)
     p.add_argument("--min-coverage", type=float, default=0.5)
+    p.add_argument("--min-fuzzy-letters", default="5",
+                   help="least letters of a fuzzy-corrected span: one number, per language ('bn=3,ur=5', others 5), "
+                        "or 'auto': chosen per language on validation with --model's LiRA (training.normalizer_letters)")
     args = p.parse_args(argv)
     if not os.path.isdir(args.model):
         raise ValueError(f"--model {args.model!r} is not a folder; pass a saved model folder (or any output folder).")
-    normalizer = build_query_normalizer(args.dataset, args.languages.split(","), tuple(args.product_splits),
-                                        threshold=args.threshold, min_coverage=args.min_coverage)
+    languages = args.languages.split(",")
+    letters, choice = parse_min_fuzzy_letters(args.min_fuzzy_letters), None
+    if letters == "auto":
+        choice = choose_for_model(args.model, args.dataset, languages)
+        letters = choice["chosen"]
+    normalizer = build_query_normalizer(args.dataset, languages, tuple(args.product_splits), threshold=args.threshold,
+                                        min_coverage=args.min_coverage, min_fuzzy_letters=letters)
     path = normalizer.save_pretrained(args.model)
     sizes = {lang: len(entries) for lang, entries in normalizer.vocabulary.items()}
-    print(json.dumps({"file": path, "entries": sizes, "bytes": os.path.getsize(path)}))
+    print(json.dumps({"file": path, "entries": sizes, "bytes": os.path.getsize(path), "min_fuzzy_letters": letters,
+                      "choice": choice and choice["table"]}, default=str))
+
+
+def parse_min_fuzzy_letters(value):
+    """`--min-fuzzy-letters`: `"auto"`, one integer (`"5"`), or per language (`"bn=3,ur=4"`) -> dict."""
+    if value == "auto":
+        return value
+    try:
+        if "=" not in value:
+            return int(value)
+        return {lang.strip(): int(n) for lang, n in (part.split("=") for part in value.split(","))}
+    except ValueError:
+        raise ValueError(f"--min-fuzzy-letters {value!r} must be 'auto', a number (5) or 'bn=3,ur=4'.") from None
+
+
+def choose_for_model(model_dir, dataset, languages):
+    """`training.normalizer_letters.choose_min_fuzzy_letters` with the LiRA model saved in `model_dir`."""
+    from modeling_lira import LiraModel, LiraProcessor
+
+    from .normalizer_letters import choose_min_fuzzy_letters
+
+    try:
+        model = LiraModel.from_pretrained(model_dir).eval()
+    except (OSError, ValueError) as err:
+        raise ValueError(f"--min-fuzzy-letters auto needs a LiRA model in --model {model_dir!r} ({err}); pass "
+                         "numbers instead, e.g. --min-fuzzy-letters bn=3.") from None
+    return choose_min_fuzzy_letters(model, LiraProcessor.from_pretrained(model_dir), dataset, languages)
 
 
 if __name__ == "__main__":

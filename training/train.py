@@ -62,6 +62,13 @@ class LiraRunArguments:
         "help": "Save a query normalizer with the model (training/query_normalizer.py: the catalogue's titles and "
                 "the train/validation queries, romanized forms included), which the processor applies to queries; "
                 "--query-normalizer false saves none."})
+    query_normalizer_min_fuzzy_letters: str = field(default="auto", metadata={
+        "help": "Least letters of a span the normalizer may fuzzy-correct: 'auto' chooses it per language on "
+                "validation queries with synthetic typos (training/normalizer_letters.py), or a number (5), or "
+                "'bn=3,ur=4' (others 5)."})
+    query_normalizer_choice_queries: int = field(default=300, metadata={
+        "help": "Clean validation queries per language (each also typo'd) for --query-normalizer-min-fuzzy-letters "
+                "auto."})
     validate: bool = field(default=True, metadata={"help": "Validate during stage 2 and keep the best checkpoint."})
     early_stopping_patience: int = field(default=0, metadata={
         "help": "Stop stage 2 after this many validations without a better nDCG@10 (0 = run every step); needs "
@@ -256,10 +263,19 @@ def finish_training(merged, processor, args, train_rows, corpus, facts):
                                           args.english_scale_queries_per_language) for lang in languages}
         facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
     if args.query_normalizer:  # after the calibration, which reads clean validation queries as they are
-        from .query_normalizer import build_query_normalizer
+        from .query_normalizer import build_query_normalizer, parse_min_fuzzy_letters
 
-        processor.query_normalizer = build_query_normalizer(args.dataset, languages)
+        letters = parse_min_fuzzy_letters(args.query_normalizer_min_fuzzy_letters)
+        if letters == "auto":
+            from .normalizer_letters import choose_min_fuzzy_letters
+
+            choice = choose_min_fuzzy_letters(merged, processor, args.dataset, languages,
+                                              queries_per_language=args.query_normalizer_choice_queries)
+            facts["query_normalizer_letters_choice"] = choice
+            letters = choice["chosen"]
+        processor.query_normalizer = build_query_normalizer(args.dataset, languages, min_fuzzy_letters=letters)
         facts["query_normalizer_entries"] = {k: len(v) for k, v in processor.query_normalizer.vocabulary.items()}
+        facts["query_normalizer_min_fuzzy_letters"] = letters
     return save_merged(merged, processor, args.output_dir, facts)
 
 

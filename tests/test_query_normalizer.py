@@ -236,3 +236,15 @@ def test_cli_parses_min_fuzzy_letters():
     assert parse_min_fuzzy_letters("bn=3,ur=4") == {"bn": 3, "ur": 4}
     with pytest.raises(ValueError, match="'bn=three'"):
         parse_min_fuzzy_letters("bn=three")
+
+
+def test_cli_writes_the_bounds_and_sends_auto_to_the_chooser(tmp_path, tiny_products_dir, capsys):
+    from training.query_normalizer import main
+
+    main(["--model", str(tmp_path), "--dataset", tiny_products_dir, "--languages", "bn,ur",
+          "--min-fuzzy-letters", "bn=3"])
+    assert json.loads(capsys.readouterr().out)["min_fuzzy_letters"] == {"bn": 3}
+    loaded = LiraQueryNormalizer.from_pretrained(str(tmp_path))
+    assert (loaded.min_letters("bn"), loaded.min_letters("ur")) == (3, 5)
+    with pytest.raises(ValueError, match="python -m training.normalizer_letters"):
+        main(["--model", str(tmp_path), "--dataset", tiny_products_dir, "--min-fuzzy-letters", "auto"])

@@ -1,5 +1,9 @@
 """Chooses the query normalizer's `min_fuzzy_letters` per language on validation queries with synthetic typos.
 
+    python -m training.normalizer_letters --model artifacts/lira-small-trained   # choose, then write the normalizer
+
+`python -m training` does the same at the end of training (`--query-normalizer-min-fuzzy-letters auto`).
+
 Fuzzy correction of short spans is where languages differ: a Bengali or Urdu query is made of 2-4 letter words (a
 letter = a consonant with its vowel signs), so with the default bound (5 letters) most Bengali typos are never
 corrected, while in Urdu a bound of 3 also "corrects" one clean query in six. The bound is therefore chosen per
@@ -14,6 +18,8 @@ the best nDCG@10 on the typo'd queries (ties: the larger bound, which changes fe
 largest candidate.
 """
 
+import argparse
+import json
 import random
 import zlib
 
@@ -23,6 +29,7 @@ from tqdm.auto import tqdm
 from evaluation.evaluator import score_system
 
 from .data import load_corpus_rows, load_query_rows
+from .query_normalizer import build_vocabulary, save_query_normalizer, vocabulary_texts
 from .validation import LiraInMemorySystem
 
 CANDIDATES = (3, 4, 5, 6)
@@ -96,7 +103,6 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
     Raises:
         `ValueError`: for an empty candidate list or a non-positive bound, or no validation queries.
     """
-    from .query_normalizer import build_vocabulary, vocabulary_texts
     from modeling_lira.query_normalizer import LiraQueryNormalizer, one_piece_words
 
     if not candidates or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in candidates):
@@ -126,3 +132,29 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
         processor.query_normalizer = saved
     return {"chosen": chosen, "table": table, "queries_per_language": queries_per_language,
             "tolerance": tolerance, "seed": seed}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="LiRA model folder; query_normalizer.json is written into it")
+    p.add_argument("--dataset", default="artifacts/lira-products")
+    p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    p.add_argument("--queries-per-language", type=int, default=300)
+    p.add_argument("--tolerance", type=float, default=0.002)
+    args = p.parse_args(argv)
+    from modeling_lira import LiraModel, LiraProcessor
+
+    try:
+        model = LiraModel.from_pretrained(args.model).eval()
+    except (OSError, ValueError) as err:
+        raise ValueError(f"--model {args.model!r} holds no LiRA model ({err}); for another model pass the bounds "
+                         "yourself: python -m training.query_normalizer --model DIR --min-fuzzy-letters bn=3") from None
+    languages = args.languages.split(",")
+    choice = choose_min_fuzzy_letters(model, LiraProcessor.from_pretrained(args.model), args.dataset, languages,
+                                      queries_per_language=args.queries_per_language, tolerance=args.tolerance)
+    summary = save_query_normalizer(args.model, args.dataset, languages, min_fuzzy_letters=choice["chosen"])
+    print(json.dumps({**summary, "table": choice["table"]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

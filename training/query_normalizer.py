@@ -96,22 +96,27 @@ def main(argv=None):
     p.add_argument("--threshold", type=float, default=0.8)
     p.add_argument("--min-coverage", type=float, default=0.5)
     p.add_argument("--min-fuzzy-letters", default="5",
-                   help="least letters of a fuzzy-corrected span: one number, per language ('bn=3,ur=5', others 5), "
-                        "or 'auto': chosen per language on validation with --model's LiRA (training.normalizer_letters)")
+                   help="least letters of a fuzzy-corrected span: one number, or per language ('bn=3,ur=5', others "
+                        "5); `python -m training.normalizer_letters --model DIR` chooses them on validation instead")
     args = p.parse_args(argv)
     if not os.path.isdir(args.model):
         raise ValueError(f"--model {args.model!r} is not a folder; pass a saved model folder (or any output folder).")
-    languages = args.languages.split(",")
-    letters, choice = parse_min_fuzzy_letters(args.min_fuzzy_letters), None
+    letters = parse_min_fuzzy_letters(args.min_fuzzy_letters)
     if letters == "auto":
-        choice = choose_for_model(args.model, args.dataset, languages)
-        letters = choice["chosen"]
-    normalizer = build_query_normalizer(args.dataset, languages, tuple(args.product_splits), threshold=args.threshold,
-                                        min_coverage=args.min_coverage, min_fuzzy_letters=letters)
-    path = normalizer.save_pretrained(args.model)
+        raise ValueError("--min-fuzzy-letters auto: run `python -m training.normalizer_letters --model DIR`, which "
+                         "chooses the bounds on validation and writes the normalizer.")
+    path = save_query_normalizer(args.model, args.dataset, args.languages.split(","), tuple(args.product_splits),
+                                 threshold=args.threshold, min_coverage=args.min_coverage, min_fuzzy_letters=letters)
+    print(json.dumps(path))
+
+
+def save_query_normalizer(model_dir, dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, **kwargs):
+    """Builds the normalizer (`build_query_normalizer`) and writes it into `model_dir`; returns a summary dict."""
+    normalizer = build_query_normalizer(dataset, languages, product_splits, **kwargs)
+    path = normalizer.save_pretrained(model_dir)
     sizes = {lang: len(entries) for lang, entries in normalizer.vocabulary.items()}
-    print(json.dumps({"file": path, "entries": sizes, "bytes": os.path.getsize(path), "min_fuzzy_letters": letters,
-                      "choice": choice and choice["table"]}, default=str))
+    return {"file": path, "entries": sizes, "bytes": os.path.getsize(path),
+            "min_fuzzy_letters": normalizer.min_fuzzy_letters}
 
 
 def parse_min_fuzzy_letters(value):
@@ -124,20 +129,6 @@ def parse_min_fuzzy_letters(value):
         return {lang.strip(): int(n) for lang, n in (part.split("=") for part in value.split(","))}
     except ValueError:
         raise ValueError(f"--min-fuzzy-letters {value!r} must be 'auto', a number (5) or 'bn=3,ur=4'.") from None
-
-
-def choose_for_model(model_dir, dataset, languages):
-    """`training.normalizer_letters.choose_min_fuzzy_letters` with the LiRA model saved in `model_dir`."""
-    from modeling_lira import LiraModel, LiraProcessor
-
-    from .normalizer_letters import choose_min_fuzzy_letters
-
-    try:
-        model = LiraModel.from_pretrained(model_dir).eval()
-    except (OSError, ValueError) as err:
-        raise ValueError(f"--min-fuzzy-letters auto needs a LiRA model in --model {model_dir!r} ({err}); pass "
-                         "numbers instead, e.g. --min-fuzzy-letters bn=3.") from None
-    return choose_min_fuzzy_letters(model, LiraProcessor.from_pretrained(model_dir), dataset, languages)
 
 
 if __name__ == "__main__":

@@ -166,8 +166,22 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         training_rows=read_training_args(training_args_json) if training_args_json else [],
         limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
         query_normalizer=os.path.isfile(os.path.join(model_dir, "query_normalizer.json")),
+        normalizer_letters=_normalizer_letters(model_dir),
         **eval_kwargs,
     )
+
+
+def _normalizer_letters(model_dir):
+    """"bn 3, ur 5, ..." from `query_normalizer.json`'s `min_fuzzy_letters` (5 for files without it), or `None`."""
+    path = os.path.join(model_dir, "query_normalizer.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    letters = data.get("min_fuzzy_letters", 5)
+    if isinstance(letters, dict):
+        return ", ".join(f"{lang} {n}" for lang, n in sorted(letters.items()))
+    return str(letters)
 
 
 def _st_modules(st_dir):

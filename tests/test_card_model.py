@@ -131,6 +131,10 @@ def test_card_explains_the_query_normalizer_only_when_the_model_ships_one(model_
         json.dump({"vocabulary": {"vi": [{"text": "giày", "romanized": []}]}}, f)
     text = str(_card(model_dir))
     assert "The processor also loads `query_normalizer.json`" in text and ".query_normalizer(texts, languages)" in text
+    assert "at least this many letters (a letter counted with its marks): 5," in text  # a file without bounds
+    with open(os.path.join(model_dir, "query_normalizer.json"), "w") as f:
+        json.dump({"vocabulary": {"vi": []}, "min_fuzzy_letters": {"vi": 4, "bn": 3}}, f)
+    assert "marks): bn 3, vi 4," in str(_card(model_dir))
 
 
 def test_card_reads_the_dataset_card(model_dir, push_dataset_dir):

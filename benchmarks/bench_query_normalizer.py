@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataset_builder.noise import typo
 from modeling_lira.query_normalizer import fold, one_piece_words
 from push_scripts.atomic import write_json
-from training.query_normalizer import build_query_normalizer
+from training.query_normalizer import build_query_normalizer, parse_min_fuzzy_letters
 
 LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 
@@ -75,8 +75,13 @@ def main(argv=None):
     p.add_argument("--languages", nargs="+", default=list(LANGUAGES))
     p.add_argument("--tokenizer", default="artifacts/backbones/multilingual-e5-small",
                    help="tokenizer whose single pieces count as known words (never fuzzy-corrected); '' = none")
+    p.add_argument("--min-fuzzy-letters", default="5",
+                   help="the normalizer's bounds: a number or 'bn=3,vi=3' (what training chose: training_facts.json)")
     p.add_argument("--out", default="artifacts/bench_query_normalizer.json")
     args = p.parse_args(argv)
+    letters = parse_min_fuzzy_letters(args.min_fuzzy_letters)
+    if letters == "auto":
+        raise ValueError("--min-fuzzy-letters auto needs a model; pass the bounds it chose, e.g. 'vi=3,bn=3'.")
     known_word = None
     if args.tokenizer:
         from transformers import AutoTokenizer
@@ -85,10 +90,11 @@ def main(argv=None):
         known_word = one_piece_words(tokenizer)  # as LiraProcessor.from_pretrained does
     results = {}
     for name, splits in (("full", ("train", "validation", "test")), ("strict", ("train", "validation"))):
-        normalizer = build_query_normalizer(args.dataset, args.languages, splits, known_word=known_word)
+        normalizer = build_query_normalizer(args.dataset, args.languages, splits, known_word=known_word,
+                                            min_fuzzy_letters=letters)
         table, ms = measure(normalizer, args.dataset, args.languages)
         results[name] = {"product_splits": list(splits), "table": table, "ms_per_query": ms,
-                         "known_word": args.tokenizer or None}
+                         "known_word": args.tokenizer or None, "min_fuzzy_letters": letters}
     text = format_table(results)
     print(text)
     write_json(args.out, {"dataset": args.dataset, "results": results, "markdown": text})

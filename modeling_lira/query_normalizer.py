@@ -10,8 +10,9 @@ romanizer is needed here), and rewrites a typed text span by span:
 * a span equal to a vocabulary text (`exact`), a span that equals a vocabulary text once its marks are removed, in a
   text typed without any marks (`unaccented`; "tự do" is never turned into "tự đỏ"), or a span equal to a romanized form
   (`romanized`) becomes that text;
-* a span of at least `min_fuzzy_letters` letters (5 unless chosen per language on validation) one slip away from a known text (`fuzzy`: two neighbouring letters swapped, one letter left
-  out or typed twice, counted in letters with their marks) becomes that text; a span typed without marks is compared
+* a span of at least `min_fuzzy_letters` letters (5 unless chosen per language on validation) one slip away from a
+  known text (`fuzzy`: two neighbouring letters swapped, one letter left out or typed twice, counted in letters with
+  their marks) becomes that text; a span typed without marks is compared
   with the unaccented and romanized forms, one typed with marks with the texts themselves, so a real word with other
   marks ("suốt") is never "corrected" into a known one ("sọt"); a different letter is not treated as a slip (it
   turns too many real words into others), and a span whose words are all known words of the language (`known_word`,
@@ -207,9 +208,9 @@ class LiraQueryNormalizer:
             words are never fuzzy-corrected. `LiraProcessor` sets "the tokenizer keeps it as one piece".
         min_fuzzy_letters (`int` or `dict[str, int]`, *optional*, defaults to 5): least letters (marks joined to
             their letter, spaces not counted) of a span that may be fuzzy-corrected; one number, or one per language
-            code (languages missing from the dict use 5). `python -m training.query_normalizer --min-fuzzy-letters
-            auto` chooses it per language on validation queries with synthetic typos: short words (Bengali, Urdu)
-            need a lower bound to be corrected at all, and it changes more clean queries.
+            code (languages missing from the dict use 5). `python -m training.normalizer_letters` chooses it per
+            language on validation queries with synthetic typos: short words (Bengali, Urdu) need a lower bound to
+            be corrected at all, and a lower bound changes more clean queries.
 
     Raises:
         `ValueError`: for an empty or malformed vocabulary, a threshold / coverage outside (0, 1], or a

@@ -15,8 +15,10 @@ romanizer is needed here), and rewrites a typed text span by span:
   their marks) becomes that text; a span typed without marks is compared
   with the unaccented and romanized forms, one typed with marks with the texts themselves, so a real word with other
   marks ("suốt") is never "corrected" into a known one ("sọt"); a different letter is not treated as a slip (it
-  turns too many real words into others), and a span whose words are all known words of the language (`known_word`,
-  e.g. one piece of the model's tokenizer, which `LiraProcessor` passes) is left alone. Candidates come from shared
+  turns too many real words into others), and a span whose words are all real words of the language is left alone:
+  words of a word-frequency lexicon that lie one slip from a vocabulary word (`real_words`, saved with the
+  vocabulary: a shopper who types the Urdu word "بال" means it, not the known "بیل"), or words `known_word` accepts
+  (e.g. one piece of the model's tokenizer, which `LiraProcessor` passes). Candidates come from shared
   character 3-grams, the closest by `difflib` ratio (at least `threshold`) wins;
 * a dynamic programme picks the segmentation of maximal credit (an equality: the span's length x 1 / 0.98 / 0.96;
   a fuzzy match: 0.9 x (3M - typed length - form length), M matching characters); words nothing matches stay as
@@ -106,8 +108,9 @@ def one_piece_words(tokenizer):
 class _LanguageIndex:
     """Lookup tables of one language: `entries` `[{"text": str, "romanized": [str, ...]}]`."""
 
-    def __init__(self, language, entries, threshold, min_letters=MIN_FUZZY_LETTERS):
+    def __init__(self, language, entries, threshold, min_letters=MIN_FUZZY_LETTERS, real_words=()):
         self.language, self.threshold, self.min_letters = language, threshold, min_letters
+        self.real_words = {fold(w) for w in real_words}
         self.exact, self.unaccented, self.romanized = {}, {}, {}
         self.forms, self.sizes, self.grams = [], [], {}  # fuzzy side: (form, text), its 3-gram count, 3-gram -> ids
         for entry in entries:
@@ -131,6 +134,10 @@ class _LanguageIndex:
     def unaccent(self, text):
         return strip_diacritics(text, self.language).lower()
 
+    def is_real(self, word):
+        """Whether a typed word is a real word (`real_words`, or `known_word`), which is never a slip."""
+        return word in self.real_words or (self.known_word is not None and self.known_word(word))
+
     def _fuzzy(self, span, form):
         """`(text, ratio, credit)` of the closest known text one slip away from the typed `span`, or `None`.
 
@@ -140,7 +147,7 @@ class _LanguageIndex:
         typed_letters = letters(span)
         if len([c for c in typed_letters if not c.isspace()]) < self.min_letters:
             return None
-        if self.known_word is not None and all(self.known_word(w) for w in span.split()):
+        if all(self.is_real(w) for w in span.split()):
             return None  # real words the shop's vocabulary lacks ("alarm") are not slips of known ones ("alam")
         grams = trigrams(form)
         shared = Counter(i for g in grams for i in self.grams.get(g, ()))
@@ -211,6 +218,10 @@ class LiraQueryNormalizer:
             code (languages missing from the dict use 5). `python -m training.normalizer_letters` chooses it per
             language on validation queries with synthetic typos: short words (Bengali, Urdu) need a lower bound to
             be corrected at all, and a lower bound changes more clean queries.
+        real_words (`dict[str, list[str]]`, *optional*): per language code, words known to be spelt right that
+            lie one slip from a vocabulary word (`training.query_normalizer` takes them from the `wordfreq` lexicon);
+            a span made only of real words is never fuzzy-corrected. Without them short clean words are "corrected"
+            into known neighbours (in Urdu, one clean validation query in six at a bound of 3 letters).
 
     Raises:
         `ValueError`: for an empty or malformed vocabulary, a threshold / coverage outside (0, 1], or a
@@ -218,7 +229,7 @@ class LiraQueryNormalizer:
     """
 
     def __init__(self, vocabulary, threshold=0.8, min_coverage=0.5, known_word=None,
-                 min_fuzzy_letters=MIN_FUZZY_LETTERS):
+                 min_fuzzy_letters=MIN_FUZZY_LETTERS, real_words=None):
         if not isinstance(vocabulary, dict) or not vocabulary:
             raise ValueError("vocabulary must be a non-empty {language: [{'text': ..., 'romanized': [...]}]} dict; "
                              "build one with `python -m training.query_normalizer`.")
@@ -234,7 +245,14 @@ class LiraQueryNormalizer:
                 where = "" if language is None else f"[{language!r}]"
                 raise ValueError(f"min_fuzzy_letters{where}={value!r} must be a positive integer, e.g. 5 (or "
                                  f"{{'bn': 3, 'vi': 5}} per language).")
+        real_words = {} if real_words is None else real_words
+        if not isinstance(real_words, dict) or not all(
+            isinstance(words, list) and all(isinstance(w, str) for w in words) for words in real_words.values()
+        ):
+            raise ValueError("real_words must be a {language: [word, ...]} dict of strings (or None); build it with "
+                             "`python -m training.query_normalizer`.")
         self.vocabulary, self.threshold, self.min_coverage = vocabulary, float(threshold), float(min_coverage)
+        self.real_words = real_words
         self.min_fuzzy_letters = dict(min_fuzzy_letters) if isinstance(min_fuzzy_letters, dict) else min_fuzzy_letters
         self.known_word, self._indexes = known_word, {}
 
@@ -253,7 +271,7 @@ class LiraQueryNormalizer:
             raise ValueError(f"language {language!r} has no vocabulary; use one of {self.languages} or None.")
         if language not in self._indexes:
             self._indexes[language] = _LanguageIndex(language, self.vocabulary[language], self.threshold,
-                                                     self.min_letters(language))
+                                                     self.min_letters(language), self.real_words.get(language, ()))
         index = self._indexes[language]
         if index.known_word is not self.known_word:  # set or changed after the index was built
             index.known_word, index._memo = self.known_word, {}
@@ -304,7 +322,7 @@ class LiraQueryNormalizer:
 
     def to_dict(self):
         return {"threshold": self.threshold, "min_coverage": self.min_coverage,
-                "min_fuzzy_letters": self.min_fuzzy_letters, "vocabulary": self.vocabulary}
+                "min_fuzzy_letters": self.min_fuzzy_letters, "real_words": self.real_words, "vocabulary": self.vocabulary}
 
     def save_pretrained(self, save_directory):
         """Writes `query_normalizer.json` into `save_directory` (temp file, then rename)."""
@@ -334,7 +352,8 @@ class LiraQueryNormalizer:
         with open(file, encoding="utf-8") as f:
             data = json.load(f)
         return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5),
-                   min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS))
+                   min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS), real_words=data.get("real_words"))
 
 
-__all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "one_piece_words", "trigrams", "NORMALIZER_FILE"]
+__all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "letters", "one_slip", "one_piece_words", "trigrams",
+           "NORMALIZER_FILE"]

@@ -248,3 +248,41 @@ def test_cli_writes_the_bounds_and_sends_auto_to_the_chooser(tmp_path, tiny_prod
     assert (loaded.min_letters("bn"), loaded.min_letters("ur")) == (3, 5)
     with pytest.raises(ValueError, match="python -m training.normalizer_letters"):
         main(["--model", str(tmp_path), "--dataset", tiny_products_dir, "--min-fuzzy-letters", "auto"])
+
+
+def test_real_words_are_the_lexicons_slips_of_vocabulary_words():
+    """`real_words` keeps the wordfreq words one slip from a one-word vocabulary entry, and only those."""
+    from training.query_normalizer import real_words
+
+    entries = build_vocabulary(["kencan buta", "sepatu lari"], "id", progress=False)
+    words = real_words(entries, "id")
+    assert {"kencang", "buat", "but"} <= set(words)  # real words: a letter too many / two swapped / one missing
+    assert "kencan" not in words and "rumah" not in words  # a vocabulary word no slip away from another; unrelated
+    assert words == sorted(set(words)) and real_words(entries, "id", min_zipf=7.0) == []  # none that frequent
+    assert real_words(build_vocabulary(TH, "th", progress=False), "th") == []  # wordfreq has no Thai list
+
+
+def test_real_words_are_never_corrected_and_survive_save_and_load(tmp_path):
+    vocabulary = {"id": build_vocabulary(["kencan buta"], "id", progress=False)}
+    guarded = LiraQueryNormalizer(vocabulary, real_words={"id": ["kencang"]})
+    assert LiraQueryNormalizer(vocabulary).normalize("kencang", "id") == "kencan"
+    assert guarded.normalize("kencang", "id") == "kencang" and guarded.normalize("kencna", "id") == "kencan"
+    assert guarded.normalize("kencang buta", "id") == "kencan buta"  # a known phrase one slip away: context decides
+    guarded.save_pretrained(str(tmp_path))
+    assert LiraQueryNormalizer.from_pretrained(str(tmp_path)).normalize("kencang", "id") == "kencang"
+    data = json.loads((tmp_path / NORMALIZER_FILE).read_text(encoding="utf-8"))
+    del data["real_words"]  # a file written before real words were saved
+    (tmp_path / NORMALIZER_FILE).write_text(json.dumps(data), encoding="utf-8")
+    assert LiraQueryNormalizer.from_pretrained(str(tmp_path)).normalize("kencang", "id") == "kencan"
+    with pytest.raises(ValueError, match="real_words must be"):
+        LiraQueryNormalizer(vocabulary, real_words={"id": "kencang"})
+
+
+def test_saved_normalizer_carries_real_words(tmp_path, tiny_products_dir):
+    from training.query_normalizer import save_query_normalizer
+
+    save_query_normalizer(str(tmp_path), tiny_products_dir, ["bn", "th"])
+    loaded = LiraQueryNormalizer.from_pretrained(str(tmp_path))
+    assert loaded.real_words.get("bn") and "th" not in loaded.real_words  # Bengali has a lexicon, Thai none
+    vocabulary = {e["text"] for e in loaded.vocabulary["bn"]}
+    assert all(loaded.normalize(word, "bn") == word for word in loaded.real_words["bn"][:50] if word not in vocabulary)

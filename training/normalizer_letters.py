@@ -12,7 +12,8 @@ language, the way the noise rate is: on validation, never on test.
 For each language, the clean validation queries (all by default) and a typo of each (the generator of
 `dataset_builder.noise` that made `test_noisy`, seeded per query) are normalized with every candidate bound and
 retrieved by the trained model in LRL-only mode. The vocabulary used for the choice leaves the validation queries
-out (catalogue titles + train queries), so the chosen bound meets unseen queries as it will on test. Rule: among
+out (catalogue titles + train queries), so the chosen bound meets unseen queries as it will on test; its real
+words (`training.query_normalizer.real_words`) come from that vocabulary too. Rule: among
 the bounds whose clean nDCG@10 is at most `tolerance` below the clean nDCG@10 without any normalizer, the one with
 the best nDCG@10 on the typo'd queries (ties: the larger bound, which changes fewer texts); if none qualifies, the
 largest candidate.
@@ -29,7 +30,7 @@ from tqdm.auto import tqdm
 from evaluation.evaluator import score_system
 
 from .data import load_corpus_rows, load_query_rows
-from .query_normalizer import build_vocabulary, save_query_normalizer, vocabulary_texts
+from .query_normalizer import LEXICON_MIN_ZIPF, build_vocabulary, real_words, save_query_normalizer, vocabulary_texts
 from .validation import LiraInMemorySystem
 
 CANDIDATES = (3, 4, 5, 6)
@@ -83,7 +84,7 @@ def _mean_ndcg(system, rows, corpus, normalizer=None, language=None):
 
 
 def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CANDIDATES, queries_per_language=None,
-                             tolerance=0.002, seed=13, progress=True):
+                             tolerance=0.002, seed=13, min_zipf=LEXICON_MIN_ZIPF, progress=True):
     """Per-language `min_fuzzy_letters` chosen on validation (module docstring).
 
     Args:
@@ -97,6 +98,8 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
             it was 5).
         tolerance (`float`, *optional*, defaults to 0.002): clean nDCG@10 a bound may cost.
         seed (`int`, *optional*, defaults to 13): seed of the synthetic typos.
+        min_zipf (`float`, *optional*, defaults to 3.0): the real words' least Zipf frequency (`None`: no real
+            words, as before they existed); use the value the saved normalizer will use.
 
     Returns:
         `dict`: `chosen` {language: bound} and `table` {language: {"raw_clean", "raw_typo", bound: {"clean",
@@ -122,9 +125,11 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
                 raise ValueError(f"no clean validation queries for {lang!r} in {dataset!r}.")
             noisy = typo_rows(clean, seed)
             vocab = build_vocabulary(vocabulary_texts(dataset, lang, query_splits=("train",)), lang, progress=False)
+            real = {lang: real_words(vocab, lang, min_zipf)} if min_zipf is not None else None
             row = {"raw_clean": _mean_ndcg(system, clean, corpus), "raw_typo": _mean_ndcg(system, noisy, corpus)}
             for n in candidates:
-                normalizer = LiraQueryNormalizer({lang: vocab}, known_word=known_word, min_fuzzy_letters=n)
+                normalizer = LiraQueryNormalizer({lang: vocab}, known_word=known_word, min_fuzzy_letters=n,
+                                                 real_words=real)
                 row[n] = {"clean": _mean_ndcg(system, clean, corpus, normalizer, lang),
                           "typo": _mean_ndcg(system, noisy, corpus, normalizer, lang)}
             ok = [n for n in candidates if row[n]["clean"] >= row["raw_clean"] - tolerance]
@@ -133,7 +138,7 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
     finally:
         processor.query_normalizer = saved
     return {"chosen": chosen, "table": table, "queries_per_language": queries_per_language,
-            "tolerance": tolerance, "seed": seed}
+            "tolerance": tolerance, "seed": seed, "min_zipf": min_zipf}
 
 
 def main(argv=None):

@@ -8,10 +8,15 @@ or `test_noisy` row (tested).
 `--product-splits train validation` also leaves out the titles of the test products (a strict study: how much of
 the gain comes from knowing the names of the products asked for). Each entry gets its romanized forms from the
 romanizers of `dataset_builder.noise` (Thai RTGS, Urdu / Bengali `anyascii`), so the saved model needs none.
+
+Beside the vocabulary it saves the language's *real words* that a fuzzy correction could mistake for slips: the
+words of the `wordfreq` lexicon (Zipf frequency >= 3, i.e. at least once per million words; every language here but
+Thai) that lie one slip from a vocabulary word. The normalizer never "corrects" them.
 """
 
 import argparse
 import json
+import math
 import os
 from collections import Counter
 
@@ -21,6 +26,7 @@ from modeling_lira.query_normalizer import LiraQueryNormalizer
 
 DEFAULT_PRODUCT_SPLITS = ("train", "validation", "test")
 QUERY_SPLITS = ("train", "validation")
+LEXICON_MIN_ZIPF = 3.0
 
 
 def vocabulary_texts(dataset, language, product_splits=DEFAULT_PRODUCT_SPLITS, query_splits=QUERY_SPLITS):
@@ -80,11 +86,56 @@ def build_vocabulary(texts, language, progress=True):
     return [{"text": item, "romanized": [fold(romanize(item))] if romanize else []} for item in ordered]
 
 
-def build_query_normalizer(dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, progress=True, **kwargs):
-    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`, `min_fuzzy_letters`)."""
+def _slips(word):
+    """Every letter tuple one slip away from letter tuple `word`: one letter left out, or two neighbours swapped."""
+    out = {word[:i] + word[i + 1:] for i in range(len(word))}
+    out.update(word[:i] + (word[i + 1], word[i]) + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1])
+    return out
+
+
+def real_words(entries, language, min_zipf=LEXICON_MIN_ZIPF):
+    """The lexicon words of `language` that lie one slip from a one-word vocabulary entry (its text or unaccented
+    form), sorted: the words a fuzzy correction could mistake for slips, which `LiraQueryNormalizer` leaves alone.
+
+    Args:
+        entries (`list[dict]`): the language's vocabulary (`build_vocabulary`).
+        language (`str`): its code; `[]` for a language `wordfreq` has no list for (Thai).
+        min_zipf (`float`, *optional*, defaults to 3.0): least Zipf frequency of a lexicon word.
+    """
+    import wordfreq
+
+    from modeling_lira.query_normalizer import fold, letters, strip_diacritics
+
+    if language not in wordfreq.available_languages(wordlist="best"):
+        return []
+    known = {}  # letter tuple of a one-word vocabulary form -> True
+    for entry in entries:
+        text = fold(entry["text"])
+        if " " not in text:
+            for form in {text, strip_diacritics(text, language).lower()}:
+                known[tuple(letters(form))] = True
+    near = set()  # every tuple one slip from a form: a typed word with a letter missing or two swapped
+    for form in known:
+        near |= _slips(form)
+    out = []
+    for word, freq in wordfreq.get_frequency_dict(language, wordlist="best").items():
+        word = fold(word)
+        if not word or math.log10(freq) + 9 < min_zipf:  # Zipf frequency = log10(per billion words)
+            continue
+        typed = tuple(letters(word))
+        if typed in near or any(s in known for s in _slips(typed)):  # ... or a letter too many
+            out.append(word)
+    return sorted(set(out))
+
+
+def build_query_normalizer(dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, progress=True,
+                           min_zipf=LEXICON_MIN_ZIPF, **kwargs):
+    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`, `min_fuzzy_letters`);
+    `min_zipf=None` leaves the real words out."""
     vocabulary = {lang: build_vocabulary(vocabulary_texts(dataset, lang, product_splits), lang, progress)
                   for lang in languages}  # fmt: skip
-    return LiraQueryNormalizer(vocabulary, **kwargs)
+    words = {} if min_zipf is None else {lang: real_words(vocabulary[lang], lang, min_zipf) for lang in languages}
+    return LiraQueryNormalizer(vocabulary, real_words={k: v for k, v in words.items() if v}, **kwargs)
 
 
 def main(argv=None):

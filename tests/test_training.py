@@ -198,6 +198,8 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
     chosen = facts["query_normalizer_letters_choice"]["chosen"]  # bounds chosen on validation travel with it
     assert set(chosen) == {"vi", "th"} and all(n in (3, 4, 5, 6) for n in chosen.values())
     assert {lang: reloaded.query_normalizer.min_letters(lang) for lang in ("vi", "th")} == chosen
+    real = facts["query_normalizer_real_words"]  # the lexicon's real words travel too (wordfreq has no Thai list)
+    assert real == {k: len(v) for k, v in reloaded.query_normalizer.real_words.items()} and "th" not in real
     adapter = tmp_path / "run" / "adapter" / "adapter_model.safetensors"
     full = tmp_path / "merged" / "model.safetensors"
     assert adapter.stat().st_size < full.stat().st_size  # the artefact that leaves a GPU run is the small one

@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import unicodedata
 from collections import Counter
 
 from tqdm.auto import tqdm
@@ -62,6 +63,16 @@ def _thai_words(text):
     return [w for w in word_tokenize(text, engine="newmm") if w.strip() and len(w) > 1]
 
 
+def _strip_punctuation(word):
+    """`word` without the punctuation around it (Unicode category P*), e.g. the Arabic comma after an Urdu word."""
+    start, end = 0, len(word)
+    while start < end and unicodedata.category(word[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(word[end - 1]).startswith("P"):
+        end -= 1
+    return word[start:end]
+
+
 def build_vocabulary(texts, language, progress=True):
     """Entries `{"text", "romanized"}` for `texts` and each of their words (Thai words come from a word segmenter),
     most frequent first: where several share an unaccented or romanized form ("day": dây, đáy, dày), the normalizer
@@ -81,7 +92,8 @@ def build_vocabulary(texts, language, progress=True):
     counts = Counter()  # how often each text or word occurs: the most frequent wins a shared unaccented/romanized form
     for text in tqdm(texts, desc=f"vocabulary {language}", disable=not progress):
         folded = fold(text)
-        counts.update(item for item in [folded] + [w for w in split(folded) if w != folded] if item)
+        words = [_strip_punctuation(w) for w in split(folded)]  # "شو،" (a word and a comma) -> "شو"
+        counts.update(item for item in [folded] + [w for w in words if w != folded] if item)
     ordered = sorted(counts, key=lambda item: -counts[item])  # stable: first occurrence on ties
     return [{"text": item, "romanized": [fold(romanize(item))] if romanize else []} for item in ordered]
 
@@ -144,7 +156,7 @@ def main(argv=None):
     p.add_argument("--dataset", default="artifacts/lira-products")
     p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
     p.add_argument("--product-splits", nargs="+", default=list(DEFAULT_PRODUCT_SPLITS))
-    p.add_argument("--threshold", type=float, default=0.8)
+    p.add_argument("--threshold", type=float, default=0.7)
     p.add_argument("--min-coverage", type=float, default=0.5)
     p.add_argument("--min-fuzzy-letters", default="5",
                    help="least letters of a fuzzy-corrected span: one number, or per language ('bn=3,ur=5', others "

@@ -24,6 +24,9 @@ romanizer is needed here), and rewrites a typed text span by span:
   a fuzzy match: 0.9 x (3M - typed length - form length), M matching characters); words nothing matches stay as
   typed, and a text whose matched words are under `min_coverage` of its words is left unchanged.
 
+Candidates for a fuzzy match come from shared character 3-grams (the 20 closest by Dice) and, for known forms of
+fewer than 8 letters, from shared one-slip keys (a swap in a short word shares no 3-gram with the word).
+
 A clean query is returned as typed wherever its words are in the vocabulary. Only stdlib: the Hub loads this file
 as remote code beside the weights (`query_normalizer.json`).
 """
@@ -38,6 +41,7 @@ NORMALIZER_FILE = "query_normalizer.json"
 METHODS = ("exact", "unaccented", "romanized", "fuzzy")
 WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
 MIN_FUZZY_LETTERS = 5
+SLIP_INDEX_LETTERS = 8  # forms this short are also found through their one-slip keys (3-grams miss "جگنل" -> "جنگل")
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
 
@@ -88,6 +92,12 @@ def one_slip(typed, known):
     return longer[i + 1:] == shorter[i:]
 
 
+def slip_keys(letter_list):
+    """`letter_list` joined, and joined without each one of its letters: two texts one slip apart share a key (a
+    swap of neighbours i, i+1 leaves the same text without letter i in one and i+1 in the other)."""
+    return {"".join(letter_list)} | {"".join(letter_list[:i] + letter_list[i + 1:]) for i in range(len(letter_list))}
+
+
 def trigrams(text):
     """Character 3-grams of `text` padded with a space on each side (the blocking key of fuzzy lookups)."""
     padded = f" {text} "
@@ -113,6 +123,7 @@ class _LanguageIndex:
         self.real_words = {fold(w) for w in real_words}
         self.exact, self.unaccented, self.romanized = {}, {}, {}
         self.forms, self.sizes, self.grams = [], [], {}  # fuzzy side: (form, text), its 3-gram count, 3-gram -> ids
+        self.slips = {}  # one-slip key of a short form or text -> ids
         for entry in entries:
             text = fold(entry["text"])
             if not text:
@@ -126,6 +137,11 @@ class _LanguageIndex:
                 grams = trigrams(key)
                 for gram in grams:
                     self.grams.setdefault(gram, []).append(len(self.forms))
+                for spelling in {key, text}:
+                    spelt = letters(spelling)
+                    if len(spelt) < SLIP_INDEX_LETTERS:
+                        for slip in slip_keys(spelt):
+                            self.slips.setdefault(slip, []).append(len(self.forms))
                 self.forms.append((key, text))
                 self.sizes.append(len(grams))
         self.max_words = max((len(t.split()) for t in self.exact), default=1)
@@ -152,8 +168,11 @@ class _LanguageIndex:
         grams = trigrams(form)
         shared = Counter(i for g in grams for i in self.grams.get(g, ()))
         ranked = sorted(shared, key=lambda i: (-2 * shared[i] / (len(grams) + self.sizes[i]), i))  # best dice first
+        short = set()  # forms of < 8 letters one slip away; a typed span may have one letter more
+        if len(typed_letters) <= SLIP_INDEX_LETTERS:
+            short = {i for slip in slip_keys(typed_letters) for i in self.slips.get(slip, ())}
         best = None
-        for i in ranked[:20]:
+        for i in ranked[:20] + sorted(short - set(ranked[:20])):
             key, text = self.forms[i]
             other = key if form == span else text
             if not one_slip(typed_letters, letters(other)):

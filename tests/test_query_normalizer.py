@@ -286,3 +286,15 @@ def test_saved_normalizer_carries_real_words(tmp_path, tiny_products_dir):
     assert loaded.real_words.get("bn") and "th" not in loaded.real_words  # Bengali has a lexicon, Thai none
     vocabulary = {e["text"] for e in loaded.vocabulary["bn"]}
     assert all(loaded.normalize(word, "bn") == word for word in loaded.real_words["bn"][:50] if word not in vocabulary)
+
+
+def test_a_swap_inside_a_short_word_is_found_without_shared_trigrams():
+    """"جگنل" (two letters of "جنگل", jungle, swapped) shares no character 3-gram with it; the one-slip keys of short
+    forms find it, and 0.7, the ratio of a swap in 4 letters (0.75), lets it through."""
+    from modeling_lira.query_normalizer import slip_keys, trigrams
+
+    vocabulary = {"ur": build_vocabulary(["جنگل سدا بہار", "چائے پیالہ"], "ur", progress=False)}
+    assert not (trigrams("جگنل") & trigrams("جنگل")) and slip_keys(list("جگنل")) & slip_keys(list("جنگل"))
+    normalizer = LiraQueryNormalizer(vocabulary, min_fuzzy_letters=4)
+    assert normalizer.normalize("جگنل", "ur") == "جنگل" and normalizer.normalize("پیلاہ", "ur") == "پیالہ"
+    assert LiraQueryNormalizer(vocabulary, min_fuzzy_letters=4, threshold=0.8).normalize("جگنل", "ur") == "جگنل"

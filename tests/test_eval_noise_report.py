@@ -79,6 +79,12 @@ def test_noise_compare_averages_seeds_and_compares_drops(tmp_path, capsys):
     assert clean["delta"] == pytest.approx(0.1) and clean["per_language"]["th"]["delta"] == pytest.approx(0.1)
     with pytest.raises(ValueError, match="label:system"):
         noise_compare([f"run={paths[0]}", "--systems", "sys"])
-    (tmp_path / "clean_only.json").write_text(json.dumps({"per_query": {"test": {}}}))
-    with pytest.raises(ValueError, match="test_noisy"):
+    (tmp_path / "clean_only.json").write_text(json.dumps({"per_query": {"test": better["test"]}}))
+    with pytest.raises(ValueError, match="test_noisy"):  # a drop needs both splits
         noise_compare([f"run={tmp_path / 'clean_only.json'}", "--systems", "run:sys"])
+    clean = noise_compare([f"a={paths[0]}", f"b={tmp_path / 'clean_only.json'}", "--systems", "a:sys",
+                           "--clean-pairs", "a:sys", "b:sys"])["clean"]["b:sys - a:sys"]  # a clean delta does not
+    assert clean["delta"] == pytest.approx(0.1)
+    (tmp_path / "none.json").write_text(json.dumps({"per_query": {}}))
+    with pytest.raises(ValueError, match="no per-query scores of the test split"):
+        noise_compare([f"run={tmp_path / 'none.json'}", "--systems", "run:sys"])

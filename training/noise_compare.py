@@ -4,8 +4,9 @@
         noise=artifacts/noise/eval-s13/results.json --systems base:backbone base:lira_lrl noise:finetune noise:lira_lrl
 
 Each `label=path[,path...]` names an evaluation run (several paths: seeds, averaged per query) that holds both the
-`test` and the `test_noisy` split; a system is then `label:system`. Every `test_noisy` row is paired with the clean
-row it was made from (`clean_query_id`). Printed and returned:
+`test` and the `test_noisy` split (a run used only by `--clean-pairs` may hold `test` alone); a system is then
+`label:system`. Every `test_noisy` row is paired with the clean row it was made from (`clean_query_id`). Printed and
+returned:
 
 * per system, for every language and noise type: the clean nDCG@10 of the paired queries, the noisy nDCG@10, the
   drop (clean - noisy) with a paired bootstrap 95 % interval, and the share of the clean score kept (noisy / clean);
@@ -38,8 +39,8 @@ def load_runs(specs):
         for path in paths.split(","):
             with open(path, encoding="utf-8") as f:
                 res = json.load(f)
-            if not {"test", "test_noisy"} <= set(res.get("per_query", {})):
-                raise ValueError(f"{path} has no per-query scores of both test and test_noisy; evaluate with "
+            if "test" not in res.get("per_query", {}):  # a run used only by --clean-pairs needs no test_noisy
+                raise ValueError(f"{path} has no per-query scores of the test split; evaluate with "
                                  f"--splits test test_noisy.")
             runs[label].append(res)
     return runs
@@ -52,9 +53,10 @@ def paired_scores(runs, system, metric=METRIC):
         raise ValueError(f"system {system!r} is not `label:system` with a label of {sorted(runs)}.")
     per_run = []
     for res in runs[label]:
-        clean_pq, noisy_pq = res["per_query"]["test"].get(name), res["per_query"]["test_noisy"].get(name)
+        clean_pq, noisy_pq = res["per_query"]["test"].get(name), res["per_query"].get("test_noisy", {}).get(name)
         if clean_pq is None or noisy_pq is None:
-            raise ValueError(f"{system}: {name!r} was not evaluated on both splits of run {label!r}.")
+            raise ValueError(f"{system}: {name!r} was not evaluated on both test and test_noisy in run {label!r}; "
+                             "evaluate with --splits test test_noisy.")
         per_run.append(noise_pairs(clean_pq, noisy_pq, metric))
     return {lang: {noise: tuple(np.mean([run[lang][noise][i] for run in per_run], axis=0) for i in (0, 1))
                    for noise in by_noise} for lang, by_noise in per_run[0].items()}

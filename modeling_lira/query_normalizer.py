@@ -17,8 +17,8 @@ romanizer is needed here), and rewrites a typed text span by span:
   marks ("suốt") is never "corrected" into a known one ("sọt"); a different letter is not treated as a slip (it
   turns too many real words into others), and a span whose words are all real words of the language is left alone:
   words of a word-frequency lexicon that lie one slip from a vocabulary word (`real_words`, saved with the
-  vocabulary: a shopper who types the Urdu word "بال" means it, not the known "بیل"), or words `known_word` accepts
-  (e.g. one piece of the model's tokenizer, which `LiraProcessor` passes). Candidates come from shared
+  vocabulary: a shopper who types "kencang", fast, means it, not the known "kencan", date), or words `known_word`
+  accepts (e.g. one piece of the model's tokenizer, which `LiraProcessor` passes). Candidates come from shared
   character 3-grams, the closest by `difflib` ratio (at least `threshold`) wins;
 * a dynamic programme picks the segmentation of maximal credit (an equality: the span's length x 1 / 0.98 / 0.96;
   a fuzzy match: 0.9 x (3M - typed length - form length), M matching characters); words nothing matches stay as
@@ -343,7 +343,8 @@ class LiraQueryNormalizer:
 
     def to_dict(self):
         return {"threshold": self.threshold, "min_coverage": self.min_coverage,
-                "min_fuzzy_letters": self.min_fuzzy_letters, "real_words": self.real_words, "vocabulary": self.vocabulary}
+                "min_fuzzy_letters": self.min_fuzzy_letters, "real_words": self.real_words,
+                "vocabulary": self.vocabulary}
 
     def save_pretrained(self, save_directory):
         """Writes `query_normalizer.json` into `save_directory` (temp file, then rename)."""
@@ -373,7 +374,8 @@ class LiraQueryNormalizer:
         with open(file, encoding="utf-8") as f:
             data = json.load(f)
         return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5),
-                   min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS), real_words=data.get("real_words"))
+                   min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS),
+                   real_words=data.get("real_words"))
 
 
 __all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "letters", "one_slip", "one_piece_words", "trigrams",

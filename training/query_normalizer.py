@@ -98,13 +98,6 @@ def build_vocabulary(texts, language, progress=True):
     return [{"text": item, "romanized": [fold(romanize(item))] if romanize else []} for item in ordered]
 
 
-def _slips(word):
-    """Every letter tuple one slip away from letter tuple `word`: one letter left out, or two neighbours swapped."""
-    out = {word[:i] + word[i + 1:] for i in range(len(word))}
-    out.update(word[:i] + (word[i + 1], word[i]) + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1])
-    return out
-
-
 def real_words(entries, language, min_zipf=LEXICON_MIN_ZIPF):
     """The lexicon words of `language` that lie one slip from a one-word vocabulary entry (its text or unaccented
     form), sorted: the words a fuzzy correction could mistake for slips, which `LiraQueryNormalizer` leaves alone.
@@ -116,26 +109,25 @@ def real_words(entries, language, min_zipf=LEXICON_MIN_ZIPF):
     """
     import wordfreq
 
-    from modeling_lira.query_normalizer import fold, letters, strip_diacritics
+    from modeling_lira.query_normalizer import fold, letters, one_slip, slip_keys, strip_diacritics
 
     if language not in wordfreq.available_languages(wordlist="best"):
         return []
-    known = {}  # letter tuple of a one-word vocabulary form -> True
+    by_key = {}  # one-slip key -> letter lists of the one-word vocabulary forms that have it (the normalizer's index)
     for entry in entries:
         text = fold(entry["text"])
         if " " not in text:
             for form in {text, strip_diacritics(text, language).lower()}:
-                known[tuple(letters(form))] = True
-    near = set()  # every tuple one slip from a form: a typed word with a letter missing or two swapped
-    for form in known:
-        near |= _slips(form)
+                spelt = letters(form)
+                for key in slip_keys(spelt):
+                    by_key.setdefault(key, []).append(spelt)
     out = []
     for word, freq in wordfreq.get_frequency_dict(language, wordlist="best").items():
         word = fold(word)
         if not word or math.log10(freq) + 9 < min_zipf:  # Zipf frequency = log10(per billion words)
             continue
-        typed = tuple(letters(word))
-        if typed in near or any(s in known for s in _slips(typed)):  # ... or a letter too many
+        typed = letters(word)
+        if any(one_slip(typed, form) for key in slip_keys(typed) for form in by_key.get(key, ())):
             out.append(word)
     return sorted(set(out))
 

@@ -25,9 +25,10 @@ def load_normalizer(path):
         raise ValueError(f"--query-normalizer {path!r} has no {NORMALIZER_FILE}; build one with "
                          "`python -m training.query_normalizer --model DIR` and pass DIR.")
     import modeling_lira.query_normalizer as code
+    import modeling_lira.spelling_index as tables
 
-    normalizer = LiraQueryNormalizer.from_pretrained(file)
-    digest = content_hash([file_digest(file), file_digest(code.__file__)])  # its vocabulary and its rules
+    normalizer = LiraQueryNormalizer.from_pretrained(file)  # the digest: its vocabulary and its rules
+    digest = content_hash([file_digest(file), file_digest(code.__file__), file_digest(tables.__file__)])
     if os.path.isfile(os.path.join(os.path.dirname(file), "tokenizer.json")):
         from transformers import AutoTokenizer
 

@@ -13,7 +13,7 @@ For each language, the clean validation queries (all by default) and a typo of e
 `dataset_builder.noise` that made `test_noisy`, seeded per query) are normalized with every candidate bound and
 retrieved by the trained model in LRL-only mode. The vocabulary used for the choice leaves the validation queries
 out (catalogue titles + train queries), so the chosen bound meets unseen queries as it will on test; its real
-words (`training.query_normalizer.real_words`) come from that vocabulary too. Rule: among
+words and lexicon (`training.query_normalizer.build_lexicons`) come from that vocabulary too. Rule: among
 the bounds whose clean nDCG@10 is at most `tolerance` below the clean nDCG@10 without any normalizer, the one with
 the best nDCG@10 on the typo'd queries (ties: the larger bound, which changes fewer texts); if none qualifies, the
 largest candidate.
@@ -30,7 +30,13 @@ from tqdm.auto import tqdm
 from evaluation.evaluator import score_system
 
 from .data import load_corpus_rows, load_query_rows
-from .query_normalizer import LEXICON_MIN_ZIPF, build_vocabulary, real_words, save_query_normalizer, vocabulary_texts
+from .query_normalizer import (
+    LEXICON_MIN_ZIPF,
+    build_lexicons,
+    build_vocabulary,
+    save_query_normalizer,
+    vocabulary_texts,
+)
 from .validation import LiraInMemorySystem
 
 CANDIDATES = (3, 4, 5, 6)
@@ -84,7 +90,7 @@ def _mean_ndcg(system, rows, corpus, normalizer=None, language=None):
 
 
 def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CANDIDATES, queries_per_language=None,
-                             tolerance=0.002, seed=13, min_zipf=LEXICON_MIN_ZIPF, progress=True):
+                             tolerance=0.002, seed=13, min_zipf=LEXICON_MIN_ZIPF, lexicon=True, progress=True):
     """Per-language `min_fuzzy_letters` chosen on validation (module docstring).
 
     Args:
@@ -100,6 +106,8 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
         seed (`int`, *optional*, defaults to 13): seed of the synthetic typos.
         min_zipf (`float`, *optional*, defaults to 3.0): the real words' least Zipf frequency (`None`: no real
             words, as before they existed); use the value the saved normalizer will use.
+        lexicon (`bool`, *optional*, defaults to `True`): give the normalizer the lexicon of words the vocabulary
+            lacks (as `training.query_normalizer` saves it); `False`: real words only.
 
     Returns:
         `dict`: `chosen` {language: bound} and `table` {language: {"raw_clean", "raw_typo", bound: {"clean",
@@ -125,11 +133,11 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
                 raise ValueError(f"no clean validation queries for {lang!r} in {dataset!r}.")
             noisy = typo_rows(clean, seed)
             vocab = build_vocabulary(vocabulary_texts(dataset, lang, query_splits=("train",)), lang, progress=False)
-            real = {lang: real_words(vocab, lang, min_zipf)} if min_zipf is not None else None
+            real, words = build_lexicons({lang: vocab}, min_zipf)
             row = {"raw_clean": _mean_ndcg(system, clean, corpus), "raw_typo": _mean_ndcg(system, noisy, corpus)}
             for n in candidates:
                 normalizer = LiraQueryNormalizer({lang: vocab}, known_word=known_word, min_fuzzy_letters=n,
-                                                 real_words=real)
+                                                 real_words=real, lexicon=words if lexicon else None)
                 row[n] = {"clean": _mean_ndcg(system, clean, corpus, normalizer, lang),
                           "typo": _mean_ndcg(system, noisy, corpus, normalizer, lang)}
             ok = [n for n in candidates if row[n]["clean"] >= row["raw_clean"] - tolerance]
@@ -138,7 +146,7 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
     finally:
         processor.query_normalizer = saved
     return {"chosen": chosen, "table": table, "queries_per_language": queries_per_language,
-            "tolerance": tolerance, "seed": seed, "min_zipf": min_zipf}
+            "tolerance": tolerance, "seed": seed, "min_zipf": min_zipf, "lexicon": lexicon}
 
 
 def main(argv=None):

@@ -11,7 +11,9 @@ romanizers of `dataset_builder.noise` (Thai RTGS, Urdu / Bengali `anyascii`), so
 
 Beside the vocabulary it saves the language's *real words* that a fuzzy correction could mistake for slips: the
 words of the `wordfreq` lexicon (Zipf frequency >= 3, i.e. at least once per million words; every language here but
-Thai) that lie one slip from a vocabulary word. The normalizer never "corrects" them.
+Thai) that lie one slip from a vocabulary word. The normalizer never "corrects" them. And the language's *lexicon*:
+the lexicon words of at least 5 letters the vocabulary lacks, which the normalizer may correct a long misspelt word
+into when no vocabulary word is one slip away (about 1.1 MB for the six languages).
 """
 
 import argparse
@@ -23,7 +25,7 @@ from collections import Counter
 
 from tqdm.auto import tqdm
 
-from modeling_lira.query_normalizer import LiraQueryNormalizer
+from modeling_lira.query_normalizer import LEXICON_MIN_LETTERS, LiraQueryNormalizer
 
 DEFAULT_PRODUCT_SPLITS = ("train", "validation", "test")
 QUERY_SPLITS = ("train", "validation")
@@ -132,14 +134,50 @@ def real_words(entries, language, min_zipf=LEXICON_MIN_ZIPF):
     return sorted(set(out))
 
 
+def lexicon_words(entries, language, min_zipf=LEXICON_MIN_ZIPF, min_letters=LEXICON_MIN_LETTERS):
+    """The lexicon words of `language` (Zipf frequency >= `min_zipf`, at least `min_letters` letters, no digits)
+    that no vocabulary entry spells, sorted: what `LiraQueryNormalizer` may correct a long misspelt word into.
+
+    Args:
+        entries (`list[dict]`): the language's vocabulary (`build_vocabulary`).
+        language (`str`): its code; `[]` for a language `wordfreq` has no list for (Thai).
+        min_zipf (`float`, *optional*, defaults to 3.0): least Zipf frequency.
+        min_letters (`int`, *optional*, defaults to 5): least letters (marks joined to their letter).
+    """
+    import wordfreq
+
+    from modeling_lira.query_normalizer import fold, letters
+
+    if language not in wordfreq.available_languages(wordlist="best"):
+        return []
+    known = {fold(entry["text"]) for entry in entries}
+    out = set()
+    for word, freq in wordfreq.get_frequency_dict(language, wordlist="best").items():
+        word = fold(word)
+        if (word and word not in known and math.log10(freq) + 9 >= min_zipf and " " not in word
+                and not any(ch.isdigit() for ch in word) and len(letters(word)) >= min_letters):
+            out.add(word)
+    return sorted(out)
+
+
+def build_lexicons(vocabulary, min_zipf=LEXICON_MIN_ZIPF, min_letters=LEXICON_MIN_LETTERS):
+    """`(real_words, lexicon)`, each `{language: [word, ...]}` for the languages that have any, from a vocabulary
+    `{language: entries}`; `min_zipf=None` gives neither."""
+    if min_zipf is None:
+        return {}, {}
+    real = {lang: real_words(entries, lang, min_zipf) for lang, entries in vocabulary.items()}
+    lexicon = {lang: lexicon_words(entries, lang, min_zipf, min_letters) for lang, entries in vocabulary.items()}
+    return {k: v for k, v in real.items() if v}, {k: v for k, v in lexicon.items() if v}
+
+
 def build_query_normalizer(dataset, languages, product_splits=DEFAULT_PRODUCT_SPLITS, progress=True,
-                           min_zipf=LEXICON_MIN_ZIPF, **kwargs):
-    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`, `min_fuzzy_letters`);
-    `min_zipf=None` leaves the real words out."""
+                           min_zipf=LEXICON_MIN_ZIPF, lexicon=True, **kwargs):
+    """A `LiraQueryNormalizer` over `languages` (kwargs: `threshold`, `min_coverage`, `min_fuzzy_letters`,
+    `lexicon_min_letters`); `min_zipf=None` leaves the real words and the lexicon out, `lexicon=False` the lexicon."""
     vocabulary = {lang: build_vocabulary(vocabulary_texts(dataset, lang, product_splits), lang, progress)
                   for lang in languages}  # fmt: skip
-    words = {} if min_zipf is None else {lang: real_words(vocabulary[lang], lang, min_zipf) for lang in languages}
-    return LiraQueryNormalizer(vocabulary, real_words={k: v for k, v in words.items() if v}, **kwargs)
+    real, words = build_lexicons(vocabulary, min_zipf, kwargs.get("lexicon_min_letters", LEXICON_MIN_LETTERS))
+    return LiraQueryNormalizer(vocabulary, real_words=real, lexicon=words if lexicon else None, **kwargs)
 
 
 def main(argv=None):
@@ -153,6 +191,7 @@ def main(argv=None):
     p.add_argument("--min-fuzzy-letters", default="5",
                    help="least letters of a fuzzy-corrected span: one number, or per language ('bn=3,ur=5', others "
                         "5); `python -m training.normalizer_letters --model DIR` chooses them on validation instead")
+    p.add_argument("--no-lexicon", action="store_true", help="leave out the lexicon of words the shop lacks")
     args = p.parse_args(argv)
     if not os.path.isdir(args.model):
         raise ValueError(f"--model {args.model!r} is not a folder; pass a saved model folder (or any output folder).")
@@ -161,7 +200,8 @@ def main(argv=None):
         raise ValueError("--min-fuzzy-letters auto: run `python -m training.normalizer_letters --model DIR`, which "
                          "chooses the bounds on validation and writes the normalizer.")
     path = save_query_normalizer(args.model, args.dataset, args.languages.split(","), tuple(args.product_splits),
-                                 threshold=args.threshold, min_coverage=args.min_coverage, min_fuzzy_letters=letters)
+                                 threshold=args.threshold, min_coverage=args.min_coverage, min_fuzzy_letters=letters,
+                                 lexicon=not args.no_lexicon)
     print(json.dumps(path))
 
 
@@ -171,7 +211,8 @@ def save_query_normalizer(model_dir, dataset, languages, product_splits=DEFAULT_
     path = normalizer.save_pretrained(model_dir)
     sizes = {lang: len(entries) for lang, entries in normalizer.vocabulary.items()}
     return {"file": path, "entries": sizes, "bytes": os.path.getsize(path),
-            "min_fuzzy_letters": normalizer.min_fuzzy_letters}
+            "min_fuzzy_letters": normalizer.min_fuzzy_letters,
+            "lexicon": {lang: len(words) for lang, words in normalizer.lexicon.items()}}
 
 
 def parse_min_fuzzy_letters(value):

@@ -277,6 +277,7 @@ def finish_training(merged, processor, args, train_rows, corpus, facts):
         facts["query_normalizer_entries"] = {k: len(v) for k, v in processor.query_normalizer.vocabulary.items()}
         facts["query_normalizer_min_fuzzy_letters"] = letters
         facts["query_normalizer_real_words"] = {k: len(v) for k, v in processor.query_normalizer.real_words.items()}
+        facts["query_normalizer_lexicon"] = {k: len(v) for k, v in processor.query_normalizer.lexicon.items()}
     return save_merged(merged, processor, args.output_dir, facts)
 
 

@@ -1,0 +1,235 @@
+"""The spelling tables of one language that `LiraQueryNormalizer` rewrites queries with, and their text helpers.
+
+`LiraSpellingIndex` holds a language's vocabulary (the shop's texts and words), the unaccented and romanized forms
+of each, and two tables of forms a typed span may be one slip away from: the vocabulary's, and the lexicon's (real
+words of the language the shop's texts lack, tried only when no vocabulary text is one slip away, and only for a
+swap or an extra letter). Only stdlib: it is uploaded as remote code beside the weights.
+"""
+
+import difflib
+import unicodedata
+from collections import Counter
+
+WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
+MIN_FUZZY_LETTERS = 5
+LEXICON_MIN_LETTERS = 5  # a lexicon word is a correction only for spans this long (shorter ones: too many neighbours)
+SLIP_KINDS = ("swap", "missing", "doubled", "extra")
+LEXICON_SLIP_KINDS = ("swap", "doubled", "extra")  # not "missing": a rare real word the lexicon lacks is often a
+# lexicon word less a letter ("serabi", a pancake, is "serambi", a porch, less "m"); on validation those rewrites cost
+# clean id / ms queries 0.004 / 0.002 nDCG@10, and leaving them out none
+SLIP_INDEX_LETTERS = 8  # forms this short are also found through their one-slip keys (3-grams miss "جگنل" -> "جنگل")
+_THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
+_ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
+
+
+def fold(text):
+    """NFC, lower-case, strip, and runs of whitespace folded to one space."""
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def strip_diacritics(text, language):
+    """Removes the marks people leave out when they type without an input method: Vietnamese tone and vowel marks
+    (and d-stroke -> d), Thai tone marks (U+0E48-U+0E4B), Urdu harakat, Latin accents (id, ms, fil); Bengali is
+    returned unchanged (its vowel signs are not optional)."""
+    if language == "th":
+        return "".join(ch for ch in text if ch not in _THAI_TONES)
+    if language == "ur":
+        return "".join(ch for ch in text if ch not in _ARABIC_HARAKAT)
+    if language == "bn":
+        return text
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
+
+
+def letters(text):
+    """`text` cut into letters with their marks (a stdlib stand-in for grapheme clusters: every combining or
+    spacing mark joins the letter before it, e.g. Thai tone marks and Bengali vowel signs, and a letter after a
+    virama joins the conjunct it ends, e.g. Bengali "ক্ষ")."""
+    out = []
+    for ch in text:
+        if out and (unicodedata.category(ch) in ("Mn", "Mc", "Me") or unicodedata.combining(out[-1][-1]) == 9):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def slip_kind(typed, known):
+    """The slip that turns letter list `known` into `typed`: `"swap"` (two neighbours swapped), `"missing"` (one
+    letter left out), `"doubled"` (one letter typed twice), `"extra"` (another letter typed in), or `None` when they
+    are equal or further apart."""
+    if typed == known or abs(len(typed) - len(known)) > 1:
+        return None
+    i = 0
+    while i < min(len(typed), len(known)) and typed[i] == known[i]:
+        i += 1
+    if len(typed) == len(known):
+        return "swap" if typed[i + 2:] == known[i + 2:] and typed[i:i + 2] == known[i:i + 2][::-1] else None
+    if len(typed) < len(known):
+        return "missing" if known[i + 1:] == typed[i:] else None
+    if typed[i + 1:] != known[i:]:
+        return None
+    return "doubled" if typed[i] in typed[max(0, i - 1):i] + typed[i + 1:i + 2] else "extra"
+
+
+def one_slip(typed, known):
+    """Whether letter lists `typed` and `known` differ by one slip: a swap of two neighbours, one letter missing or
+    one letter extra (a duplicated letter is an extra one)."""
+    return slip_kind(typed, known) is not None
+
+
+def slip_keys(letter_list):
+    """`letter_list` joined, and joined without each one of its letters: two texts one slip apart share a key (a
+    swap of neighbours i, i+1 leaves the same text without letter i in one and i+1 in the other)."""
+    return {"".join(letter_list)} | {"".join(letter_list[:i] + letter_list[i + 1:]) for i in range(len(letter_list))}
+
+
+def trigrams(text):
+    """Character 3-grams of `text` padded with a space on each side (the blocking key of fuzzy lookups)."""
+    padded = f" {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+class _SlipTable:
+    """`(form, text)` pairs a typed span may be one slip away from, found through shared character 3-grams (the 20
+    closest by Dice) and, for forms of fewer than 8 letters, shared one-slip keys (a swap in a short word shares no
+    3-gram with the word)."""
+
+    def __init__(self, kinds=SLIP_KINDS):
+        self.kinds = kinds  # the slips (`slip_kind`) a match may be
+        self.forms, self.sizes, self.grams, self.slips = [], [], {}, {}  # pairs, 3-gram counts, 3-gram/slip -> ids
+
+    def add(self, form, text):
+        grams = trigrams(form)
+        for gram in grams:
+            self.grams.setdefault(gram, []).append(len(self.forms))
+        for spelling in {form, text}:
+            spelt = letters(spelling)
+            if len(spelt) < SLIP_INDEX_LETTERS:
+                for slip in slip_keys(spelt):
+                    self.slips.setdefault(slip, []).append(len(self.forms))
+        self.forms.append((form, text))
+        self.sizes.append(len(grams))
+
+    def closest(self, span, form, threshold):
+        """`(text, ratio, credit)` of the closest text one slip away from `span` (`difflib` ratio >= `threshold`),
+        or `None`; a span typed without marks (`form == span`) is compared with the forms, else with the texts."""
+        typed = letters(span)
+        grams = trigrams(form)
+        shared = Counter(i for g in grams for i in self.grams.get(g, ()))
+        ranked = sorted(shared, key=lambda i: (-2 * shared[i] / (len(grams) + self.sizes[i]), i))  # best Dice first
+        short = set()  # forms of < 8 letters one slip away; a typed span may have one letter more
+        if len(typed) <= SLIP_INDEX_LETTERS:
+            short = {i for slip in slip_keys(typed) for i in self.slips.get(slip, ())}
+        best = None
+        for i in ranked[:20] + sorted(short - set(ranked[:20])):
+            key, text = self.forms[i]
+            other = key if form == span else text
+            if slip_kind(typed, letters(other)) not in self.kinds:
+                continue
+            matcher = difflib.SequenceMatcher(None, span, other, autojunk=False)
+            ratio = matcher.ratio()
+            if ratio >= threshold and (best is None or ratio > best[1]):
+                same = sum(block.size for block in matcher.get_matching_blocks())
+                best = (text, ratio, 3 * same - len(span) - len(other))
+        return best
+
+
+class LiraSpellingIndex:
+    r"""
+    Lookup tables of one language (`LiraQueryNormalizer` builds one per language on first use).
+
+    Args:
+        language (`str`): language code (picks the optional marks, see `strip_diacritics`).
+        entries (`list[dict]`): the vocabulary, `[{"text": str, "romanized": [str, ...]}]`, most frequent first.
+        threshold (`float`): least `difflib` ratio of a fuzzy match.
+        min_letters (`int`, *optional*, defaults to 5): least letters of a fuzzy-corrected span.
+        real_words (`Iterable[str]`, *optional*): words spelt right that are never fuzzy-corrected.
+        lexicon (`Iterable[str]`, *optional*): real words of the language the vocabulary lacks; each is a real word,
+            counts as a known word for the coverage rule, and is a fuzzy correction of a one-word span of at least
+            `lexicon_min_letters` letters when no vocabulary text is one slip away (`LEXICON_SLIP_KINDS`).
+        lexicon_min_letters (`int`, *optional*, defaults to 5): least letters of a span corrected into a lexicon word.
+    """
+
+    def __init__(self, language, entries, threshold, min_letters=MIN_FUZZY_LETTERS, real_words=(), lexicon=(),
+                 lexicon_min_letters=LEXICON_MIN_LETTERS):
+        self.language, self.threshold, self.min_letters = language, threshold, min_letters
+        self.lexicon_min_letters = lexicon_min_letters
+        self.real_words = {fold(w) for w in real_words}
+        self.exact, self.unaccented, self.romanized = {}, {}, {}
+        self.vocabulary_table, self.lexicon_table = _SlipTable(), _SlipTable(LEXICON_SLIP_KINDS)
+        for entry in entries:
+            text = fold(entry["text"])
+            if not text:
+                continue
+            self.exact.setdefault(text, text)
+            keys = [self.unaccent(text)] + [fold(r) for r in entry.get("romanized", ()) if fold(r)]
+            self.unaccented.setdefault(keys[0], text)
+            for key in keys[1:]:
+                self.romanized.setdefault(key, text)
+            for key in dict.fromkeys(keys):
+                self.vocabulary_table.add(key, text)
+        self.lexicon = {w for w in map(fold, lexicon) if w and w not in self.exact}
+        for word in sorted(self.lexicon):
+            self.lexicon_table.add(word, word)  # compared as spelt: a span typed without marks finds marks-free words
+        self.max_words = max((len(t.split()) for t in self.exact), default=1)
+        self.known_word, self._memo = None, {}
+
+    def unaccent(self, text):
+        return strip_diacritics(text, self.language).lower()
+
+    def is_real(self, word):
+        """Whether a typed word is a real word (`real_words`, the lexicon, or `known_word`), which is never a slip."""
+        return word in self.real_words or word in self.lexicon or (
+            self.known_word is not None and self.known_word(word))
+
+    def is_listed(self, word):
+        """Whether a typed word is a word of the language's lexicon (`real_words` or `lexicon`): a known word for the
+        coverage rule, though nothing rewrites it."""
+        return word in self.real_words or word in self.lexicon
+
+    def _fuzzy(self, span, form):
+        """`(text, ratio, credit)` of the closest known text one slip away from the typed `span`, or `None`: a
+        vocabulary text if one is, else (one-word spans of `lexicon_min_letters` letters) a lexicon word."""
+        size = len([c for c in letters(span) if not c.isspace()])
+        if size < self.min_letters or all(self.is_real(w) for w in span.split()):
+            return None  # real words the shop's vocabulary lacks ("alarm") are not slips of known ones ("alam")
+        found = self.vocabulary_table.closest(span, form, self.threshold)
+        if found is None and self.lexicon and size >= self.lexicon_min_letters and " " not in span:
+            found = self.lexicon_table.closest(span, form, self.threshold)
+        return found
+
+    def match(self, span, text_has_marks=False):
+        """`(text, method, similarity, credit)` of one folded span, strongest method first, or `None`;
+        `text_has_marks`: some word of the typed text carries marks, so no word is missing them."""
+        key = (span, text_has_marks)
+        if key not in self._memo:
+            form, found = self.unaccent(span), None
+            bare = "".join(ch for ch in span if not unicodedata.category(ch).startswith("P"))
+            if span in self.exact or (bare != span and bare in self.exact):  # "گوبھی،": a known word and a comma
+                found = (span, "exact", 1.0, len(span))
+            elif form in self.unaccented and form == span and not text_has_marks:  # typed without any marks
+                found = (self.unaccented[form], "unaccented", 1.0, len(span))
+            elif span in self.romanized:
+                found = (self.romanized[span], "romanized", 1.0, len(span))
+            else:
+                fuzzy = self._fuzzy(span, form)
+                found = (fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2]) if fuzzy and fuzzy[2] > 0 else None
+            self._memo[key] = found
+        return self._memo[key]
+
+    def segment(self, words):
+        """`(credit, [(start, end, text, method, similarity)])` of the best segmentation of `words`."""
+        has_marks = any(self.unaccent(w) != w for w in words)
+        best = [(0.0, 0, [])] + [None] * len(words)  # (credit, -spans, spans) of each prefix
+        for j in range(1, len(words) + 1):
+            best[j] = best[j - 1]  # word j-1 left as typed
+            for i in range(max(0, j - self.max_words), j):
+                found = self.match(" ".join(words[i:j]), has_marks)
+                if found is not None:
+                    base = best[i]
+                    option = (round(base[0] + WEIGHTS[found[1]] * found[3], 9), base[1] - 1,
+                              base[2] + [(i, j, *found[:3])])  # fmt: skip
+                    if option[:2] > best[j][:2]:
+                        best[j] = option
+        return best[-1][0], best[-1][2]

@@ -200,6 +200,9 @@ def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_p
     assert {lang: reloaded.query_normalizer.min_letters(lang) for lang in ("vi", "th")} == chosen
     real = facts["query_normalizer_real_words"]  # the lexicon's real words travel too (wordfreq has no Thai list)
     assert real == {k: len(v) for k, v in reloaded.query_normalizer.real_words.items()} and "th" not in real
+    lexicon = facts["query_normalizer_lexicon"]  # and the lexicon of long words the shop lacks
+    assert lexicon == {k: len(v) for k, v in reloaded.query_normalizer.lexicon.items()} and "th" not in lexicon
+    assert lexicon["vi"] > 0
     adapter = tmp_path / "run" / "adapter" / "adapter_model.safetensors"
     full = tmp_path / "merged" / "model.safetensors"
     assert adapter.stat().st_size < full.stat().st_size  # the artefact that leaves a GPU run is the small one

@@ -109,12 +109,8 @@ def real_words(entries, language, min_zipf=LEXICON_MIN_ZIPF):
         language (`str`): its code; `[]` for a language `wordfreq` has no list for (Thai).
         min_zipf (`float`, *optional*, defaults to 3.0): least Zipf frequency of a lexicon word.
     """
-    import wordfreq
-
     from modeling_lira.query_normalizer import fold, letters, one_slip, slip_keys, strip_diacritics
 
-    if language not in wordfreq.available_languages(wordlist="best"):
-        return []
     by_key = {}  # one-slip key -> letter lists of the one-word vocabulary forms that have it (the normalizer's index)
     for entry in entries:
         text = fold(entry["text"])
@@ -123,15 +119,12 @@ def real_words(entries, language, min_zipf=LEXICON_MIN_ZIPF):
                 spelt = letters(form)
                 for key in slip_keys(spelt):
                     by_key.setdefault(key, []).append(spelt)
-    out = []
-    for word, freq in wordfreq.get_frequency_dict(language, wordlist="best").items():
-        word = fold(word)
-        if not word or math.log10(freq) + 9 < min_zipf:  # Zipf frequency = log10(per billion words)
-            continue
+    out = set()
+    for word in _frequent_words(language, min_zipf):
         typed = letters(word)
         if any(one_slip(typed, form) for key in slip_keys(typed) for form in by_key.get(key, ())):
-            out.append(word)
-    return sorted(set(out))
+            out.add(word)
+    return sorted(out)
 
 
 def lexicon_words(entries, language, min_zipf=LEXICON_MIN_ZIPF, min_letters=LEXICON_MIN_LETTERS):
@@ -144,20 +137,24 @@ def lexicon_words(entries, language, min_zipf=LEXICON_MIN_ZIPF, min_letters=LEXI
         min_zipf (`float`, *optional*, defaults to 3.0): least Zipf frequency.
         min_letters (`int`, *optional*, defaults to 5): least letters (marks joined to their letter).
     """
+    from modeling_lira.query_normalizer import fold, letters
+
+    known = {fold(entry["text"]) for entry in entries}
+    return sorted({w for w in _frequent_words(language, min_zipf) if w not in known and " " not in w
+                   and not any(ch.isdigit() for ch in w) and len(letters(w)) >= min_letters})
+
+
+def _frequent_words(language, min_zipf):
+    """The folded words of `language`'s `wordfreq` list ("best") with Zipf frequency >= `min_zipf`; none for a
+    language without a list (Thai)."""
     import wordfreq
 
-    from modeling_lira.query_normalizer import fold, letters
+    from modeling_lira.query_normalizer import fold
 
     if language not in wordfreq.available_languages(wordlist="best"):
         return []
-    known = {fold(entry["text"]) for entry in entries}
-    out = set()
-    for word, freq in wordfreq.get_frequency_dict(language, wordlist="best").items():
-        word = fold(word)
-        if (word and word not in known and math.log10(freq) + 9 >= min_zipf and " " not in word
-                and not any(ch.isdigit() for ch in word) and len(letters(word)) >= min_letters):
-            out.add(word)
-    return sorted(out)
+    words = wordfreq.get_frequency_dict(language, wordlist="best").items()  # Zipf = log10(frequency per billion)
+    return [w for w in (fold(word) for word, freq in words if math.log10(freq) + 9 >= min_zipf) if w]
 
 
 def build_lexicons(vocabulary, min_zipf=LEXICON_MIN_ZIPF, min_letters=LEXICON_MIN_LETTERS):

@@ -23,8 +23,8 @@ romanizer is needed here), and rewrites a typed text span by span:
 * a one-word span of at least `lexicon_min_letters` letters (5) that no vocabulary text is one slip from may be
   corrected, the same way, into a word of the language's lexicon (`lexicon`: the word-frequency lexicon's words the
   shop's texts lack, saved with the vocabulary; a shopper types many words no title holds), but only for a swap or
-  an extra letter: a rare word the lexicon lacks is often a lexicon word less a letter ("serabi", a pancake, and
-  "serambi", a porch);
+  a letter typed twice: a rare word the lexicon lacks is often a lexicon word less or plus a letter ("serabi", a
+  pancake, and "serambi", a porch; "trunks" and "trunk");
 * a dynamic programme picks the segmentation of maximal credit (an equality: the span's length x 1 / 0.98 / 0.96;
   a fuzzy match: 0.9 x (3M - typed length - form length), M matching characters); words nothing matches stay as
   typed, and a text whose matched or lexicon words are under `min_coverage` of its words is left unchanged.
@@ -92,7 +92,7 @@ class LiraQueryNormalizer:
             into known neighbours (in Urdu, one clean validation query in six at a bound of 3 letters).
         lexicon (`dict[str, list[str]]`, *optional*): per language code, real words the vocabulary lacks
             (`training.query_normalizer` takes the `wordfreq` words of at least `lexicon_min_letters` letters): real
-            words, known words for `min_coverage`, and corrections (a swap or an extra letter, never a missing one) of
+            words, known words for `min_coverage`, and corrections (a swap or a letter typed twice, never a missing or other extra one) of
             a one-word span no vocabulary text is one slip from. Of the Urdu typos on test, about a quarter change a
             word no title or training query holds.
         lexicon_min_letters (`int`, *optional*, defaults to 5): least letters of a span corrected into a lexicon

@@ -3,7 +3,7 @@
 `LiraSpellingIndex` holds a language's vocabulary (the shop's texts and words), the unaccented and romanized forms
 of each, and two tables of forms a typed span may be one slip away from: the vocabulary's, and the lexicon's (real
 words of the language the shop's texts lack, tried only when no vocabulary text is one slip away, and only for a
-swap or an extra letter). Only stdlib: it is uploaded as remote code beside the weights.
+swap or a letter typed twice). Only stdlib: it is uploaded as remote code beside the weights.
 """
 
 import difflib
@@ -14,9 +14,9 @@ WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
 MIN_FUZZY_LETTERS = 5
 LEXICON_MIN_LETTERS = 5  # a lexicon word is a correction only for spans this long (shorter ones: too many neighbours)
 SLIP_KINDS = ("swap", "missing", "doubled", "extra")
-LEXICON_SLIP_KINDS = ("swap", "doubled", "extra")  # not "missing": a rare real word the lexicon lacks is often a
-# lexicon word less a letter ("serabi", a pancake, is "serambi", a porch, less "m"); on validation those rewrites cost
-# clean id / ms queries 0.004 / 0.002 nDCG@10, and leaving them out none
+LEXICON_SLIP_KINDS = ("swap", "doubled")  # a rare real word the lexicon lacks is often a lexicon word less a letter
+# ("serabi", a pancake: "serambi", a porch) or with one more ("trunks": "trunk"; "دیودار", cedar: "دیدار", sight; a
+# trailing comma); on validation missing-letter rewrites cost clean id / ms queries 0.004 / 0.002 nDCG@10
 SLIP_INDEX_LETTERS = 8  # forms this short are also found through their one-slip keys (3-grams miss "جگنل" -> "جنگل")
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}

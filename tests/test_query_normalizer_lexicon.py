@@ -36,7 +36,7 @@ def test_a_long_misspelt_word_the_shop_lacks_becomes_the_lexicon_word(vocabulary
     assert short.normalize("bkuu", "id") == "buku"
 
 
-def test_slip_kinds_and_a_missing_letter_is_no_lexicon_correction(vocabulary):
+def test_slip_kinds_and_only_swaps_and_doubled_letters_are_lexicon_corrections(vocabulary):
     from modeling_lira.spelling_index import slip_kind
 
     cases = {"rumha": "swap", "ruah": "missing", "rumahh": "doubled", "rrumah": "doubled", "rumxah": "extra",
@@ -44,7 +44,9 @@ def test_slip_kinds_and_a_missing_letter_is_no_lexicon_correction(vocabulary):
     assert {typed: slip_kind(list(typed), list("rumah")) for typed in cases} == cases
     lexical = LiraQueryNormalizer(vocabulary, lexicon={"id": ["serambi", "kencang"]})
     assert lexical.normalize("serabi", "id") == "serabi"  # a pancake, not "serambi" (a porch) less a letter
-    assert lexical.normalize("seramcbi", "id") == "serambi" and lexical.normalize("sreambi", "id") == "serambi"
+    assert lexical.normalize("serambis", "id") == "serambis"  # nor a letter more ("trunks" is no slip of "trunk")
+    assert lexical.normalize("serambi, kencang", "id") == "serambi, kencang"  # nor a comma after a lexicon word
+    assert lexical.normalize("serammbi", "id") == "serambi" and lexical.normalize("sreambi", "id") == "serambi"
     assert lexical.normalize("kencn", "id") == "kencan"  # the shop's own words: a missing letter is a slip
 
 

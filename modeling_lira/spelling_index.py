@@ -180,8 +180,7 @@ class LiraSpellingIndex:
 
     def is_real(self, word):
         """Whether a typed word is a real word (`real_words`, the lexicon, or `known_word`), which is never a slip."""
-        return word in self.real_words or word in self.lexicon or (
-            self.known_word is not None and self.known_word(word))
+        return self.is_listed(word) or (self.known_word is not None and self.known_word(word))
 
     def is_listed(self, word):
         """Whether a typed word is a word of the language's lexicon (`real_words` or `lexicon`): a known word for the

@@ -133,11 +133,11 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
                 raise ValueError(f"no clean validation queries for {lang!r} in {dataset!r}.")
             noisy = typo_rows(clean, seed)
             vocab = build_vocabulary(vocabulary_texts(dataset, lang, query_splits=("train",)), lang, progress=False)
-            real, words = build_lexicons({lang: vocab}, min_zipf)
+            real, words = build_lexicons({lang: vocab}, min_zipf, lexicon=lexicon)
             row = {"raw_clean": _mean_ndcg(system, clean, corpus), "raw_typo": _mean_ndcg(system, noisy, corpus)}
             for n in candidates:
                 normalizer = LiraQueryNormalizer({lang: vocab}, known_word=known_word, min_fuzzy_letters=n,
-                                                 real_words=real, lexicon=words if lexicon else None)
+                                                 real_words=real, lexicon=words)
                 row[n] = {"clean": _mean_ndcg(system, clean, corpus, normalizer, lang),
                           "typo": _mean_ndcg(system, noisy, corpus, normalizer, lang)}
             ok = [n for n in candidates if row[n]["clean"] >= row["raw_clean"] - tolerance]

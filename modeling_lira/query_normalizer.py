@@ -42,6 +42,7 @@ import os
 
 from .spelling_index import (
     LEXICON_MIN_LETTERS,
+    MAX_QUERY_WORDS,
     MIN_FUZZY_LETTERS,
     LiraSpellingIndex,
     fold,
@@ -54,6 +55,12 @@ from .spelling_index import (
 
 NORMALIZER_FILE = "query_normalizer.json"
 METHODS = ("exact", "unaccented", "romanized", "fuzzy")
+
+
+def _short(value, limit=80):
+    """`repr(value)`, cut to `limit` characters (an error message quotes a stranger's value, not all of it)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def one_piece_words(tokenizer):
@@ -115,8 +122,16 @@ class LiraQueryNormalizer:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 raise ValueError(f"{name}={value!r} must be a number in (0, 1], e.g. {name}=0.8.")
         for language, entries in vocabulary.items():
-            if not isinstance(entries, list) or not all(isinstance(e, dict) and "text" in e for e in entries):
-                raise ValueError(f"vocabulary[{language!r}] must be a list of {{'text': ..., 'romanized': [...]}}.")
+            if not isinstance(language, str) or not isinstance(entries, list):
+                raise ValueError(f"vocabulary[{language!r}] must be a list of {{'text': ..., 'romanized': [...]}} "
+                                 "under a language code.")
+            for n, entry in enumerate(entries):
+                romanized = entry.get("romanized", []) if isinstance(entry, dict) else None
+                if not isinstance(entry, dict) or not isinstance(entry.get("text"), str) or not isinstance(
+                        romanized, list) or not all(isinstance(r, str) for r in romanized):
+                    raise ValueError(f"vocabulary[{language!r}][{n}]={_short(entry)} must be {{'text': str, "
+                                     "'romanized': [str, ...]}; rebuild the file with `python -m "
+                                     "training.query_normalizer`.")
         per_language = min_fuzzy_letters if isinstance(min_fuzzy_letters, dict) else {None: min_fuzzy_letters}
         for language, value in [*per_language.items(), ("lexicon_min_letters", lexicon_min_letters)]:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -156,7 +171,8 @@ class LiraQueryNormalizer:
                 self.real_words.get(language, ()), self.lexicon.get(language, ()), self.lexicon_min_letters)
         index = self._indexes[language]
         if index.known_word is not self.known_word:  # set or changed after the index was built
-            index.known_word, index._memo = self.known_word, {}
+            index.known_word = self.known_word
+            index._memo.clear()
         return index
 
     def explain(self, text, language=None):
@@ -171,6 +187,7 @@ class LiraQueryNormalizer:
         words = fold(text).split()
         if not words:
             return {"text": text, "language": language, "coverage": 0.0, "spans": []}
+        words, tail = words[:MAX_QUERY_WORDS], words[MAX_QUERY_WORDS:]  # the rest stays as typed (bounded cost)
         best = None
         for lang in [language] if language is not None else self.languages:
             credit, spans = self._index(lang).segment(words)
@@ -187,7 +204,7 @@ class LiraQueryNormalizer:
         for i, j, matched, _, _ in spans:
             out += words[at:i] + [matched]
             at = j
-        return {"text": " ".join(out + words[at:]), "language": lang, "coverage": coverage, "spans": report}
+        return {"text": " ".join(out + words[at:] + tail), "language": lang, "coverage": coverage, "spans": report}
 
     def normalize(self, text, language=None):
         """The rewritten text (the typed text itself when nothing but exact words, or too little, matched)."""
@@ -235,12 +252,22 @@ class LiraQueryNormalizer:
             file = cached_file(path, NORMALIZER_FILE, _raise_exceptions_for_missing_entries=False, **hub_kwargs)
             if file is None:
                 return None
-        with open(file, encoding="utf-8") as f:
-            data = json.load(f)
-        return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5),
-                   min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS),
-                   real_words=data.get("real_words"), lexicon=data.get("lexicon"),
-                   lexicon_min_letters=data.get("lexicon_min_letters", LEXICON_MIN_LETTERS))
+        fix = "rebuild it with `python -m training.query_normalizer --model DIR`"
+        try:
+            with open(file, encoding="utf-8") as f:
+                data = json.load(f)
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{file} is not a valid {NORMALIZER_FILE} (not UTF-8 JSON: {err}); {fix}.") from None
+        if not isinstance(data, dict) or "vocabulary" not in data:
+            found = sorted(data)[:5] if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"{file} must hold a JSON object with a 'vocabulary' key (found {found}); {fix}.")
+        try:
+            return cls(data["vocabulary"], data.get("threshold", 0.8), data.get("min_coverage", 0.5),
+                       min_fuzzy_letters=data.get("min_fuzzy_letters", MIN_FUZZY_LETTERS),
+                       real_words=data.get("real_words"), lexicon=data.get("lexicon"),
+                       lexicon_min_letters=data.get("lexicon_min_letters", LEXICON_MIN_LETTERS))
+        except ValueError as err:
+            raise ValueError(f"{file}: {err}") from None
 
 
 __all__ = ["LiraQueryNormalizer", "strip_diacritics", "fold", "letters", "one_slip", "slip_keys", "one_piece_words",

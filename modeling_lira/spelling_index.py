@@ -8,7 +8,7 @@ swap or a letter typed twice). Only stdlib: it is uploaded as remote code beside
 
 import difflib
 import unicodedata
-from collections import Counter
+from collections import OrderedDict
 
 WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
 MIN_FUZZY_LETTERS = 5
@@ -18,6 +18,15 @@ LEXICON_SLIP_KINDS = ("swap", "doubled")  # a rare real word the lexicon lacks i
 # ("serabi", a pancake: "serambi", a porch) or with one more ("trunks": "trunk"; "دیودار", cedar: "دیدار", sight; a
 # trailing comma); on validation missing-letter rewrites cost clean id / ms queries 0.004 / 0.002 nDCG@10
 SLIP_INDEX_LETTERS = 8  # forms this short are also found through their one-slip keys (3-grams miss "جگنل" -> "جنگل")
+PREFIX_GRAMS = 5  # a slip changes at most 4 letter 3-grams: any 5 of a span's hold one of every form one slip away
+# Bounds on what one query may cost (a stranger's text of any length, a vocabulary file of any content):
+MAX_QUERY_WORDS = 64  # words of a text that are normalized; the rest stay as typed (LiraProcessor keeps 128 tokens)
+MAX_SPAN_WORDS = 8  # longest span the segmentation tries (longer vocabulary texts are matched through their words)
+MAX_FUZZY_LETTERS = 48  # longest span (in letters) that is fuzzy-matched; longer ones only by equality
+MAX_SLIPPED_WORDS = 2  # one slip changes one word, or two neighbours (a swap across a space)
+MAX_ENTRY_CHARS = 200  # vocabulary texts and romanized forms longer than this are not indexed (no span reaches them)
+MAX_ROMANIZED = 8  # romanized forms indexed per vocabulary text
+MEMO_SIZE = 20_000  # spans remembered per language (least recently used first out)
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
 
@@ -90,39 +99,76 @@ def trigrams(text):
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
+class _Memo(OrderedDict):
+    """A least-recently-used dict of at most `size` entries (a service that lives long sees unbounded distinct
+    queries; every memo of the normalizer is one of these)."""
+
+    def __init__(self, size=MEMO_SIZE):
+        super().__init__()
+        self.size = size
+
+    def lookup(self, key, compute):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = compute()
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+def letter_trigrams(letter_list):
+    """3-grams of a letter list (`letters`) padded with a space on each side, joined with U+0001 (a slip of one
+    letter changes at most 4 of them, whatever the script: Bengali conjuncts and Thai tone marks are one letter)."""
+    padded = [" ", *letter_list, " "]
+    return {"\x01".join(padded[i : i + 3]) for i in range(len(padded) - 2)}
+
+
 class _SlipTable:
-    """`(form, text)` pairs a typed span may be one slip away from, found through shared character 3-grams (the 20
-    closest by Dice) and, for forms of fewer than 8 letters, shared one-slip keys (a swap in a short word shares no
-    3-gram with the word)."""
+    """`(form, text)` pairs a typed span may be one slip away from.
+
+    Every pair one slip from a typed span is found, and nothing sorts the table: a slip changes at most 4 of the
+    span's letter 3-grams, so a known form one slip away holds at least one of any 5 of them; the table keeps the
+    forms by 3-gram and letter count, and a lookup reads the 5 rarest 3-grams' lists of forms of the span's letter
+    count +- 1 (`PREFIX_GRAMS`). Spans of fewer than `SLIP_INDEX_LETTERS` + 1 letters (too few 3-grams) are looked
+    up by their one-slip keys instead (`slip_keys`: two texts one slip apart share one).
+    """
 
     def __init__(self, kinds=SLIP_KINDS):
         self.kinds = kinds  # the slips (`slip_kind`) a match may be
-        self.forms, self.sizes, self.grams, self.slips = [], [], {}, {}  # pairs, 3-gram counts, 3-gram/slip -> ids
+        self.forms, self.grams, self.slips = [], {}, {}  # pairs; (3-gram, letters) -> ids; one-slip key -> ids
 
     def add(self, form, text):
-        grams = trigrams(form)
-        for gram in grams:
-            self.grams.setdefault(gram, []).append(len(self.forms))
+        spelt = letters(form)
+        for gram in letter_trigrams(spelt):
+            self.grams.setdefault((gram, len(spelt)), []).append(len(self.forms))
         for spelling in {form, text}:
             spelt = letters(spelling)
             if len(spelt) < SLIP_INDEX_LETTERS:
                 for slip in slip_keys(spelt):
                     self.slips.setdefault(slip, []).append(len(self.forms))
         self.forms.append((form, text))
-        self.sizes.append(len(grams))
+
+    def candidates(self, typed, form_letters):
+        """Ids of the pairs that may be one slip from letter list `typed` (its unaccented form: `form_letters`)."""
+        found = set()
+        if len(typed) <= SLIP_INDEX_LETTERS:  # short known forms; a typed span may have one letter more
+            found.update(i for slip in slip_keys(typed) for i in self.slips.get(slip, ()))
+        size = len(form_letters)
+        if size >= SLIP_INDEX_LETTERS - 1:  # long known forms (>= 8 letters) are one letter longer at most
+            lists = [[self.grams.get((gram, n), ()) for n in (size - 1, size, size + 1)]
+                     for gram in letter_trigrams(form_letters)]
+            lists.sort(key=lambda parts: sum(map(len, parts)))  # the rarest 3-grams first; nothing else is read
+            found.update(i for parts in lists[:PREFIX_GRAMS] for ids in parts for i in ids)
+        return sorted(found)  # vocabulary order: the most frequent text first
 
     def closest(self, span, form, threshold):
-        """`(text, ratio, credit)` of the closest text one slip away from `span` (`difflib` ratio >= `threshold`),
-        or `None`; a span typed without marks (`form == span`) is compared with the forms, else with the texts."""
+        """`(text, ratio, credit)` of the closest text one slip away from `span` (`difflib` ratio >= `threshold`;
+        ties: the most frequent), or `None`; a span typed without marks (`form == span`) is compared with the forms,
+        else with the texts."""
         typed = letters(span)
-        grams = trigrams(form)
-        shared = Counter(i for g in grams for i in self.grams.get(g, ()))
-        ranked = sorted(shared, key=lambda i: (-2 * shared[i] / (len(grams) + self.sizes[i]), i))  # best Dice first
-        short = set()  # forms of < 8 letters one slip away; a typed span may have one letter more
-        if len(typed) <= SLIP_INDEX_LETTERS:
-            short = {i for slip in slip_keys(typed) for i in self.slips.get(slip, ())}
         best = None
-        for i in ranked[:20] + sorted(short - set(ranked[:20])):
+        for i in self.candidates(typed, typed if form == span else letters(form)):
             key, text = self.forms[i]
             other = key if form == span else text
             if slip_kind(typed, letters(other)) not in self.kinds:
@@ -160,10 +206,12 @@ class LiraSpellingIndex:
         self.vocabulary_table, self.lexicon_table = _SlipTable(), _SlipTable(LEXICON_SLIP_KINDS)
         for entry in entries:
             text = fold(entry["text"])
-            if not text:
-                continue
+            if not text or len(text) > MAX_ENTRY_CHARS or len(text.split()) > MAX_SPAN_WORDS:
+                continue  # no span the segmentation tries reaches it; its words are entries of their own
             self.exact.setdefault(text, text)
-            keys = [self.unaccent(text)] + [fold(r) for r in entry.get("romanized", ()) if fold(r)]
+            romanized = [fold(r) for r in entry.get("romanized", ())[:MAX_ROMANIZED]]
+            keys = [self.unaccent(text)] + [r for r in romanized if r and len(r) <= MAX_ENTRY_CHARS
+                                            and len(r.split()) <= MAX_SPAN_WORDS]
             self.unaccented.setdefault(keys[0], text)
             for key in keys[1:]:
                 self.romanized.setdefault(key, text)
@@ -172,15 +220,18 @@ class LiraSpellingIndex:
         self.lexicon = {w for w in map(fold, lexicon) if w and w not in self.exact}
         for word in sorted(self.lexicon):
             self.lexicon_table.add(word, word)  # compared as spelt: a span typed without marks finds marks-free words
-        self.max_words = max((len(t.split()) for t in self.exact), default=1)
-        self.known_word, self._memo = None, {}
+        self.max_words = max((len(t.split()) for t in [*self.exact, *self.romanized]), default=1)
+        self.words = {w for t in [*self.exact, *self.unaccented, *self.romanized] for w in t.split()}
+        self.known_word, self._memo, self._real = None, _Memo(MEMO_SIZE), _Memo(MEMO_SIZE)
 
     def unaccent(self, text):
         return strip_diacritics(text, self.language).lower()
 
     def is_real(self, word):
         """Whether a typed word is a real word (`real_words`, the lexicon, or `known_word`), which is never a slip."""
-        return self.is_listed(word) or (self.known_word is not None and self.known_word(word))
+        if self.is_listed(word):
+            return True
+        return self.known_word is not None and self._real.lookup(word, lambda: bool(self.known_word(word)))
 
     def is_listed(self, word):
         """Whether a typed word is a word of the language's lexicon (`real_words` or `lexicon`): a known word for the
@@ -191,8 +242,17 @@ class LiraSpellingIndex:
         """`(text, ratio, credit)` of the closest known text one slip away from the typed `span`, or `None`: a
         vocabulary text if one is, else (one-word spans of `lexicon_min_letters` letters) a lexicon word."""
         size = len([c for c in letters(span) if not c.isspace()])
-        if size < self.min_letters or all(self.is_real(w) for w in span.split()):
-            return None  # real words the shop's vocabulary lacks ("alarm") are not slips of known ones ("alam")
+        if size < self.min_letters or size > MAX_FUZZY_LETTERS:
+            return None
+        # a slip leaves every word but one (or two neighbours) as it was, and turns it into a word the shop does not
+        # know; real words the shop lacks ("alarm", not a slip of "alam") are as typed unless a shop text one slip
+        # away gives them context ("kencang buta": "kencan buta", a blind date)
+        words = span.split()
+        slipped = [k for k, w in enumerate(words) if w not in self.words]
+        if not slipped or len(slipped) > MAX_SLIPPED_WORDS or slipped[-1] - slipped[0] > 1:
+            return None
+        if all(self.is_real(w) for w in words):
+            return None
         found = self.vocabulary_table.closest(span, form, self.threshold)
         if found is None and self.lexicon and size >= self.lexicon_min_letters and " " not in span:
             found = self.lexicon_table.closest(span, form, self.threshold)
@@ -201,29 +261,31 @@ class LiraSpellingIndex:
     def match(self, span, text_has_marks=False):
         """`(text, method, similarity, credit)` of one folded span, strongest method first, or `None`;
         `text_has_marks`: some word of the typed text carries marks, so no word is missing them."""
-        key = (span, text_has_marks)
-        if key not in self._memo:
-            form, found = self.unaccent(span), None
-            bare = "".join(ch for ch in span if not unicodedata.category(ch).startswith("P"))
-            if span in self.exact or (bare != span and bare in self.exact):  # "گوبھی،": a known word and a comma
-                found = (span, "exact", 1.0, len(span))
-            elif form in self.unaccented and form == span and not text_has_marks:  # typed without any marks
-                found = (self.unaccented[form], "unaccented", 1.0, len(span))
-            elif span in self.romanized:
-                found = (self.romanized[span], "romanized", 1.0, len(span))
-            else:
-                fuzzy = self._fuzzy(span, form)
-                found = (fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2]) if fuzzy and fuzzy[2] > 0 else None
-            self._memo[key] = found
-        return self._memo[key]
+        return self._memo.lookup((span, text_has_marks), lambda: self._match(span, text_has_marks))
+
+    def _match(self, span, text_has_marks):
+        """`match` without the memo."""
+        form, found = self.unaccent(span), None
+        bare = "".join(ch for ch in span if not unicodedata.category(ch).startswith("P"))
+        if span in self.exact or (bare != span and bare in self.exact):  # "گوبھی،": a known word and a comma
+            found = (span, "exact", 1.0, len(span))
+        elif form in self.unaccented and form == span and not text_has_marks:  # typed without any marks
+            found = (self.unaccented[form], "unaccented", 1.0, len(span))
+        elif span in self.romanized:
+            found = (self.romanized[span], "romanized", 1.0, len(span))
+        else:
+            fuzzy = self._fuzzy(span, form)
+            found = (fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2]) if fuzzy and fuzzy[2] > 0 else None
+        return found
 
     def segment(self, words):
         """`(credit, [(start, end, text, method, similarity)])` of the best segmentation of `words`."""
         has_marks = any(self.unaccent(w) != w for w in words)
+        window = min(self.max_words, MAX_SPAN_WORDS)
         best = [(0.0, 0, [])] + [None] * len(words)  # (credit, -spans, spans) of each prefix
         for j in range(1, len(words) + 1):
             best[j] = best[j - 1]  # word j-1 left as typed
-            for i in range(max(0, j - self.max_words), j):
+            for i in range(max(0, j - window), j):
                 found = self.match(" ".join(words[i:j]), has_marks)
                 if found is not None:
                     base = best[i]

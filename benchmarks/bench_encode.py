@@ -153,7 +153,7 @@ def run_all(args):
     report = summarize(results, args.reference, args.catalogue_size)
     report["rounds"] = args.rounds
     if args.out:
-        from evaluation.cache import atomic_write_json
+        from evaluation.atomic import atomic_write_json
 
         atomic_write_json(args.out, report)
     print(table(report))

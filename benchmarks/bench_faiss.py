@@ -146,7 +146,7 @@ def main(argv=None):
               "method": __doc__.split("Usage")[0], "results": run(catalogue, queries, args.indexes, args.k,
                                                                  args.threads)}
     if args.out:
-        from evaluation.cache import atomic_write_json
+        from evaluation.atomic import atomic_write_json
 
         atomic_write_json(args.out, report)
     print(table(report))

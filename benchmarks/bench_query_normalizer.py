@@ -17,8 +17,8 @@ import time
 from collections import defaultdict
 
 from dataset_builder.noise import typo
+from evaluation.atomic import atomic_write_json
 from modeling_lira.query_normalizer import fold, one_piece_words
-from push_scripts.atomic import write_json
 from training.query_normalizer import build_query_normalizer, parse_min_fuzzy_letters
 
 LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
@@ -97,7 +97,7 @@ def main(argv=None):
                          "known_word": args.tokenizer or None, "min_fuzzy_letters": letters}
     text = format_table(results)
     print(text)
-    write_json(args.out, {"dataset": args.dataset, "results": results, "markdown": text})
+    atomic_write_json(args.out, {"dataset": args.dataset, "results": results, "markdown": text})
     print(f"wrote {args.out}")
 
 

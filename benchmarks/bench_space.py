@@ -156,7 +156,7 @@ def run_all(args):
     report = {"method": __doc__.split("Usage")[0], "threads": args.threads, "cpu_count": os.cpu_count(),
               "model": args.model, "dataset": args.dataset, "finetune": args.finetune, "cold": cold, "warm": warm}
     if args.out:
-        from evaluation.cache import atomic_write_json
+        from evaluation.atomic import atomic_write_json
 
         atomic_write_json(args.out, report)
     print(table(report))

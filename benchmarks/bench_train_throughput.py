@@ -28,7 +28,7 @@ import time
 
 import torch
 
-from push_scripts.atomic import write_json
+from evaluation.atomic import atomic_write_json
 
 
 def _timed(step, steps, cuda):
@@ -132,7 +132,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     result = measure(args.model, args.dataset, args.batch_size, args.steps, args.rounds)
     print(table(result))
-    write_json(args.out, result)
+    atomic_write_json(args.out, result)
     return result
 
 

@@ -21,14 +21,72 @@ ignored (tested by shuffling them), so the critic cannot copy the answer into th
 still do is what any QE filter does: prefer candidates that mean the same as the source, which is the point.
 """
 
+import io
 import os
-import tempfile
+import zipfile
+from collections import OrderedDict
 
 import numpy as np
+
+from evaluation.atomic import atomic_write_bytes
 
 from .critics import TranslationCritic, _scale, candidate_fluency, tokens
 
 QUERY_PREFIX = "query: "
+# Most encoded texts the critic remembers (least recently used first out). A long-lived critic (the demo Space's)
+# sees unbounded distinct texts; at 384 float32 dims this is about 180 MB, and it holds every text of a full
+# dataset build (about 61,000 distinct queries, candidates and affect words), so `cache_file` keeps them all.
+MEMO_SIZE = 100_000
+
+
+class _VectorMemo:
+    """Text -> vector, least recently used first out past `size` entries."""
+
+    def __init__(self, size):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"memo_size={size!r} must be a positive int (texts kept in memory), e.g. {MEMO_SIZE}.")
+        self.size, self._items = size, OrderedDict()
+
+    def __len__(self):
+        return len(self._items)
+
+    def get(self, text):
+        """The vector of `text` (now the most recently used), or None."""
+        vector = self._items.get(text)
+        if vector is not None:
+            self._items.move_to_end(text)
+        return vector
+
+    def put(self, pairs):
+        """Adds `(text, vector)` pairs (copied: a row must not keep its whole batch alive), then drops the least
+        recently used past `size`."""
+        for text, vector in pairs:
+            self._items[text] = np.array(vector)
+            self._items.move_to_end(text)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def items(self):
+        """`(texts, vectors)` lists, least recently used first."""
+        return list(self._items), list(self._items.values())
+
+
+def _read_cache(path):
+    """`(text, vector)` pairs of a critic cache file (oldest first).
+
+    Raises:
+        `ValueError`: the file is not a readable critic cache (texts and one vector row per text).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            texts, vectors = data["texts"], data["vectors"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"critic cache_file {os.fspath(path)!r} is not a readable critic cache ({err}); delete it "
+                         "(it is rebuilt on the next build) or pass another cache_file.") from err
+    if texts.ndim != 1 or vectors.ndim != 2 or len(texts) != len(vectors):
+        raise ValueError(f"critic cache_file {os.fspath(path)!r} holds {texts.shape} texts for {vectors.shape} "
+                         "vectors; delete it (it is rebuilt on the next build) or pass another cache_file.")
+    return zip(texts.tolist(), vectors)
 
 
 class QualityEstimationCritic(TranslationCritic):
@@ -44,16 +102,20 @@ class QualityEstimationCritic(TranslationCritic):
         semantic_range (`tuple[float, float]`, *optional*, defaults to `(0.70, 0.95)`): cosines mapped to 1 and 10.
         emotional_tolerance (`float`, *optional*, defaults to 0.25): affect-cosine difference that scores 1.
         encoder_name (`str`, *optional*): name shown in the dataset card.
-        cache_file (`str` or `Path`, *optional*): `.npz` file keeping every encoded text's vector between builds
+        cache_file (`str` or `Path`, *optional*): `.npz` file keeping the remembered vectors between builds
             (loaded at start, rewritten atomically after each `score` call that encoded something new). The file
             is tied to the encoder: use one file per encoder.
+        memo_size (`int`, *optional*, defaults to `MEMO_SIZE` = 100,000): most encoded texts kept in memory (and in
+            `cache_file`), least recently used first out; scores do not depend on it, only how often a text is
+            encoded again.
     """
 
     name = "quality_estimation"
     reads_reference = False
 
     def __init__(self, encoder, vocabulary=None, affect_words=None, semantic_range=(0.70, 0.95),
-                 emotional_tolerance=0.25, encoder_name="multilingual-e5-small", cache_file=None):
+                 emotional_tolerance=0.25, encoder_name="multilingual-e5-small", cache_file=None,
+                 memo_size=MEMO_SIZE):
         low, high = (float(x) for x in semantic_range)
         if not high > low:
             raise ValueError(f"semantic_range={semantic_range!r} must be (low, high) with high > low, e.g. (0.70, 0.95).")
@@ -64,13 +126,11 @@ class QualityEstimationCritic(TranslationCritic):
         self.affect_words = sorted(set(affect_words or ()))
         self.semantic_range = (low, high)
         self.emotional_tolerance = float(emotional_tolerance)
-        self._memo = {}  # prefixed text -> unit vector, shared by every language of a build
+        self._memo = _VectorMemo(memo_size)  # prefixed text -> unit vector, shared by every language of a build
         self.cache_file = cache_file
-        self._saved = 0
+        self._unsaved = 0  # texts encoded since the cache file was last written
         if cache_file is not None and os.path.exists(cache_file):
-            with np.load(cache_file, allow_pickle=False) as data:
-                self._memo = dict(zip(data["texts"].tolist(), data["vectors"]))
-            self._saved = len(self._memo)
+            self._memo.put(_read_cache(cache_file))
         self._affect = None
         self.description = (
             f"QualityEstimationCritic: reference-free quality estimation that reads only the source query, its "
@@ -116,29 +176,28 @@ class QualityEstimationCritic(TranslationCritic):
         return cls(encoder, vocabulary=vocabulary or None, affect_words=affect, cache_file=cache_file, **kwargs)
 
     def embed(self, texts):
-        """Unit vectors `(len(texts), dim)` of `query: <text>`, each distinct text encoded once per critic."""
+        """Unit vectors `(len(texts), dim)` of `query: <text>`; a text is encoded once while the memo remembers it
+        (the last `memo_size` distinct texts)."""
         prefixed = [QUERY_PREFIX + t for t in texts]
-        missing = [t for t in dict.fromkeys(prefixed) if t not in self._memo]
+        found = {t: self._memo.get(t) for t in dict.fromkeys(prefixed)}
+        missing = [t for t, vector in found.items() if vector is None]
         if missing:
-            self._memo.update(zip(missing, self.encoder.encode(missing, desc="critic")))
-        return np.stack([self._memo[t] for t in prefixed]) if prefixed else np.zeros((0, 0), np.float32)
+            encoded = list(zip(missing, self.encoder.encode(missing, desc="critic")))
+            found.update(encoded)  # this call's vectors, even where the memo cannot keep them all
+            self._memo.put(encoded)
+            self._unsaved += len(missing)
+        return np.stack([found[t] for t in prefixed]) if prefixed else np.zeros((0, 0), np.float32)
 
     def save_cache(self):
-        """Writes the encoded vectors to `cache_file` (temp file + rename) when new texts were encoded."""
-        if self.cache_file is None or len(self._memo) == self._saved:
+        """Writes the remembered vectors to `cache_file` (`evaluation.atomic.atomic_write_bytes`) when new texts
+        were encoded."""
+        if self.cache_file is None or not self._unsaved:
             return
-        folder = os.path.dirname(os.path.abspath(self.cache_file))
-        os.makedirs(folder, exist_ok=True)
-        texts = list(self._memo)
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder)
-        os.close(fd)
-        try:
-            np.savez(tmp, texts=np.array(texts), vectors=np.stack([self._memo[t] for t in texts]).astype(np.float32))
-            os.replace(tmp, self.cache_file)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        self._saved = len(texts)
+        texts, vectors = self._memo.items()
+        buffer = io.BytesIO()
+        np.savez(buffer, texts=np.array(texts), vectors=np.stack(vectors).astype(np.float32))
+        atomic_write_bytes(self.cache_file, buffer.getvalue())
+        self._unsaved = 0
 
     def _affect_vector(self):
         if self._affect is None and self.affect_words:

@@ -1,5 +1,6 @@
 """Atomic writing of the Hub layout: everything goes to a hidden temporary folder next to the target, which is
-renamed into place only when complete. A failed build leaves neither a half dataset nor its temporary folder.
+renamed into place only when complete (`evaluation.atomic.atomic_folder`). A failed build leaves neither a half
+dataset nor its temporary folder, and a folder that LiRA did not write is never replaced.
 
 Layout::
 
@@ -10,16 +11,16 @@ Layout::
 """
 
 import contextlib
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-BUILD_MARKER = "lira_build.json"
+from evaluation.atomic import atomic_folder, atomic_write_json, check_output_folder
+
+BUILD_MARKER = "lira_build.json"  # one of `evaluation.atomic.LEGACY_MARKERS`: older builds stay replaceable
+_WHAT = "dataset output folder"
 
 
 def shard_name(split):
@@ -44,48 +45,33 @@ def write_parquet(path, rows, features):
 
 
 def check_target(out_dir, overwrite):
-    """Refuses to replace a folder that is not a previous LiRA build (or any folder when `overwrite` is off)."""
-    out_dir = Path(out_dir)
-    if not out_dir.exists():
-        return
-    if not overwrite:
-        raise ValueError(f"Output folder {out_dir} already exists; remove it or pass overwrite=True (--overwrite).")
-    if not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / BUILD_MARKER).is_file()):
-        raise ValueError(
-            f"Output folder {out_dir} exists and is not a LiRA dataset build (no {BUILD_MARKER}); "
-            "refusing to replace it. Choose another --out or remove it yourself."
-        )
+    """Refuses an `out_dir` that holds files LiRA did not write, or a previous build when `overwrite` is off
+    (`evaluation.atomic.check_output_folder`; an absent or empty folder is always fine).
+
+    Raises:
+        `ValueError`: naming the folder and the fix.
+    """
+    check_output_folder(out_dir, overwrite, what=_WHAT)
 
 
 @contextlib.contextmanager
 def atomic_output(out_dir, overwrite=True):
-    """Context manager yielding a temporary folder that replaces `out_dir` when the block succeeds.
+    """Context manager yielding a temporary folder (`Path`) that replaces `out_dir` when the block succeeds
+    (`evaluation.atomic.atomic_folder`).
 
     Args:
         out_dir (`str` or `Path`): final folder.
         overwrite (`bool`, *optional*, defaults to `True`): replace a previous LiRA build at `out_dir`.
 
     Raises:
-        `ValueError`: `out_dir` exists and may not be replaced (checked before anything is written).
+        `ValueError`: `out_dir` exists and may not be replaced (see `check_target`; checked before anything is
+            written and again before the swap).
     """
-    out_dir = Path(out_dir).resolve()
-    check_target(out_dir, overwrite)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        yield tmp
-        old = None
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / out_dir.name)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    name = os.path.basename(os.path.abspath(out_dir))
+    with atomic_folder(out_dir, overwrite, what=_WHAT, prefix=f".{name}.tmp-") as tmp:
+        yield Path(tmp)
 
 
 def write_json(path, obj):
-    """Deterministic JSON (sorted keys, UTF-8, trailing newline)."""
-    Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Deterministic JSON (sorted keys, UTF-8, trailing newline), written atomically."""
+    atomic_write_json(path, obj, sort_keys=True)

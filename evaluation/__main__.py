@@ -24,6 +24,8 @@ ALL_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 
 def _common(p):
     p.add_argument("--model", help="saved LiRA folder or Hub id (needed for the lira_* systems)")
+    p.add_argument("--revision", help="Hub revision of --model (a 40-hex commit sha pins its remote code; a Hub id "
+                                      "without one warns; ignored for a local folder)")
     p.add_argument("--systems", nargs="+", choices=SYSTEM_NAMES, metavar="SYSTEM",
                    help="systems to compare (default: the 3 LiRA modes + the 4 baselines; the baselines "
                         "only without --model)")
@@ -57,11 +59,15 @@ def parse_args(argv=None):
 
 
 def _systems(args):
+    from .lira_system import check_revision
+
+    check_revision(args.revision, "--revision")
     names = args.systems or list(LIRA_SYSTEMS if args.model else ()) + list(BASELINE_SYSTEMS)
     if args.model is None and any(n in LIRA_SYSTEMS for n in names):
         raise ValueError(f"systems {[n for n in names if n in LIRA_SYSTEMS]} need --model <LiRA folder or hub id>.")
     systems = [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
-                            batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune)
+                            batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune,
+                            revision=args.revision)
                for n in names]
     if args.query_normalizer:
         from .normalized import NormalizedQuerySystem, load_normalizer
@@ -87,6 +93,7 @@ def main(argv=None):
                                 max_queries=args.max_queries, index=args.index, progress=not args.no_progress)
         report["dataset"] = args.dataset
         report["model"] = args.model
+        report["revision"] = args.revision
         report["query_normalizer"] = args.query_normalizer
         paths = write_report(report, args.out, title="LiRA evaluation on lira-products")
     else:
@@ -95,6 +102,7 @@ def main(argv=None):
         report = run_cldr_names(systems, args.languages, out_dir=args.out, max_queries=args.max_queries,
                                 progress=not args.no_progress)
         report["model"] = args.model
+        report["revision"] = args.revision
         paths = write_report(report, args.out, title="CLDR short-name cross-lingual retrieval",
                              metrics=("recall@1", "mrr@10", "recall@10"))
     stats = report["cache"]

@@ -2,40 +2,16 @@
 
 Keys combine the hash of the model files (weights, tokenizer, config, code), the system's configuration and the
 exact inputs (query texts, candidates, corpus text, qrels), so a rerun recomputes only what changed. Files are
-written atomically (temporary file, then `os.replace`).
+written atomically (`evaluation.atomic`).
 """
 
 import collections
 import json
 import os
-import tempfile
 
 import numpy as np
 
-
-def atomic_write_bytes(path, data):
-    """Writes `data` to `path` through a temporary file in the same folder and `os.replace`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(path, text):
-    """UTF-8 text version of `atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path, obj):
-    """Writes `obj` as indented UTF-8 JSON, atomically."""
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+from .atomic import atomic_write_bytes, atomic_write_json
 
 
 class EvalCache:

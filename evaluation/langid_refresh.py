@@ -11,7 +11,7 @@ and rewrites the file atomically; a model whose other weights changed needs a fu
 import argparse
 import json
 
-from .cache import atomic_write_json
+from .atomic import atomic_write_json
 from .data import load_queries
 from .lira_system import LiraSystem
 from .metrics_loader import load_metric

@@ -12,10 +12,18 @@
 Queries are encoded with their known language code (a storefront knows its locale); language identification is
 measured separately by `predict_languages`, which passes `languages=None` and reads `language_logits`.
 The vector used for retrieval is `out.embeddings` (the contract's "final LiRA vector").
+
+Pinned remote code: a Hub id is downloaded at `revision` and every `from_pretrained` gets that `revision`, so the
+`trust_remote_code=True` path runs the code of that commit. A Hub id without a revision is allowed (the newest
+commit of the default branch) but warns ([`UnpinnedRemoteCodeWarning`]) that the code is not pinned and how to pin it
+(`--revision <commit sha>`: a tag can be moved, a 40-hex commit sha cannot); a local folder needs no revision.
 """
 
 import json
+import logging
 import os
+import re
+import warnings
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -24,29 +32,97 @@ from .encoders import batched_by_length, l2_normalize
 from .hashing import content_hash, folder_digest
 from .texts import document_text, top_candidate_index
 
+logger = logging.getLogger(__name__)
 MODES = ("lrl", "noisy", "top", "oracle")
 _LOADED = {}  # folder -> (model, processor), shared by the three modes of one model
 ORACLE_CRITIC = [10.0, 10.0, 10.0]
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
+# characters git refuses in a ref name (`git check-ref-format`), plus quotes, which would break a rendered snippet
+_REVISION_FORBIDDEN = set("~^:?*[\\\"'")
 
 
-def resolve_model_folder(model):
+class UnpinnedRemoteCodeWarning(UserWarning):
+    """A Hub model is loaded with `trust_remote_code=True` and no `revision`: its code may change under you."""
+
+
+def check_revision(revision, source="--revision"):
+    """Validates a Hub revision (tag, branch or commit sha) before it reaches the Hub or a rendered snippet.
+
+    Args:
+        revision (`str` or `None`): the revision; `None` means "not given".
+        source (`str`, *optional*, defaults to `"--revision"`): where it came from (flag, variable, file), named in
+            the error.
+
+    Returns:
+        `str` or `None`: `revision` unchanged.
+
+    Raises:
+        `ValueError`: `revision` is not a string, is empty, or holds whitespace, a control character or one of
+            ``~^:?*[\\`` and quotes.
+    """
+    if revision is None:
+        return None
+    bad = (not isinstance(revision, str) or not revision
+           or any(c.isspace() or not c.isprintable() or c in _REVISION_FORBIDDEN for c in revision))
+    if bad:
+        raise ValueError(f"{source} {revision!r} is not a valid Hub revision: it must be a non-empty tag, branch or "
+                         "commit without whitespace, control characters, quotes or any of ~^:?*[\\; give "
+                         f"{source} the 40-hex commit sha of the model you reviewed.")
+    return revision
+
+
+def is_local_folder(model):
+    """`True` when `model` is a local folder (loaded as is), `False` for a Hub id."""
+    return os.path.isdir(model)
+
+
+def warn_if_unpinned(model, revision, how="--revision <commit sha>"):
+    """Warns ([`UnpinnedRemoteCodeWarning`]) when `model` is a Hub id loaded without a pinned `revision`.
+
+    Args:
+        model (`str`): local folder or Hub repo id.
+        revision (`str` or `None`): the revision that will be loaded.
+        how (`str`, *optional*, defaults to `"--revision <commit sha>"`): how the user pins it, named in the
+            warning.
+
+    Returns:
+        `bool`: `True` when it warned.
+    """
+    if is_local_folder(model):
+        return False
+    if revision is not None:
+        if not COMMIT_SHA.fullmatch(revision):
+            logger.info("%r is loaded at revision %r, a tag or branch: a 40-hex commit sha (%s) pins the remote "
+                        "code for good", model, revision, how)
+        return False
+    warnings.warn(f"{model!r} is a Hub id loaded with trust_remote_code=True and no revision: its remote code is not "
+                  "pinned and runs whatever the repository's default branch holds at download time; pin it with "
+                  f"{how} (the 40-hex commit you reviewed; a tag can be moved).",
+                  UnpinnedRemoteCodeWarning, stacklevel=3)
+    return True
+
+
+def resolve_model_folder(model, revision=None):
     """Local folder of a LiRA model given a folder or a Hub id (a Hub id resolves through the local HF cache).
 
     Args:
         model (`str`): folder or Hub repo id.
+        revision (`str`, *optional*): tag, branch or commit of a Hub id (ignored for a folder); see
+            [`check_revision`].
 
     Returns:
         `str`: a local folder holding `config.json`.
     """
-    if os.path.isdir(model):
+    if is_local_folder(model):
         return model
     try:
         from huggingface_hub import snapshot_download
 
-        return snapshot_download(model)
-    except Exception as err:  # offline miss, bad id, ...
-        raise ValueError(f"--model {model!r} is neither a local folder nor a Hub repo available here ({err}); "
-                         "pass a saved LiRA folder such as artifacts/lira-small-trained.") from err
+        return snapshot_download(model, revision=revision)
+    except Exception as err:  # offline miss, bad id, bad revision, ...
+        raise ValueError(f"--model {model!r} (--revision {revision!r}) is neither a local folder nor a Hub repo "
+                         f"available here ({err}); pass a saved LiRA folder such as artifacts/lira-small-trained, "
+                         "or a Hub id and a revision it has.") from err
 
 
 def model_languages(folder):
@@ -80,12 +156,23 @@ class LiraSystem:
         doc_field (`str`, *optional*, defaults to `"title"`): see `evaluation.systems.document_text`.
         batch_size (`int`, *optional*, defaults to 64): texts per forward pass.
         progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.
+        revision (`str`, *optional*): Hub revision to download and load (`--revision`); a 40-hex commit sha pins
+            the remote code. A Hub id without one warns ([`UnpinnedRemoteCodeWarning`]); ignored for a folder.
+
+    Raises:
+        `ValueError`: unknown `mode`, bad `revision` (see [`check_revision`]), or a model that cannot be found.
     """
 
-    def __init__(self, model, mode="lrl", doc_field="title", batch_size=64, progress=True):
+    def __init__(self, model, mode="lrl", doc_field="title", batch_size=64, progress=True, revision=None):
         if mode not in MODES:
             raise ValueError(f"LiRA mode {mode!r} is not supported; use one of {list(MODES)}.")
-        self.folder = resolve_model_folder(model)
+        check_revision(revision)
+        if revision is not None and is_local_folder(model):
+            logger.info("--revision %r is ignored: %r is a local folder", revision, model)
+            revision = None
+        warn_if_unpinned(model, revision)
+        self.revision = revision
+        self.folder = resolve_model_folder(model, revision)
         self.mode = mode
         self.name = f"lira_{mode}"
         self.candidate_mode = {"lrl": "none", "top": "noisy"}.get(mode, mode)
@@ -104,13 +191,14 @@ class LiraSystem:
                 try:
                     from modeling_lira import LiraModel, LiraProcessor
 
-                    model = LiraModel.from_pretrained(self.folder).eval()
-                    proc = LiraProcessor.from_pretrained(self.folder)
-                except ImportError:  # evaluating outside the repo: use the code saved with the model
+                    model = LiraModel.from_pretrained(self.folder, revision=self.revision).eval()
+                    proc = LiraProcessor.from_pretrained(self.folder, revision=self.revision)
+                except ImportError:  # evaluating outside the repo: the code saved with the model, at `revision`
                     from transformers import AutoModel, AutoProcessor
 
-                    model = AutoModel.from_pretrained(self.folder, trust_remote_code=True).eval()
-                    proc = AutoProcessor.from_pretrained(self.folder, trust_remote_code=True)
+                    model = AutoModel.from_pretrained(self.folder, trust_remote_code=True,
+                                                      revision=self.revision).eval()
+                    proc = AutoProcessor.from_pretrained(self.folder, trust_remote_code=True, revision=self.revision)
                 _LOADED.clear()  # keep at most one LiRA model in memory
                 _LOADED[key] = (model, proc)
             self._model, self._proc = _LOADED[key]

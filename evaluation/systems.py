@@ -107,7 +107,7 @@ class TextSystem:
 
 
 def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_field="title", batch_size=64,
-                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR):
+                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR, revision=None):
     """Builds one system by name.
 
     Args:
@@ -119,6 +119,8 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
         progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.
         finetune_dir (`str`, *optional*): the plain fine-tune (`python -m training.finetune`) for the `finetune`
             and `late_fusion` systems.
+        revision (`str`, *optional*): Hub revision of `model` for the `lira_*` systems (see
+            `evaluation.lira_system.check_revision`).
 
     Returns:
         a system object (see the module docstring).
@@ -129,7 +131,7 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
         from .lira_system import LiraSystem
 
         return LiraSystem(model, mode=name.split("_", 1)[1], doc_field=doc_field, batch_size=batch_size,
-                          progress=progress)
+                          progress=progress, revision=revision)
     me5 = os.path.join(backbones_dir, ME5_DIRNAME)
     minilm = os.path.join(backbones_dir, MINILM_DIRNAME)
     if name == "backbone":

@@ -17,6 +17,8 @@ import re
 
 from huggingface_hub import ModelCard, ModelCardData
 
+from evaluation.lira_system import check_revision
+
 from .constants import BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, LIMITS, PAPER_URL, ST_BASE_MODEL
 from .eval_results import (METRIC_NAMES, load_eval_json, ordered_metrics, pick_system, results_table, system_legend,
                            to_eval_results)
@@ -40,6 +42,7 @@ def _check_revision(revision):
             f"revision must be a tag or commit to pin in the usage snippet (e.g. 'v0.1.0'), got {revision!r}; "
             "'main' would let users run code that changes under them."
         )
+    check_revision(revision, "revision")  # no whitespace or quotes: it is pasted into the Python snippets
 
 
 def _languages(config):

@@ -16,7 +16,8 @@ Example::
 
 import json
 import os
-import tempfile
+
+from evaluation.atomic import atomic_write_json
 
 CLDR_PACKAGE = "cldr-annotations-full"
 WIDGET_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "widget_examples.json")
@@ -101,12 +102,7 @@ def write_widget_json(npm_dir=None, path=WIDGET_JSON):
         # index of the right English name in each example's `sentences` (kept out of the widget YAML itself)
         "answers": [position % len(spec[2]) for position, spec in enumerate(WIDGET_SPEC)],
     }
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(payload, f, ensure_ascii=False, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_json(path, payload)
 
 
 def load_widget_examples():

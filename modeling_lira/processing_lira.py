@@ -3,10 +3,11 @@
 import torch
 from transformers import BatchEncoding, ProcessorMixin
 
-from .configuration_lira import DEFAULT_LANG2ID
+from .configuration_lira import DEFAULT_LANG2ID, MAX_POSITIONS, number_problem, short_repr
 from .query_normalizer import LiraQueryNormalizer, one_piece_words
 
 NEUTRAL_SCORE = 5.5  # critic score used where a candidate has no scores
+MAX_CHARS_PER_TOKEN = 32  # texts are cut at this many characters per kept token before tokenizing (no piece is longer)
 
 
 class LiraProcessor(ProcessorMixin):
@@ -60,6 +61,22 @@ class LiraProcessor(ProcessorMixin):
             self.query_normalizer.save_pretrained(save_directory)
         return saved
 
+    def kept_text(self, texts, prefix, max_length):
+        """The part of each text that the tokenizer keeps at `max_length` tokens (after `prefix`), to the end of the
+        word it cuts: what the query normalizer needs to read (the rest is cut after it anyway)."""
+        if not getattr(self.tokenizer, "is_fast", False):  # no offsets: a bound in characters
+            return [t[: 8 * max_length] for t in texts]
+        enc = self.tokenizer([prefix + t for t in texts], truncation=True, max_length=max_length,
+                             return_offsets_mapping=True)
+        out = []
+        for t, offsets in zip(texts, enc["offset_mapping"]):
+            end = max((stop for _, stop in offsets), default=0) - len(prefix)  # end of the last kept piece
+            limit = min(len(t), end + MAX_CHARS_PER_TOKEN)
+            while 0 <= end < limit and not t[end].isspace():  # the rest of the word the cut fell in
+                end += 1
+            out.append(t if end >= len(t) else t[: max(end, 0)])
+        return out
+
     def _prefix(self, text_type):
         if text_type == "query":
             return self.query_prefix
@@ -67,78 +84,163 @@ class LiraProcessor(ProcessorMixin):
             return self.passage_prefix
         raise ValueError(f"text_type must be 'query' or 'passage', got {text_type!r}.")
 
-    def language_ids(self, languages, batch_size):
-        """Maps language codes (None = unknown -> -1) to a `(B,)` tensor."""
-        if len(languages) != batch_size:
-            raise ValueError(f"got {len(languages)} languages for {batch_size} texts; pass one code (or None) per text.")
-        ids = []
-        for i, code in enumerate(languages):
-            if code is None:
-                ids.append(-1)
-            elif code in self.lang2id:
-                ids.append(self.lang2id[code])
-            else:
-                raise ValueError(f"languages[{i}]={code!r} is not a known language; use one of "
+    @staticmethod
+    def _as_list(value):
+        """`value` as a list when it is a list, a tuple or an array / tensor (`tolist()`), else `None` (a string is
+        not a list of anything)."""
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if not isinstance(value, (str, bytes)) and callable(getattr(value, "tolist", None)):
+            value = value.tolist()
+            return value if isinstance(value, list) else None
+        return None
+
+    def _language_codes(self, languages, batch_size):
+        """`languages` checked: a list of one known code (or None) per text."""
+        codes = self._as_list(languages)
+        if codes is None:
+            raise ValueError(f"languages must be a list with one language code (or None) per text, got "
+                             f"{short_repr(languages)}; e.g. languages=['vi'] for one Vietnamese text.")
+        if len(codes) != batch_size:
+            raise ValueError(f"got {len(codes)} languages for {batch_size} texts; pass one code (or None) per text.")
+        for i, code in enumerate(codes):
+            if code is not None and (not isinstance(code, str) or code not in self.lang2id):
+                raise ValueError(f"languages[{i}]={short_repr(code)} is not a known language; use one of "
                                  f"{sorted(self.lang2id)} or None to let the model identify it.")
-        return torch.tensor(ids, dtype=torch.long)
+        return codes
+
+    def language_ids(self, languages, batch_size):
+        """Maps language codes (None = unknown -> -1) to a `(B,)` tensor.
+
+        Raises:
+            `ValueError`: `languages` is not a list of one known code (or None) per text.
+        """
+        codes = self._language_codes(languages, batch_size)
+        return torch.tensor([-1 if code is None else self.lang2id[code] for code in codes], dtype=torch.long)
+
+    def _candidate_rows(self, candidates):
+        """`candidates` checked: one list of strings per text, a None row read as no candidates (`[]`)."""
+        rows = self._as_list(candidates)
+        if rows is None:
+            raise ValueError(f"candidates must be a list with one list of English strings per text, got "
+                             f"{short_repr(candidates)}; e.g. candidates=[['red apple']] for one text.")
+        out = []
+        for i, row in enumerate(rows):
+            items = [] if row is None else self._as_list(row)
+            if items is None:
+                raise ValueError(f"candidates[{i}] must be a list of strings (or None for no candidates), got "
+                                 f"{type(row).__name__} {short_repr(row)}; wrap a single candidate in a list.")
+            for k, item in enumerate(items):
+                if not isinstance(item, str):
+                    raise ValueError(f"candidates[{i}][{k}] must be a string, got {type(item).__name__} "
+                                     f"{short_repr(item)}.")
+            out.append(items)
+        return out
+
+    def _score_triple(self, value, where, in_range=True):
+        """One candidate's `[semantic, emotional, pragmatic]` as floats, each a finite number (in [1, 10] with
+        `in_range`)."""
+        low, high = (1, 10) if in_range else (-float("inf"), float("inf"))
+        triple, problem = self._as_list(value), None
+        if triple is None:
+            problem = f"it is a {type(value).__name__}, not a list"
+        elif len(triple) != 3:
+            problem = f"it has {len(triple)} values"
+        else:
+            for j, x in enumerate(triple):
+                why = number_problem(x, low, high)
+                if why is not None:
+                    problem = f"position {j} ({short_repr(x, 24)}): {why}"
+                    break
+        if problem is not None:
+            kind = "numbers in [1, 10]" if in_range else "finite numbers"
+            raise ValueError(f"{where}={short_repr(value)} must be 3 {kind} (semantic, emotional, pragmatic): "
+                             f"{problem}.")
+        return [float(x) for x in triple]
+
+    def _score_rows(self, critic_scores, candidates, in_range=True):
+        """`critic_scores` checked against the rows of `_candidate_rows`: per text None (no scores: neutral) or one
+        `[semantic, emotional, pragmatic]` of floats per candidate (see `_score_triple`)."""
+        if critic_scores is None:
+            return [None] * len(candidates)
+        rows = self._as_list(critic_scores)
+        if rows is None:
+            raise ValueError(f"critic_scores must be a list with one list of [semantic, emotional, pragmatic] per "
+                             f"text, got {short_repr(critic_scores)}.")
+        if len(rows) != len(candidates):
+            raise ValueError(f"got {len(rows)} critic score lists for {len(candidates)} texts; pass one list per "
+                             f"text (None where a text has no scores).")
+        out = []
+        for i, (row, cands) in enumerate(zip(rows, candidates)):
+            triples = None if row is None else self._as_list(row)
+            if row is not None and triples is None:
+                raise ValueError(f"critic_scores[{i}] must be a list with one [semantic, emotional, pragmatic] per "
+                                 f"candidate (or None for no scores), got {short_repr(row)}.")
+            if triples is not None and len(triples) != len(cands):
+                raise ValueError(f"critic_scores[{i}] has {len(triples)} entries for {len(cands)} candidates; pass "
+                                 f"one [semantic, emotional, pragmatic] per candidate (or None for no scores).")
+            out.append(None if triples is None else
+                       [self._score_triple(t, f"critic_scores[{i}][{k}]", in_range) for k, t in enumerate(triples)])
+        return out
 
     def keep_best_candidates(self, candidates, critic_scores=None):
         """Trims every candidate list to the model's K (`num_candidates`), keeping the best by total critic score.
 
-        Ties and rows without scores keep their original order; kept candidates stay in their original order.
+        Ties and rows without scores keep their original order; kept candidates stay in their original order. Both
+        lists are checked first, as `__call__` checks them, so a malformed, NaN or infinite score never decides what
+        is kept; only the [1, 10] range of the scores is left to `__call__` (trimming does not need it).
 
         Args:
-            candidates (`list[list[str]]`): English candidates per text.
-            critic_scores (`list[list[list[float]]]`, *optional*): (semantic, emotional, pragmatic) per candidate.
+            candidates (`list[list[str] | None]`): English candidates per text; None = no candidates.
+            critic_scores (`list[list[list[float]] | None]`, *optional*): (semantic, emotional, pragmatic) per
+                candidate, each in [1, 10]; a None row = no scores for that text.
 
         Returns:
-            `tuple[list, list | None]`: the trimmed candidates and critic scores.
+            `tuple[list, list | None]`: the trimmed candidates (None rows as `[]`) and critic scores (floats; None
+            rows stay None; `None` when `critic_scores` is).
+
+        Raises:
+            `ValueError`: a malformed row, a non-string candidate, or a score that is not a finite number.
         """
+        rows = self._candidate_rows(candidates)
+        score_rows = self._score_rows(critic_scores, rows, in_range=False)
         limit = self.num_candidates
         out_c, out_s = [], None if critic_scores is None else []
-        for i, cands in enumerate(candidates):
-            cands = list(cands or [])
-            scores = None if critic_scores is None else list(critic_scores[i] or [])
+        for cands, scores in zip(rows, score_rows):
             keep = list(range(len(cands)))
             if len(cands) > limit:
                 totals = [sum(scores[k]) if scores else 0.0 for k in keep]
                 keep = sorted(sorted(keep, key=lambda k: -totals[k])[:limit])
             out_c.append([cands[k] for k in keep])
             if out_s is not None:
-                out_s.append([scores[k] for k in keep] if scores else scores)
+                out_s.append(None if scores is None else [scores[k] for k in keep])
         return out_c, out_s
 
     def _candidates(self, candidates, critic_scores, batch_size, max_length):
-        if len(candidates) != batch_size:
-            raise ValueError(f"got {len(candidates)} candidate lists for {batch_size} texts; pass one list per text "
-                             f"(an empty list where a text has no translation).")
-        width = max(1, max(len(c) for c in candidates))
+        """Tokenized candidates `(B, K', L)`, their masks and critic scores `(B, K', 3)` (see `__call__`)."""
+        rows = self._candidate_rows(candidates)
+        if len(rows) != batch_size:
+            raise ValueError(f"got {len(rows)} candidate lists for {batch_size} texts; pass one list per text "
+                             f"(an empty list or None where a text has no translation).")
+        score_rows = self._score_rows(critic_scores, rows)
+        width = max(1, max(len(row) for row in rows))
         if width > self.num_candidates:
-            raise ValueError(f"a text has {width} candidates but the model takes at most {self.num_candidates}; "
-                             f"keep the best {self.num_candidates}.")
+            i = next(i for i, row in enumerate(rows) if len(row) == width)
+            raise ValueError(f"candidates[{i}] has {width} candidates but the model takes at most "
+                             f"{self.num_candidates}; keep the best {self.num_candidates} with "
+                             f"`processor.keep_best_candidates(candidates, critic_scores)`.")
         flat, mask = [], torch.zeros(batch_size, width, dtype=torch.bool)
-        for i, row in enumerate(candidates):
+        for i, row in enumerate(rows):
             for k in range(width):
                 text = row[k] if k < len(row) else ""
-                if not isinstance(text, str):
-                    raise ValueError(f"candidates[{i}][{k}] must be a string, got {type(text).__name__}.")
-                mask[i, k] = k < len(row) and bool(text.strip())
+                mask[i, k] = bool(text.strip())
                 flat.append(text)
         enc = self.english_tokenizer(flat, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
         attention = enc["attention_mask"].view(batch_size, width, -1) * mask.unsqueeze(-1)
         scores = torch.full((batch_size, width, 3), NEUTRAL_SCORE)
-        if critic_scores is not None:
-            if len(critic_scores) != batch_size:
-                raise ValueError(f"got {len(critic_scores)} critic score lists for {batch_size} texts.")
-            for i, row in enumerate(critic_scores):
-                if len(row) != len(candidates[i]):
-                    raise ValueError(f"critic_scores[{i}] has {len(row)} entries for {len(candidates[i])} candidates.")
-                for k, triple in enumerate(row):
-                    values = torch.as_tensor(triple, dtype=torch.float32)
-                    if values.shape != (3,) or bool((values < 1).any() or (values > 10).any()):
-                        raise ValueError(f"critic_scores[{i}][{k}]={list(triple)} must be 3 numbers in [1, 10] "
-                                         f"(semantic, emotional, pragmatic).")
-                    scores[i, k] = values
+        for i, row in enumerate(score_rows):
+            if row:
+                scores[i, : len(row)] = torch.tensor(row, dtype=torch.float32)
         return {
             "candidate_input_ids": enc["input_ids"].view(batch_size, width, -1),
             "candidate_attention_mask": attention,
@@ -152,15 +254,23 @@ class LiraProcessor(ProcessorMixin):
         Args:
             text (`str` or `list[str]`): texts in any language (raw; the e5 prefix is added here).
             languages (`list[str | None]`, *optional*): language code per text; None lets the model identify it.
-            candidates (`list[list[str]]`, *optional*): English candidate translations per text (ragged).
-            critic_scores (`list[list[list[float]]]`, *optional*): (semantic, emotional, pragmatic) per candidate.
+            candidates (`list[list[str] | None]`, *optional*): English candidate translations per text (ragged, at
+                most `num_candidates` each; see `keep_best_candidates`). A None row means no candidates, like `[]`.
+            critic_scores (`list[list[list[float]] | None]`, *optional*): (semantic, emotional, pragmatic) per
+                candidate, each a finite number in [1, 10] (not a bool or a string). A None row means no scores for
+                that text: its candidates get the neutral 5.5, as when `critic_scores` is None.
             text_type (`str`, *optional*, defaults to `"query"`): `"query"` or `"passage"`.
-            max_length (`int`, *optional*): overrides `self.max_length`.
+            max_length (`int`, *optional*): overrides `self.max_length`; at least the tokenizer's special tokens + 1
+                and at most 131,072 (`MAX_POSITIONS`).
             normalize (`bool`, *optional*): rewrite queries with `self.query_normalizer` (default: when one is
                 loaded and `text_type="query"`); `True` without a normalizer raises.
 
         Returns:
             [`BatchEncoding`] with `input_ids`, `attention_mask` (+ `lang_ids`, candidate tensors when given).
+
+        Raises:
+            `ValueError`: a malformed argument, named with its index (`text[2]`, `languages[0]`, `candidates[3]`,
+                `critic_scores[0][1]`) and value.
         """
         if isinstance(text, str):
             text = [text]
@@ -168,17 +278,26 @@ class LiraProcessor(ProcessorMixin):
             raise ValueError(f"text must be a string or a non-empty list of strings, got {type(text).__name__}.")
         for i, t in enumerate(text):
             if not isinstance(t, str):
-                raise ValueError(f"text[{i}] must be a string, got {type(t).__name__}.")
+                raise ValueError(f"text[{i}] must be a string, got {type(t).__name__} {short_repr(t)}.")
         if return_tensors != "pt":
             raise ValueError(f"LiraProcessor returns PyTorch tensors only; got return_tensors={return_tensors!r}.")
+        shortest = self.tokenizer.num_special_tokens_to_add() + 1  # below it the tokenizer does not truncate at all
+        if max_length is not None and number_problem(max_length, shortest, MAX_POSITIONS, integer=True) is not None:
+            raise ValueError(f"max_length={short_repr(max_length)} must be an integer in [{shortest}, {MAX_POSITIONS}] "
+                             f"(tokens, with the {shortest - 1} special ones), or None for the processor's "
+                             f"{self.max_length}.")
+        if languages is not None:  # checked before the query normalizer reads them
+            languages = self._language_codes(languages, len(text))
         prefix = self._prefix(text_type)
         if normalize and self.query_normalizer is None:
             raise ValueError("normalize=True but this processor has no query normalizer; build one with "
                              "`python -m training.query_normalizer --model DIR` and reload, or pass normalize=None.")
+        max_length = max_length or self.max_length
+        text = [t[: MAX_CHARS_PER_TOKEN * max_length] for t in text]  # bounds the tokenizer's work on any input
         if text_type == "query" and self.query_normalizer is not None and normalize is not False:
-            text = self.query_normalizer(list(text), languages)
-        enc = self.tokenizer([prefix + t for t in text], padding=True, truncation=True,
-                             max_length=max_length or self.max_length, return_tensors="pt")
+            text = self.query_normalizer(self.kept_text(text, prefix, max_length), languages)
+        enc = self.tokenizer([prefix + t for t in text], padding=True, truncation=True, max_length=max_length,
+                             return_tensors="pt")
         data = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
         if languages is not None:
             data["lang_ids"] = self.language_ids(languages, len(text))

@@ -7,6 +7,7 @@ swap or a letter typed twice). Only stdlib: it is uploaded as remote code beside
 """
 
 import difflib
+import functools
 import unicodedata
 from collections import OrderedDict
 
@@ -31,11 +32,22 @@ _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
 
 
+def without_punctuation(text):
+    """`text` without its punctuation characters (Unicode category P*); word by word, each remembered (bounded)."""
+    return " ".join(map(_word_without_punctuation, text.split(" ")))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_without_punctuation(word):
+    return "".join(ch for ch in word if not unicodedata.category(ch).startswith("P"))
+
+
 def fold(text):
     """NFC, lower-case, strip, and runs of whitespace folded to one space."""
     return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
+@functools.lru_cache(maxsize=65_536)
 def strip_diacritics(text, language):
     """Removes the marks people leave out when they type without an input method: Vietnamese tone and vowel marks
     (and d-stroke -> d), Thai tone marks (U+0E48-U+0E4B), Urdu harakat, Latin accents (id, ms, fil); Bengali is
@@ -61,6 +73,14 @@ def letters(text):
         else:
             out.append(ch)
     return out
+
+
+@functools.lru_cache(maxsize=65_536)
+def spelt(text):
+    """`letters(text)` as a tuple, remembered (bounded): the hot path reads the same spans and forms again and again."""
+    if text.isascii():
+        return tuple(text)
+    return tuple(letters(text))
 
 
 def slip_kind(typed, known):
@@ -139,13 +159,12 @@ class _SlipTable:
         self.forms, self.grams, self.slips = [], {}, {}  # pairs; (3-gram, letters) -> ids; one-slip key -> ids
 
     def add(self, form, text):
-        spelt = letters(form)
-        for gram in letter_trigrams(spelt):
-            self.grams.setdefault((gram, len(spelt)), []).append(len(self.forms))
-        for spelling in {form, text}:
-            spelt = letters(spelling)
-            if len(spelt) < SLIP_INDEX_LETTERS:
-                for slip in slip_keys(spelt):
+        spelling = letters(form)
+        for gram in letter_trigrams(spelling):
+            self.grams.setdefault((gram, len(spelling)), []).append(len(self.forms))
+        for spelling in map(letters, {form, text}):
+            if len(spelling) < SLIP_INDEX_LETTERS:
+                for slip in slip_keys(spelling):
                     self.slips.setdefault(slip, []).append(len(self.forms))
         self.forms.append((form, text))
 
@@ -166,12 +185,12 @@ class _SlipTable:
         """`(text, ratio, credit)` of the closest text one slip away from `span` (`difflib` ratio >= `threshold`;
         ties: the most frequent), or `None`; a span typed without marks (`form == span`) is compared with the forms,
         else with the texts."""
-        typed = letters(span)
+        typed = spelt(span)
         best = None
-        for i in self.candidates(typed, typed if form == span else letters(form)):
+        for i in self.candidates(typed, typed if form == span else spelt(form)):
             key, text = self.forms[i]
             other = key if form == span else text
-            if slip_kind(typed, letters(other)) not in self.kinds:
+            if slip_kind(typed, spelt(other)) not in self.kinds:
                 continue
             matcher = difflib.SequenceMatcher(None, span, other, autojunk=False)
             ratio = matcher.ratio()
@@ -222,10 +241,19 @@ class LiraSpellingIndex:
             self.lexicon_table.add(word, word)  # compared as spelt: a span typed without marks finds marks-free words
         self.max_words = max((len(t.split()) for t in [*self.exact, *self.romanized]), default=1)
         self.words = {w for t in [*self.exact, *self.unaccented, *self.romanized] for w in t.split()}
+        self.alphabet = {ch for w in [*self.words, *self.lexicon] for ch in w}  # a word with 2 others matches nothing
+        self.starts, self.ends, self.pairs = set(), set(), set()  # of the known texts of several words
+        for t in [*self.exact, *self.unaccented, *self.romanized]:
+            split = t.split()
+            if len(split) > 1:
+                self.starts.add(split[0])
+                self.ends.add(split[-1])
+                self.pairs.update(zip(split, split[1:]))
         self.known_word, self._memo, self._real = None, _Memo(MEMO_SIZE), _Memo(MEMO_SIZE)
 
     def unaccent(self, text):
-        return strip_diacritics(text, self.language).lower()
+        """`text` without its optional marks, lower-cased (word by word: each word's form is remembered)."""
+        return " ".join(strip_diacritics(w, self.language).lower() for w in text.split(" "))
 
     def is_real(self, word):
         """Whether a typed word is a real word (`real_words`, the lexicon, or `known_word`), which is never a slip."""
@@ -241,22 +269,32 @@ class LiraSpellingIndex:
     def _fuzzy(self, span, form):
         """`(text, ratio, credit)` of the closest known text one slip away from the typed `span`, or `None`: a
         vocabulary text if one is, else (one-word spans of `lexicon_min_letters` letters) a lexicon word."""
-        size = len([c for c in letters(span) if not c.isspace()])
-        if size < self.min_letters or size > MAX_FUZZY_LETTERS:
-            return None
         # a slip leaves every word but one (or two neighbours) as it was, and turns it into a word the shop does not
-        # know; real words the shop lacks ("alarm", not a slip of "alam") are as typed unless a shop text one slip
-        # away gives them context ("kencang buta": "kencan buta", a blind date)
+        # know; the words it leaves stand as they do in some known text (first, last, and neighbours); real words the
+        # shop lacks ("alarm", not a slip of "alam") are as typed unless a shop text one slip away gives them context
+        # ("kencang buta": "kencan buta", a blind date)
         words = span.split()
         slipped = [k for k, w in enumerate(words) if w not in self.words]
         if not slipped or len(slipped) > MAX_SLIPPED_WORDS or slipped[-1] - slipped[0] > 1:
             return None
-        if all(self.is_real(w) for w in words):
+        if len(words) > 1 and not self._could_be_text(words, slipped):
+            return None
+        size = len(spelt(span)) - span.count(" ")
+        if size < self.min_letters or size > MAX_FUZZY_LETTERS or all(self.is_real(w) for w in words):
             return None
         found = self.vocabulary_table.closest(span, form, self.threshold)
         if found is None and self.lexicon and size >= self.lexicon_min_letters and " " not in span:
             found = self.lexicon_table.closest(span, form, self.threshold)
         return found
+
+    def _could_be_text(self, words, slipped):
+        """Whether the words of a multi-word span that no slip touched stand as they do in some known text: the
+        first word starts one, the last ends one, and neighbours are neighbours in one (a necessary condition)."""
+        last = len(words) - 1
+        if (0 not in slipped and words[0] not in self.starts) or (last not in slipped and words[-1] not in self.ends):
+            return False
+        return all((words[k], words[k + 1]) in self.pairs for k in range(last)
+                   if k not in slipped and k + 1 not in slipped)
 
     def match(self, span, text_has_marks=False):
         """`(text, method, similarity, credit)` of one folded span, strongest method first, or `None`;
@@ -265,27 +303,56 @@ class LiraSpellingIndex:
 
     def _match(self, span, text_has_marks):
         """`match` without the memo."""
-        form, found = self.unaccent(span), None
-        bare = "".join(ch for ch in span if not unicodedata.category(ch).startswith("P"))
-        if span in self.exact or (bare != span and bare in self.exact):  # "گوبھی،": a known word and a comma
+        found = None
+        if span in self.exact or without_punctuation(span) in self.exact:  # "گوبھی،": a known word and a comma
             found = (span, "exact", 1.0, len(span))
-        elif form in self.unaccented and form == span and not text_has_marks:  # typed without any marks
-            found = (self.unaccented[form], "unaccented", 1.0, len(span))
+        elif not text_has_marks and span in self.unaccented:  # typed without any marks (so `span` is its own form)
+            found = (self.unaccented[span], "unaccented", 1.0, len(span))
         elif span in self.romanized:
             found = (self.romanized[span], "romanized", 1.0, len(span))
         else:
-            fuzzy = self._fuzzy(span, form)
+            fuzzy = self._fuzzy(span, self.unaccent(span))
             found = (fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2]) if fuzzy and fuzzy[2] > 0 else None
         return found
+
+    def _viable_starts(self, words, bare, known, start, j):
+        """The starts `i` (from `j - 1` down to `start`) of the spans `words[i:j]` that some method may match.
+
+        A span of several words matches exactly (as typed, unaccented or romanized) only if each neighbour pair is a
+        pair of some known text (`pairs`), or the same without punctuation; fuzzily only if at most two adjacent
+        words are unknown and every pair of known neighbours is a known pair. Each condition only gets stricter as
+        the span grows to the left, so the walk stops at the first start that meets none.
+        """
+        typed_ok = punct_ok = fuzzy_ok = True
+        unknown = []  # positions of the span's unknown words, right to left (a slip touches at most 2 neighbours)
+        for i in range(j - 1, start - 1, -1):
+            if not known[i]:
+                unknown.append(i)
+            if i < j - 1:
+                pair = (words[i], words[i + 1]) in self.pairs  # (both words known, then)
+                typed_ok = typed_ok and pair
+                punct_ok = punct_ok and (bare[i], bare[i + 1]) in self.pairs
+                fuzzy_ok = (fuzzy_ok and len(unknown) <= MAX_SLIPPED_WORDS and (pair or not (known[i] and known[i + 1]))
+                            and (not unknown or unknown[0] - unknown[-1] <= 1))
+                if not (typed_ok or punct_ok or fuzzy_ok):
+                    return
+            yield i
 
     def segment(self, words):
         """`(credit, [(start, end, text, method, similarity)])` of the best segmentation of `words`."""
         has_marks = any(self.unaccent(w) != w for w in words)
         window = min(self.max_words, MAX_SPAN_WORDS)
+        # a word with two letters outside every known text (another script) is in no span that matches: skipped
+        usable = [sum(ch not in self.alphabet for ch in w) < 2 for w in words]
+        bare = [_word_without_punctuation(w) for w in words]
+        known = [w in self.words for w in words]  # (a span of several words matches only through known pairs)
         best = [(0.0, 0, [])] + [None] * len(words)  # (credit, -spans, spans) of each prefix
         for j in range(1, len(words) + 1):
             best[j] = best[j - 1]  # word j-1 left as typed
-            for i in range(max(0, j - window), j):
+            start = j
+            while start > max(0, j - window) and usable[start - 1]:
+                start -= 1
+            for i in self._viable_starts(words, bare, known, start, j):
                 found = self.match(" ".join(words[i:j]), has_marks)
                 if found is not None:
                     base = best[i]

@@ -16,10 +16,11 @@ Usage::
 import argparse
 import os
 import struct
-import tempfile
 
 import numpy as np
 import torch
+
+from evaluation.atomic import atomic_folder
 
 ME5_DIRNAME = "multilingual-e5-small"
 MINILM_DIRNAME = "all-MiniLM-L6-v2"
@@ -136,16 +137,11 @@ def load_minilm():
 
 
 def _save_atomic(model, tokenizer, out_dir):
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    if os.path.exists(out_dir):
-        import shutil
-
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    """Saves a backbone folder through `evaluation.atomic.atomic_folder` (never replaces a folder LiRA did not
+    write)."""
+    with atomic_folder(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
 
 
 def export_backbones(out_dir="artifacts/backbones"):

@@ -10,11 +10,27 @@ Usage::
 """
 
 import argparse
+import json
 import os
+import sys
 
+from evaluation.atomic import atomic_folder, atomic_write_json, check_output_folder
 from modeling_lira import LiraConfig, LiraModel, LiraProcessor
-from push_scripts.atomic import atomic_folder, drop_json_keys
 from push_scripts.backbones import load_me5_small, load_minilm
+
+
+def drop_json_keys(path, keys):
+    """Removes `keys` from the JSON object stored at `path` (rewritten atomically; absent keys are ignored).
+
+    Args:
+        path (`str`): a JSON file holding an object (e.g. a saved `tokenizer_config.json`).
+        keys (`Iterable[str]`): the keys to drop.
+    """
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    for key in keys:
+        data.pop(key, None)
+    atomic_write_json(path, data)
 
 
 def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_overrides):
@@ -27,9 +43,13 @@ def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_o
 
     Returns:
         `str`: the output folder.
+
+    Raises:
+        `ValueError`: `out_dir` holds files that LiRA did not write (checked before the backbones load).
     """
     if os.path.exists(os.path.join(out_dir, "model.safetensors")) and not overwrite:
         return out_dir
+    check_output_folder(out_dir, what="--out")
     me5, me5_tokenizer = load_me5_small()
     minilm, minilm_tokenizer = load_minilm()
     config = LiraConfig(encoder_config=me5.config.to_dict(), english_encoder_config=minilm.config.to_dict(),
@@ -40,7 +60,7 @@ def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_o
     del me5, minilm
     processor = LiraProcessor(tokenizer=me5_tokenizer, english_tokenizer=minilm_tokenizer, lang2id=config.lang2id,
                               num_candidates=config.num_candidates)
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, what="--out") as tmp:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
         for sub in ("", "english_tokenizer"):  # loading-time flags must not travel to the Hub
@@ -57,4 +77,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -12,11 +12,13 @@ Usage::
 import argparse
 import os
 import shutil
+import sys
 
 import torch
 
+from evaluation.atomic import atomic_folder, check_output_folder
 from modeling_lira import LiraModel, LiraProcessor
-from push_scripts.atomic import atomic_folder, drop_json_keys
+from push_scripts.build_lira_small import drop_json_keys
 
 
 _PROCESSOR_KEYS = ("processor_class", "auto_map", "is_local", "local_files_only")
@@ -33,7 +35,11 @@ def export_sentence_transformers(model_dir, out_dir, model=None, processor=None)
 
     Returns:
         `str`: the output folder.
+
+    Raises:
+        `ValueError`: `out_dir` holds files that LiRA did not write (checked before the model loads).
     """
+    check_output_folder(out_dir)
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.models import Dense, Normalize, Pooling, Transformer
 
@@ -69,4 +75,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -84,7 +84,8 @@ def stage_space(out_dir, settings, card, lexicon=None):
     """Writes the Space folder (see the module docstring) to `out_dir` through a temporary folder.
 
     Args:
-        out_dir (`str`): the staged folder (replaced if it exists).
+        out_dir (`str`): the staged folder; new or empty (`push_scripts.stage_model.upload_folder` refuses any
+            other folder and deletes nothing).
         settings (`dict`): `space_config.json` content.
         card (`str`): the rendered README.md.
         lexicon (`dict`, *optional*): `critic_lexicon.json` content.
@@ -92,10 +93,10 @@ def stage_space(out_dir, settings, card, lexicon=None):
     Returns:
         `str`: `out_dir`.
     """
-    from push_scripts.atomic import atomic_folder
+    from push_scripts.stage_model import upload_folder
 
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    with atomic_folder(out_dir) as tmp:
+    with upload_folder(out_dir, what="Space staging folder") as tmp:
         for name in SPACE_FILES:
             shutil.copy2(os.path.join(SPACE_DIR, name), os.path.join(tmp, name))
         with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
@@ -133,6 +134,16 @@ def verify_staged_space(folder, timeout=300):
     return files
 
 
+def _check_space_revision(revision):
+    """The Space loads LiRA's remote code at `revision`: it must be given and be a valid Hub revision."""
+    from evaluation.lira_system import check_revision
+
+    if revision is None:
+        raise ValueError("--revision is required: the Space runs LiRA's remote code (trust_remote_code=True) at that "
+                         "revision; pass the tag or, better, the 40-hex commit sha you reviewed.")
+    check_revision(revision, "--revision")
+
+
 def push_space(repo_id, model_id, dataset_id, *, revision="v0.1.0", backbone_id=DEFAULT_BACKBONE, finetune_id=None,
                private=False, dry_run=False, commit_message=None, staging_dir=None, npm_dir=None, verify=True,
                api=None, log=print):
@@ -142,7 +153,8 @@ def push_space(repo_id, model_id, dataset_id, *, revision="v0.1.0", backbone_id=
         repo_id (`str`): `"org/name"` of the Space.
         model_id (`str`): Hub id of the LiRA model the Space loads.
         dataset_id (`str`): Hub id of `lira-products`.
-        revision (`str`, *optional*, defaults to `"v0.1.0"`): LiRA revision (tag or commit) the Space pins.
+        revision (`str`, *optional*, defaults to `"v0.1.0"`): LiRA revision (tag or commit) the Space pins (a 40-hex
+            commit sha pins its remote code for good); required, checked by `evaluation.lira_system.check_revision`.
         backbone_id (`str`, *optional*): Hub id of the backbone shown beside LiRA.
         finetune_id (`str`, *optional*): Hub id of the plain fine-tune, if it is published.
         private (`bool`, *optional*): create the Space private.
@@ -160,6 +172,7 @@ def push_space(repo_id, model_id, dataset_id, *, revision="v0.1.0", backbone_id=
     for name, value in [("repo_id", repo_id), ("model_id", model_id), ("dataset_id", dataset_id)]:
         if not isinstance(value, str) or value.count("/") != 1 or not all(value.split("/")):
             raise ValueError(f"{name} must look like 'org/name', got {value!r}.")
+    _check_space_revision(revision)
     own_staging = staging_dir is None
     staging_dir = staging_dir or tempfile.mkdtemp(prefix="lira-push-space-")
     try:
@@ -191,7 +204,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Publish the LiRA demo (space/) as a Gradio Space (one commit).")
     p.add_argument("--repo-id", required=True, help="ORG/NAME of the Space")
     p.add_argument("--model-id", default="lira-org/lira", help="Hub id of the LiRA model the Space loads")
-    p.add_argument("--revision", default="v0.1.0", help="LiRA revision (tag or commit) the Space pins")
+    p.add_argument("--revision", default="v0.1.0",
+                   help="LiRA revision (tag or commit) the Space pins; a 40-hex commit sha pins its remote code")
     p.add_argument("--dataset-id", default="lira-org/lira-products", help="Hub id of lira-products")
     p.add_argument("--backbone-id", default=DEFAULT_BACKBONE, help="Hub id of the backbone shown beside LiRA")
     p.add_argument("--finetune-id", help="Hub id of the plain fine-tune (only if it is published)")

@@ -14,11 +14,13 @@ Example::
     >>> stage_folder("artifacts/lira-small-trained", files, "staging/lira", readme=card_text)
 """
 
+import contextlib
 import json
 import os
 import re
 import shutil
-import tempfile
+
+from evaluation.atomic import MARKER, atomic_folder
 
 _TOP_LEVEL = re.compile(
     r"^(config\.json|generation_config\.json|model(-\d{5}-of-\d{5})?\.safetensors|model\.safetensors\.index\.json|"
@@ -49,6 +51,8 @@ def collect_model_files(model_dir):
                          "LiraModel.save_pretrained (e.g. artifacts/lira-small-trained).")
     keep, skip = [], []
     for name in sorted(os.listdir(model_dir)):
+        if name == MARKER:  # LiRA's local bookkeeping, never part of a model
+            continue
         path = os.path.join(model_dir, name)
         if os.path.isfile(path):
             (keep if _TOP_LEVEL.match(name) and name != "__init__.py" else skip).append(name)
@@ -121,6 +125,24 @@ def check_st_modules(st_dir, allow_custom=True):
     return types
 
 
+@contextlib.contextmanager
+def upload_folder(out_dir, what="staging folder"):
+    """`evaluation.atomic.atomic_folder` for a folder that is uploaded exactly as it is: once it is in place its
+    marker file is removed again, so the marker never reaches the Hub.
+
+    Args:
+        out_dir (`str`): the staged folder.
+        what (`str`, *optional*): how errors name the folder.
+
+    Raises:
+        `ValueError`: `out_dir` exists and is not empty (a staged folder carries no marker, so it is never
+            replaced; nothing in it is deleted).
+    """
+    with atomic_folder(out_dir, what=what, prefix=".staging-") as tmp:
+        yield tmp
+    os.remove(os.path.join(out_dir, MARKER))
+
+
 def stage_folder(src_dir, files, staging_dir, readme):
     """Copies (hard-links when possible) ``files`` from ``src_dir`` and writes ``README.md`` into a fresh
     ``staging_dir`` (atomic).
@@ -128,17 +150,20 @@ def stage_folder(src_dir, files, staging_dir, readme):
     Args:
         src_dir (`str`): the source folder.
         files (`list[str]`): relative POSIX paths to copy (from [`collect_model_files`]).
-        staging_dir (`str`): target; replaced as a whole once everything is written.
+        staging_dir (`str`): target, written through a temporary folder (see [`upload_folder`]); it must be new or
+            empty.
         readme (`str`): the rendered card.
 
     Returns:
         `str`: ``staging_dir``.
+
+    Raises:
+        `ValueError`: ``staging_dir`` exists and is not empty (it is left as it is).
     """
-    parent = os.path.dirname(os.path.abspath(staging_dir))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".staging-", dir=parent)
-    try:
+    with upload_folder(staging_dir) as tmp:
         for rel in files:
+            if rel == MARKER:  # a source folder's marker is not part of what is uploaded
+                continue
             target = os.path.join(tmp, *rel.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
             source = os.path.join(src_dir, *rel.split("/"))
@@ -148,10 +173,4 @@ def stage_folder(src_dir, files, staging_dir, readme):
                 shutil.copy2(source, target)
         with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
             f.write(readme)
-        if os.path.exists(staging_dir):
-            shutil.rmtree(staging_dir)
-        os.replace(tmp, staging_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return staging_dir

@@ -7,7 +7,9 @@ Run locally (offline, from the repository root)::
 
 On the Hub the sources come from `space_config.json` (written by `python -m push_scripts.push_space`); environment
 variables `LIRA_MODEL`, `LIRA_REVISION`, `LIRA_DATASET`, `LIRA_BACKBONE`, `LIRA_FINETUNE`, `LIRA_CACHE_DIR` and
-command-line flags override it, in that order.
+command-line flags override it, in that order. The LiRA revision (`revision` in `space_config.json`, `LIRA_REVISION`,
+`--revision`) is passed to every `from_pretrained` of the remote code and shown under the page; pin it to a 40-hex
+commit sha (a Hub id without a revision warns that its code is not pinned).
 """
 
 import argparse
@@ -44,17 +46,23 @@ so); without candidates LiRA uses its LRL-only vector. Each column shows the top
 def resolve_settings(args):
     """Merges `space_config.json`, `LIRA_*` environment variables and command-line flags (later wins)."""
     settings = dict(DEFAULTS)
+    revision_source = "the app's default revision"
     if os.path.exists(CONFIG_FILE):
         with open(CONFIG_FILE, encoding="utf-8") as f:
-            settings.update({k: v for k, v in json.load(f).items() if k in DEFAULTS})
+            saved = json.load(f)
+        settings.update({k: v for k, v in saved.items() if k in DEFAULTS})
+        if "revision" in saved:
+            revision_source = f"'revision' of {CONFIG_FILE}"
     for key in DEFAULTS:
         value = os.environ.get(f"LIRA_{key.upper()}")
         if value:
             settings[key] = value
+    revision_source = "LIRA_REVISION" if os.environ.get("LIRA_REVISION") else revision_source
     for key in DEFAULTS:
         value = getattr(args, key, None)
         if value:
             settings[key] = value
+    settings["revision_source"] = "--revision" if getattr(args, "revision", None) else revision_source
     settings["cache_dir"] = settings["cache_dir"] or DEFAULT_CACHE_DIR
     if not settings["critic_lexicon"] and os.path.exists(LEXICON_FILE):
         settings["critic_lexicon"] = LEXICON_FILE
@@ -78,7 +86,8 @@ def make_searcher(settings):
             pass
     return LiraSpaceSearcher(settings["model"], settings["dataset"], settings["backbone"],
                              finetune=settings["finetune"], revision=settings["revision"],
-                             cache_dir=settings["cache_dir"], critic_lexicon=lexicon)
+                             cache_dir=settings["cache_dir"], critic_lexicon=lexicon,
+                             revision_source=settings.get("revision_source", "revision"))
 
 
 def build_searcher(settings):
@@ -87,6 +96,14 @@ def build_searcher(settings):
     seconds = searcher.prepare()
     logger.info("models loaded and corpus embedded in %.1f s", seconds)
     return searcher
+
+
+def model_footer(lira):
+    """Markdown under the page: which LiRA model and which revision of its remote code the demo runs."""
+    if os.path.isdir(lira.source):
+        return f"Model: local folder `{lira.source}` (its own code, no Hub revision)."
+    pinned = f"revision `{lira.revision}`" if lira.revision else "**no pinned revision** (newest commit, not pinned)"
+    return f"Model: [`{lira.source}`](https://huggingface.co/{lira.source}), remote code at {pinned}."
 
 
 def answer(searcher, text, language, candidates):
@@ -125,6 +142,7 @@ def build_demo(searcher, examples=None):
 
         button.click(run, [query, language, candidates], output)
         query.submit(run, [query, language, candidates], output)
+        gr.Markdown(model_footer(searcher.lira), elem_id="lira-footer")
     return demo
 
 

@@ -24,12 +24,13 @@ from evaluation.data import dataset_configs, load_corpus, load_queries
 from evaluation.encoders import MeanPoolEncoder, l2_normalize
 from evaluation.evaluator import corpus_hash
 from evaluation.hashing import content_hash
-from evaluation.lira_system import LiraSystem, model_languages
+from evaluation.lira_system import LiraSystem, check_revision, model_languages, warn_if_unpinned
 from evaluation.search import top_k
 from evaluation.systems import TextSystem
 
 HUB_ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.py", "*.model", "*.txt", "english_tokenizer/*"]
 TOP_K = 10
+PIN_HOW = "LIRA_REVISION=<commit sha> (or 'revision' in space_config.json, or --revision)"
 
 
 def resolve_source(source, revision=None, what="model"):
@@ -59,10 +60,17 @@ class LiraSpaceModel:
 
     Args:
         source (`str`): local folder or Hub id of a saved LiRA model.
-        revision (`str`, *optional*): Hub revision (tag or commit) to load.
+        revision (`str`, *optional*): Hub revision (tag or commit) to load; a Hub id without one warns
+            (`evaluation.lira_system.warn_if_unpinned`).
+        revision_source (`str`, *optional*): where `revision` came from, named in errors and warnings.
+
+    Raises:
+        `ValueError`: a bad `revision` (see `evaluation.lira_system.check_revision`) or a source not found.
     """
 
-    def __init__(self, source, revision=None):
+    def __init__(self, source, revision=None, revision_source="revision"):
+        check_revision(revision, revision_source)
+        warn_if_unpinned(source, revision, PIN_HOW)
         self.source, self.revision = source, revision
         self.folder = resolve_source(source, revision, "LiRA model")
         self.languages = model_languages(self.folder)  # config.lang2id order
@@ -143,15 +151,16 @@ class LiraSpaceSearcher:
         backbone (`str`): multilingual-e5-small folder or Hub id.
         finetune (`str`, *optional*): plain fine-tune folder or Hub id (`training.finetune`); omitted if `None`.
         revision (`str`, *optional*): revision (tag or commit) of the LiRA Hub repo.
+        revision_source (`str`, *optional*): where `revision` came from (flag, variable, file), for error messages.
         backbone_revision, finetune_revision (`str`, *optional*): revisions of those Hub repos.
         cache_dir (`str`, *optional*): where corpus embeddings are kept between runs (`None`: in memory only).
         critic_lexicon (`dict`, *optional*): see `build_critic`.
     """
 
     def __init__(self, model, dataset, backbone, finetune=None, revision=None, backbone_revision=None,
-                 finetune_revision=None, cache_dir=None, critic_lexicon=None):
+                 finetune_revision=None, cache_dir=None, critic_lexicon=None, revision_source="revision"):
         self.dataset = dataset
-        self.lira = LiraSpaceModel(model, revision)
+        self.lira = LiraSpaceModel(model, revision, revision_source)
         self.languages = [c for c in self.lira.languages if c != "en"]
         self.corpus = list(load_corpus(dataset))
         self.cache = EvalCache(cache_dir)

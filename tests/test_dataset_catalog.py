@@ -127,6 +127,6 @@ def test_refuses_to_replace_foreign_folder(tiny_catalog, tmp_path):
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    with pytest.raises(ValueError, match="not a LiRA dataset build"):
+    with pytest.raises(ValueError, match="already holds files that LiRA did not write"):
         build_from_catalog(foreign, catalog, queries, progress=False)
     assert (foreign / "notes.txt").read_text() == "keep me"

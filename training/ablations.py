@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from evaluation.cache import atomic_write_json, atomic_write_text
+from evaluation.atomic import atomic_write_json, atomic_write_text
 from evaluation.data import load_corpus, load_queries
 from evaluation.evaluator import score_system
 from evaluation.lira_system import LiraSystem

@@ -21,14 +21,15 @@ weight w is chosen on validation (`training.late_fusion`) and saved beside the m
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch.utils.data import SequentialSampler
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments, set_seed
 
+from evaluation.atomic import atomic_folder, check_output_folder
 from modeling_lira.losses import symmetric_info_nce_loss
-from push_scripts.atomic import atomic_folder
 
 from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
 from .distributed import finish_distributed, gather_padded, gather_with_local_grad, scale_for_average
@@ -159,7 +160,11 @@ def run_finetune(args):
 
     Returns:
         `dict`: run facts (also written to `<output_dir>/finetune_facts.json`).
+
+    Raises:
+        `ValueError`: `args.output_dir` holds files that LiRA did not write (checked before training).
     """
+    check_output_folder(args.output_dir, what="--output-dir")  # fail fast, before training (checked again on save)
     set_seed(args.seed)
     languages = parse_languages(args.languages)
     corpus = load_corpus_rows(args.dataset)
@@ -194,7 +199,7 @@ def run_finetune(args):
              "log_history": trainer.state.log_history}
     if not trainer.is_world_process_zero():
         return facts
-    with atomic_folder(args.output_dir) as tmp:
+    with atomic_folder(args.output_dir, what="--output-dir") as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         with open(os.path.join(tmp, FACTS_FILE), "w", encoding="utf-8") as f:
@@ -219,4 +224,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -23,6 +23,7 @@ trains every seed with bf16, fused AdamW and dataloader workers (`training.devic
 import argparse
 import glob
 import importlib
+import io
 import json
 import os
 import shlex
@@ -30,7 +31,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
+
+from evaluation.atomic import atomic_folder, atomic_write_bytes, atomic_write_json
 
 MIB = 1 << 20
 CALL_LIMIT = 64 * MIB
@@ -102,17 +106,25 @@ def device_calls(groups, out_dir, run_flags, timeout_s):
 
 
 def prepare(args):
-    """Builds `args.out` (payload groups + calls.json) and prints the device calls with their sizes."""
+    """Builds `args.out` (payload groups + calls.json) and prints the device calls with their sizes.
+
+    Raises:
+        `ValueError`: `args.out` holds files that LiRA did not write, or the trimmed model differs from the full one.
+    """
+    tree = travelling_tree_bytes()  # before the temporary folder exists (it may sit inside the work tree)
+    with atomic_folder(args.out, what="--out") as tmp:
+        facts = _build_payload(args, tmp, tree)
+    _print_calls(facts)
+    return facts
+
+
+def _build_payload(args, tmp, tree):
+    """Writes the payload groups and calls.json of `prepare` into `tmp` (the calls name the final `args.out`)."""
     from .shards import split_folder
     from .vocab_trim import trim_lira, verify_trim
     from .weight_pack import pack_file
 
-    if os.path.exists(args.out):
-        if os.listdir(args.out) and not os.path.exists(os.path.join(args.out, "calls.json")):
-            raise ValueError(f"--out {args.out!r} exists and was not written by `training.gpu prepare`; choose an "
-                             f"empty or new folder.")
-        shutil.rmtree(args.out)
-    payload = os.path.join(args.out, "payload")
+    payload = os.path.join(tmp, "payload")
     model = os.path.join(payload, "model")
     t0 = time.time()
     report = trim_lira(args.model, args.dataset, model, reserve=args.reserve)
@@ -128,10 +140,9 @@ def prepare(args):
     packed_bytes = os.path.getsize(os.path.join(model, "model.q4.safetensors"))
     _copy_training_data(args.dataset, os.path.join(payload, "dataset"))
     wheels = _download_wheels(os.path.join(payload, "wheels")) if args.wheels else []
-    tree = travelling_tree_bytes()
     group_bytes = CALL_LIMIT - tree - 2 * MIB
-    groups = split_folder(payload, os.path.join(args.out, "groups"), args.shard_mib * MIB, group_bytes)
-    shutil.rmtree(payload)
+    groups = split_folder(payload, os.path.join(tmp, "groups"), args.shard_mib * MIB, group_bytes)
+    shutil.rmtree(payload)  # the temporary folder's own sub-folder, never a user's
     flags = (f"--seeds {args.seeds} --stage1-steps {args.stage1_steps} --stage2-steps {args.stage2_steps} "
              f"--batch-size {args.batch_size} --num-workers {args.num_workers}")
     if args.config_overrides:
@@ -143,8 +154,15 @@ def prepare(args):
                                                                            for s, r in report.items()},
              "trim_check": check, "wheels": wheels, "work_tree_bytes": tree, "calls": calls,
              "seconds": round(time.time() - t0, 1)}
-    with open(os.path.join(args.out, "calls.json"), "w", encoding="utf-8") as f:
-        json.dump(facts, f, indent=2)
+    atomic_write_json(os.path.join(tmp, "calls.json"), facts)
+    return facts
+
+
+def _print_calls(facts):
+    """Prints the sizes of `prepare`'s model steps and every device call (after `args.out` is in place)."""
+    full_bytes, trimmed_bytes = facts["full_model_bytes"], facts["trimmed_model_bytes"]
+    packed_bytes, tree, calls = facts["packed_model_bytes"], facts["work_tree_bytes"], facts["calls"]
+    report, check = facts["vocab"], facts["trim_check"]
     print(f"model {full_bytes / MIB:.1f} MiB -> trimmed {trimmed_bytes / MIB:.1f} MiB "
           f"(vocab g {report['encoder']['vocab_size']} -> {report['encoder']['kept']}, h "
           f"{report['english_encoder']['vocab_size']} -> {report['english_encoder']['kept']}) -> 4-bit packed "
@@ -159,13 +177,15 @@ def prepare(args):
         for name in files:
             print(f"    {name}  {os.path.getsize(os.path.join(call['carry'][0], name)) / MIB:.2f} MiB")
         print(f"  command: {call['command']}")
-    return facts
 
 
-def _install_wheels(wheel_dir, site="/tmp/lira-site"):
-    """pip-installs carried wheels into `site` and puts it on sys.path; True when `datasets` + `evaluate` import."""
+def _install_wheels(wheel_dir):
+    """pip-installs carried wheels into a fresh private folder (`tempfile.mkdtemp`, never a fixed, guessable path
+    that another user could plant modules in) and puts it first on sys.path; True when `datasets` + `evaluate`
+    import."""
     wheels = sorted(glob.glob(os.path.join(wheel_dir, "*.whl")))
     if wheels:
+        site = tempfile.mkdtemp(prefix="lira-site-")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
                         "--target", site, *wheels], check=False)
         sys.path.insert(0, site)
@@ -216,9 +236,10 @@ def remote(args):
             early_stopping_patience=2 if validate else 0, validation_queries_per_language=30, logging_steps=20,
             config_overrides=args.config_overrides))
         tar_path = os.path.join(args.out, f"adapter-s{seed}.tar")
-        with tarfile.open(tar_path + ".tmp", "w") as tar:
+        buf = io.BytesIO()  # an adapter is a few MiB (at most 16 come back)
+        with tarfile.open(fileobj=buf, mode="w") as tar:
             tar.add(os.path.join(run_dir, "adapter"), arcname=f"adapter-s{seed}")
-        os.replace(tar_path + ".tmp", tar_path)
+        atomic_write_bytes(tar_path, buf.getvalue())
         size = os.path.getsize(tar_path)
         report["seeds"][seed] = {
             "wall_s": round(time.time() - start, 1), "adapter_bytes": size,
@@ -231,8 +252,7 @@ def remote(args):
             raise ValueError(f"{tar_path} is {size / MIB:.1f} MiB, over the 16 MiB a returned file may have; lower "
                              f"--lora-r or return fewer heads.")
         print(json.dumps({seed: report["seeds"][seed]}))
-    with open(os.path.join(args.out, "gpu_report.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
+    atomic_write_json(os.path.join(args.out, "gpu_report.json"), report)
     return report
 
 
@@ -293,4 +313,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

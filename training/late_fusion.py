@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from evaluation.cache import atomic_write_json
+from evaluation.atomic import atomic_write_json
 from evaluation.fusion import LATE_FUSION_FILE, LateFusionSystem, score_fusion_grid
 from evaluation.data import query_inputs
 

@@ -20,10 +20,10 @@ import json
 
 import numpy as np
 
+from evaluation.atomic import atomic_write_json
 from evaluation.report import format_drop, noise_language_table
 from evaluation.robustness import noise_drop_table, noise_pairs
 from evaluation.stats import macro_paired_bootstrap, paired_bootstrap
-from push_scripts.atomic import write_json
 
 METRIC = "ndcg@10"
 
@@ -124,7 +124,7 @@ def main(argv=None):
         cells = " | ".join(f"{lang} {format_drop(d)}" for lang, d in diff["per_language"].items())
         print(f"**clean test nDCG@10, {b} - {a}**: macro {format_drop(diff)}; {cells}\n")
     if args.out:
-        write_json(args.out, report)
+        atomic_write_json(args.out, report)
     return report
 
 

@@ -15,9 +15,9 @@ import os
 
 import numpy as np
 
+from evaluation.atomic import atomic_write_json
 from evaluation.evaluator import score_system
 from evaluation.systems import build_system
-from push_scripts.atomic import write_json
 
 from .data import load_corpus_rows, load_query_rows, parse_languages
 from .finetune import LiraFinetuneArguments, run_finetune
@@ -74,7 +74,7 @@ def choose_rate(args):
     report = {"chosen_rate": best, "criterion": "max mean of clean and noisy macro validation nDCG@10",
               "seed": args.seed, "steps": args.steps, "queries_per_language": args.queries_per_language,
               "rates": {f"{r:g}": v for r, v in results.items()}}
-    write_json(os.path.join(args.out, "noise_rate.json"), report)
+    atomic_write_json(os.path.join(args.out, "noise_rate.json"), report)
     print("| rate | clean | noisy | mean |\n|---|---|---|---|")
     for r, v in results.items():
         print(f"| {r:g}{' (chosen)' if r == best else ''} | {v['clean']:.4f} | {v['noisy']:.4f} | {v['mean']:.4f} |")

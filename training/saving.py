@@ -4,7 +4,7 @@ import json
 import os
 import shutil
 
-from push_scripts.atomic import atomic_folder
+from evaluation.atomic import atomic_folder, atomic_write_json
 
 
 def save_merged(merged, processor, out_dir, facts):
@@ -17,15 +17,13 @@ def save_merged(merged, processor, out_dir, facts):
 
 
 def save_facts(folder, facts):
-    """Merges `facts` into `folder/training_facts.json` (created if absent), through a temp file."""
+    """Merges `facts` into `folder/training_facts.json` (created if absent), atomically."""
     path = os.path.join(folder, "training_facts.json")
     old = {}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             old = json.load(f)
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump({**old, **facts}, f, indent=2, default=str)
-    os.replace(path + ".tmp", path)
+    atomic_write_json(path, {**old, **facts})
 
 
 def save_in_place(model, folder, facts=None):

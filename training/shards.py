@@ -8,8 +8,8 @@ tree. `reassemble` refuses any missing or altered shard and writes the folder at
 import json
 import os
 
+from evaluation.atomic import atomic_folder
 from evaluation.hashing import file_digest as sha256
-from push_scripts.atomic import atomic_folder
 
 MANIFEST = "manifest.json"
 
@@ -71,6 +71,28 @@ def split_folder(src, out_dir, shard_bytes, group_bytes):
     return sizes
 
 
+def _checked_path(rel, manifest_file):
+    """The manifest entry `rel` as a normalized relative path that stays inside the rebuilt folder.
+
+    Args:
+        rel (`str`): a `path` of `manifest.json`.
+        manifest_file (`str`): the manifest it came from (named in the error).
+
+    Returns:
+        `str`: `os.path.normpath(rel)`.
+
+    Raises:
+        `ValueError`: `rel` is not a non-empty string without NUL characters, is absolute, or resolves outside the
+            rebuilt folder (`..`).
+    """
+    norm = os.path.normpath(rel) if isinstance(rel, str) and rel and "\0" not in rel else None
+    if norm is None or os.path.isabs(norm) or norm == os.curdir or norm.split(os.sep)[0] == os.pardir:
+        raise ValueError(f"{manifest_file}: file path {rel!r} is not a relative path inside the rebuilt folder (it "
+                         "is absolute, leaves it through '..', is empty or holds a NUL); re-split the payload with "
+                         "`training.shards.split_folder`.")
+    return norm
+
+
 def reassemble(shard_dirs, dest):
     """Rebuilds the split folder into `dest` (atomically) from the folders holding its shards.
 
@@ -80,17 +102,24 @@ def reassemble(shard_dirs, dest):
 
     Returns:
         `int`: number of files rebuilt, each checked against its SHA-256.
+
+    Raises:
+        `ValueError`: no manifest, a manifest path that is absolute or leaves `dest`, a missing shard, or a file
+            whose SHA-256 differs.
     """
-    where, manifest = {}, None
+    where, manifest, manifest_file = {}, None, None
     for folder in shard_dirs:
         for name in os.listdir(folder):
             if name == MANIFEST:
-                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                manifest_file = os.path.join(folder, name)
+                with open(manifest_file, encoding="utf-8") as f:
                     manifest = json.load(f)
             else:
                 where[name] = os.path.join(folder, name)
     if manifest is None:
         raise ValueError(f"no {MANIFEST} in {shard_dirs}; pass the folder of group-0 too.")
+    for entry in manifest["files"]:
+        entry["path"] = _checked_path(entry["path"], manifest_file)
     missing = [s for e in manifest["files"] for s in e["shards"] if s not in where]
     if missing:
         raise ValueError(f"{len(missing)} shards are missing (first: {missing[0]}); send every group first.")

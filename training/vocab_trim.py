@@ -19,7 +19,7 @@ import shutil
 
 import torch
 
-from push_scripts.atomic import atomic_folder
+from evaluation.atomic import atomic_folder
 
 TOKENIZERS = {"encoder": ".", "english_encoder": "english_tokenizer"}  # model stream -> its tokenizer subfolder
 PREFIXES = ("query: ", "passage: ")

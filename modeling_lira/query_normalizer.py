@@ -37,12 +37,14 @@ A clean query is returned as typed wherever its words are in the vocabulary or t
 (`query_normalizer.json`).
 """
 
+import functools
 import json
 import os
 
 from .spelling_index import (
     LEXICON_MIN_LETTERS,
     MAX_QUERY_WORDS,
+    MEMO_SIZE,
     MIN_FUZZY_LETTERS,
     LiraSpellingIndex,
     fold,
@@ -65,8 +67,10 @@ def _short(value, limit=80):
 
 def one_piece_words(tokenizer):
     """A `known_word` test from a subword tokenizer: the word is one piece of its vocabulary (a lone word-start
-    marker such as SentencePiece's "▁" aside). Typos fall apart into several pieces ("kencnag": ke + nc + nag)."""
+    marker such as SentencePiece's "▁" aside). Typos fall apart into several pieces ("kencnag": ke + nc + nag).
+    Remembered (bounded, `MEMO_SIZE` words): every language's tables ask about the same typed words."""
 
+    @functools.lru_cache(maxsize=MEMO_SIZE)
     def known_word(word):
         pieces = [p for p in tokenizer.tokenize(" " + word) if p not in ("▁", "Ġ")]
         return len(pieces) == 1
@@ -172,7 +176,7 @@ class LiraQueryNormalizer:
         index = self._indexes[language]
         if index.known_word is not self.known_word:  # set or changed after the index was built
             index.known_word = self.known_word
-            index._memo.clear()
+            index.clear_memos()
         return index
 
     def explain(self, text, language=None):
@@ -188,12 +192,7 @@ class LiraQueryNormalizer:
         if not words:
             return {"text": text, "language": language, "coverage": 0.0, "spans": []}
         words, tail = words[:MAX_QUERY_WORDS], words[MAX_QUERY_WORDS:]  # the rest stays as typed (bounded cost)
-        best = None
-        for lang in [language] if language is not None else self.languages:
-            credit, spans = self._index(lang).segment(words)
-            if best is None or credit > best[0]:
-                best = (credit, lang, spans)
-        _, lang, spans = best
+        _, lang, spans = self._best_segmentation(words, language)
         matched = {k for i, j, *_ in spans for k in range(i, j)}
         listed = self._index(lang).is_listed
         coverage = sum(k in matched or listed(w) for k, w in enumerate(words)) / len(words)  # known words' share
@@ -205,6 +204,24 @@ class LiraQueryNormalizer:
             out += words[at:i] + [matched]
             at = j
         return {"text": " ".join(out + words[at:] + tail), "language": lang, "coverage": coverage, "spans": report}
+
+    def _best_segmentation(self, words, language):
+        """`(credit, language, spans)` of the best segmentation of `words` in `language`, or (`None`) in every
+        language: the highest credit, ties to the first language in `languages`. A language whose bound on credit
+        (`LiraSpellingIndex.credit_bound`) is below the best found is not segmented: the same answer, less work."""
+        if language is not None:
+            credit, spans = self._index(language).segment(words)
+            return credit, language, spans
+        order = list(enumerate(self.languages))
+        bounds = {lang: self._index(lang).credit_bound(words) for _, lang in order}
+        best = None  # (credit, -position, language, spans)
+        for pos, lang in sorted(order, key=lambda o: -bounds[o[1]]):  # the likeliest winner first
+            if best is not None and (bounds[lang], -pos) < best[:2]:
+                continue
+            credit, spans = self._index(lang).segment(words)
+            if best is None or (credit, -pos) > best[:2]:
+                best = (credit, -pos, lang, spans)
+        return best[0], best[2], best[3]
 
     def normalize(self, text, language=None):
         """The rewritten text (the typed text itself when nothing but exact words, or too little, matched)."""

@@ -28,6 +28,7 @@ MAX_SLIPPED_WORDS = 2  # one slip changes one word, or two neighbours (a swap ac
 MAX_ENTRY_CHARS = 200  # vocabulary texts and romanized forms longer than this are not indexed (no span reaches them)
 MAX_ROMANIZED = 8  # romanized forms indexed per vocabulary text
 MEMO_SIZE = 20_000  # spans remembered per language (least recently used first out)
+NEAR_BITS = 1 << 24  # bits of a table's filter of one-slip keys (2 MiB; about 2 % false "maybe" at 300k keys)
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
 
@@ -123,9 +124,9 @@ class _Memo(OrderedDict):
     """A least-recently-used dict of at most `size` entries (a service that lives long sees unbounded distinct
     queries; every memo of the normalizer is one of these)."""
 
-    def __init__(self, size=MEMO_SIZE):
+    def __init__(self, size=None):
         super().__init__()
-        self.size = size
+        self.size = MEMO_SIZE if size is None else size
 
     def lookup(self, key, compute):
         if key in self:
@@ -157,16 +158,30 @@ class _SlipTable:
     def __init__(self, kinds=SLIP_KINDS):
         self.kinds = kinds  # the slips (`slip_kind`) a match may be
         self.forms, self.grams, self.slips = [], {}, {}  # pairs; (3-gram, letters) -> ids; one-slip key -> ids
+        self.near = bytearray(NEAR_BITS // 8)  # a bit per hashed one-slip key of every form and text (no false "no")
 
     def add(self, form, text):
         spelling = letters(form)
         for gram in letter_trigrams(spelling):
             self.grams.setdefault((gram, len(spelling)), []).append(len(self.forms))
         for spelling in map(letters, {form, text}):
+            keys = slip_keys(spelling)
+            for slip in keys:
+                bit = hash(slip) % NEAR_BITS
+                self.near[bit >> 3] |= 1 << (bit & 7)
             if len(spelling) < SLIP_INDEX_LETTERS:
-                for slip in slip_keys(spelling):
+                for slip in keys:
                     self.slips.setdefault(slip, []).append(len(self.forms))
         self.forms.append((form, text))
+
+    def may_hold(self, typed):
+        """`False` when no form or text of the table is one slip from letter tuple `typed` (or equal to it); `True`
+        means maybe (two texts one slip apart share a `slip_keys` key, and every key of the table sets its bit)."""
+        for slip in slip_keys(list(typed)):
+            bit = hash(slip) % NEAR_BITS
+            if self.near[bit >> 3] & (1 << (bit & 7)):
+                return True
+        return False
 
     def candidates(self, typed, form_letters):
         """Ids of the pairs that may be one slip from letter list `typed` (its unaccented form: `form_letters`)."""
@@ -249,7 +264,12 @@ class LiraSpellingIndex:
                 self.starts.add(split[0])
                 self.ends.add(split[-1])
                 self.pairs.update(zip(split, split[1:]))
-        self.known_word, self._memo, self._real = None, _Memo(MEMO_SIZE), _Memo(MEMO_SIZE)
+        self.known_word, self._memo, self._real, self._probe = None, _Memo(), _Memo(), _Memo()
+
+    def clear_memos(self):
+        """Forgets every remembered span and word (`known_word` changed)."""
+        for memo in (self._memo, self._real, self._probe):
+            memo.clear()
 
     def unaccent(self, text):
         """`text` without its optional marks, lower-cased (word by word: each word's form is remembered)."""
@@ -266,9 +286,10 @@ class LiraSpellingIndex:
         coverage rule, though nothing rewrites it."""
         return word in self.real_words or word in self.lexicon
 
-    def _fuzzy(self, span, form):
+    def _fuzzy(self, span, form, probe=False):
         """`(text, ratio, credit)` of the closest known text one slip away from the typed `span`, or `None`: a
-        vocabulary text if one is, else (one-word spans of `lexicon_min_letters` letters) a lexicon word."""
+        vocabulary text if one is, else (one-word spans of `lexicon_min_letters` letters) a lexicon word; with
+        `probe`, `True` when some text may be one slip away (every check but the tables' lookups)."""
         # a slip leaves every word but one (or two neighbours) as it was, and turns it into a word the shop does not
         # know; the words it leaves stand as they do in some known text (first, last, and neighbours); real words the
         # shop lacks ("alarm", not a slip of "alam") are as typed unless a shop text one slip away gives them context
@@ -279,11 +300,19 @@ class LiraSpellingIndex:
             return None
         if len(words) > 1 and not self._could_be_text(words, slipped):
             return None
-        size = len(spelt(span)) - span.count(" ")
-        if size < self.min_letters or size > MAX_FUZZY_LETTERS or all(self.is_real(w) for w in words):
+        typed = spelt(span)
+        size = len(typed) - span.count(" ")
+        if size < self.min_letters or size > MAX_FUZZY_LETTERS:
             return None
-        found = self.vocabulary_table.closest(span, form, self.threshold)
-        if found is None and self.lexicon and size >= self.lexicon_min_letters and " " not in span:
+        in_vocabulary = self.vocabulary_table.may_hold(typed)
+        in_lexicon = bool(self.lexicon) and size >= self.lexicon_min_letters and " " not in span and (
+            self.lexicon_table.may_hold(typed))
+        if not (in_vocabulary or in_lexicon) or all(self.is_real(w) for w in words):
+            return None
+        if probe:
+            return True
+        found = self.vocabulary_table.closest(span, form, self.threshold) if in_vocabulary else None
+        if found is None and in_lexicon:
             found = self.lexicon_table.closest(span, form, self.threshold)
         return found
 
@@ -301,8 +330,9 @@ class LiraSpellingIndex:
         `text_has_marks`: some word of the typed text carries marks, so no word is missing them."""
         return self._memo.lookup((span, text_has_marks), lambda: self._match(span, text_has_marks))
 
-    def _match(self, span, text_has_marks):
-        """`match` without the memo."""
+    def _match(self, span, text_has_marks, probe=False):
+        """`match` without the memo; with `probe`, a fuzzy span that may match gives `(None, "fuzzy", None, credit
+        bound)` (its credit is at most its length: `3 * same - len(span) - len(other)`, `same` <= either length)."""
         found = None
         if span in self.exact or without_punctuation(span) in self.exact:  # "گوبھی،": a known word and a comma
             found = (span, "exact", 1.0, len(span))
@@ -310,10 +340,25 @@ class LiraSpellingIndex:
             found = (self.unaccented[span], "unaccented", 1.0, len(span))
         elif span in self.romanized:
             found = (self.romanized[span], "romanized", 1.0, len(span))
+        elif probe:
+            found = (None, "fuzzy", None, len(span)) if self._fuzzy(span, self.unaccent(span), probe=True) else None
         else:
             fuzzy = self._fuzzy(span, self.unaccent(span))
             found = (fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2]) if fuzzy and fuzzy[2] > 0 else None
         return found
+
+    def _probed(self, span, text_has_marks):
+        """`_match(..., probe=True)`, remembered (bounded); a span already matched gives its match (a tighter bound)."""
+        key = (span, text_has_marks)
+        if key in self._memo:
+            return self._memo[key]
+        return self._probe.lookup(key, lambda: self._match(span, text_has_marks, probe=True))
+
+    def credit_bound(self, words):
+        """An upper bound on the credit of `segment(words)` that reads no table of forms: the same segmentation, with
+        each span that may be fuzzy-matched (`_SlipTable.may_hold`) credited its length (`LiraQueryNormalizer` skips a
+        language whose bound is below the best credit found)."""
+        return self.segment(words, probe=True)[0] + 1e-6  # (credits are rounded to 9 decimals)
 
     def _viable_starts(self, words, bare, known, start, j):
         """The starts `i` (from `j - 1` down to `start`) of the spans `words[i:j]` that some method may match.
@@ -338,8 +383,9 @@ class LiraSpellingIndex:
                     return
             yield i
 
-    def segment(self, words):
-        """`(credit, [(start, end, text, method, similarity)])` of the best segmentation of `words`."""
+    def segment(self, words, probe=False):
+        """`(credit, [(start, end, text, method, similarity)])` of the best segmentation of `words` (with `probe`, see
+        `credit_bound`)."""
         has_marks = any(self.unaccent(w) != w for w in words)
         window = min(self.max_words, MAX_SPAN_WORDS)
         # a word with two letters outside every known text (another script) is in no span that matches: skipped
@@ -353,7 +399,8 @@ class LiraSpellingIndex:
             while start > max(0, j - window) and usable[start - 1]:
                 start -= 1
             for i in self._viable_starts(words, bare, known, start, j):
-                found = self.match(" ".join(words[i:j]), has_marks)
+                span = " ".join(words[i:j])
+                found = self._probed(span, has_marks) if probe else self.match(span, has_marks)
                 if found is not None:
                     base = best[i]
                     option = (round(base[0] + WEIGHTS[found[1]] * found[3], 9), base[1] - 1,

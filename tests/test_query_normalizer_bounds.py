@@ -44,6 +44,49 @@ def test_candidates_hold_every_form_one_slip_away():
     assert checked > 300
 
 
+def test_the_slip_filter_never_says_no_to_a_form_one_slip_away():
+    """`_SlipTable.may_hold` is a bit filter of every form's and text's one-slip keys: a span one slip from (or
+    equal to) any of them is a "maybe"; most random spans are a "no" (it is what spares the 3-gram lookups)."""
+    rng = random.Random(1)
+    table = _SlipTable()
+    forms = sorted({"".join(rng.choice("abcdeghik") for _ in range(rng.randint(2, 14))) for _ in range(800)})
+    for form in forms:
+        table.add(form, form.upper())
+    for form in forms:
+        spelt = letters(form)
+        i = rng.randrange(len(spelt))
+        for typed in (spelt, spelt[:i] + spelt[i + 1:], spelt[:i] + ["z"] + spelt[i:], letters(form.upper())):
+            assert table.may_hold(tuple(typed)), ("".join(typed), form)
+    strangers = ["".join(rng.choice("pqrstuvwxy") for _ in range(8)) for _ in range(500)]
+    assert sum(map(table.may_hold, map(tuple, strangers))) < 25
+
+
+def _every_span_and_language(monkeypatch):
+    """The normalizer with its span walk and language skipping turned off (the exhaustive search they shortcut)."""
+    monkeypatch.setattr(tables.LiraSpellingIndex, "_viable_starts", lambda self, words, bare, known, start, j:
+                        range(j - 1, start - 1, -1))
+    monkeypatch.setattr(tables.LiraSpellingIndex, "credit_bound", lambda self, words: float("inf"))
+
+
+def test_span_pruning_and_language_skipping_change_no_answer(monkeypatch):
+    vocabulary = {"vi": build_vocabulary(VI, "vi", progress=False),
+                  "id": build_vocabulary(["sepatu lari", "kabel data cepat", "tas ransel"], "id", progress=False)}
+    rng = random.Random(2)
+    pool = ["tai", "nghe", "khong", "day", "giay", "chay", "bo", "sepatu", "lari", "kabel", "data", "cepat", "tas",
+            "ransel", "sepatus", "lrai", "kahbel", "nghê", "khôgn", "dâỳ", "xyz", "ban", "phim", "co"]
+    texts = [" ".join(rng.choice(pool) for _ in range(rng.randint(1, 12))) for _ in range(300)]
+    fast = LiraQueryNormalizer(vocabulary, known_word=lambda w: len(w) == 2)
+    index = fast._index("vi")
+    for text in texts:
+        words = text.split()
+        assert index.credit_bound(words) >= index.segment(words)[0]
+    got = [fast.explain(t, lang) for t in texts for lang in ("vi", "id", None)]
+    _every_span_and_language(monkeypatch)
+    slow = LiraQueryNormalizer(vocabulary, known_word=lambda w: len(w) == 2)
+    assert got == [slow.explain(t, lang) for t in texts for lang in ("vi", "id", None)]
+    assert any(g["text"] != t for g, t in zip(got, [t for t in texts for _ in range(3)]))  # some were rewritten
+
+
 def test_memos_are_bounded(monkeypatch):
     monkeypatch.setattr(tables, "MEMO_SIZE", 50)
     normalizer = LiraQueryNormalizer({"vi": build_vocabulary(VI, "vi", progress=False)},

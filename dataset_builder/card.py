@@ -3,6 +3,7 @@
 The template ships as package data: `dataset_builder/templates/dataset_card.md`.
 """
 
+import html
 from pathlib import Path
 
 from datasets import DatasetInfo, SplitDict, SplitInfo
@@ -51,7 +52,7 @@ CLDR_METHOD = """\
   is invented, only the pairing is synthetic. A composed query is relevant to every product that has both terms
   (grade 2 where one of them is that product's name). Pairs where one term contains the other, and strings that
   already are real queries, are skipped; one order of every pair is taken before any reverse order."""
-CATALOG_METHOD = """* **Products**: the rows of the user's catalog `{catalog}`.
+CATALOG_METHOD = """* **Products**: the rows of the user's catalog {catalog}.
 * **Queries**: {query_origin}
 * **Relevance**: as given by the query log (graded), or exact membership of the localized title (2) / keyword (1)."""
 CANDIDATES_METHOD = """\
@@ -231,8 +232,15 @@ def _noisy_sources(noisy):
     return _counts(dict(sorted(total.items())))
 
 
+def plain(text):
+    """User text (a catalogue's category, file name, pretty name) made inert in Markdown: HTML escaped, no table
+    pipe, backtick or line break (a category `<b>cat</b>` shows as typed, it does not format the card)."""
+    text = html.escape(str(text), quote=False).replace("|", "\\|").replace("`", "'")
+    return " ".join(text.split())
+
+
 def _counts(mapping):
-    return ", ".join(f"{k} {v:,}" for k, v in mapping.items()) or "none"
+    return ", ".join(f"{plain(k)} {v:,}" for k, v in mapping.items()) or "none"
 
 
 def _noisy_candidates_method(stats):
@@ -273,15 +281,15 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
     sources = "\n".join(f"| {s['name']} | {s['version']} | {s['license']} | {s['use']} |" for s in stats["sources"])
     cldr = stats["builder"] == "cldr"
     method = CLDR_METHOD.format(target=f"{stats['max_queries_per_language']:,}") if cldr else CATALOG_METHOD.format(
-        catalog=stats.get("catalog", "?"), query_origin=stats.get("query_origin", ""))
+        catalog=plain(stats.get("catalog", "?")), query_origin=stats.get("query_origin", ""))
     fractions = " / ".join(f"{stats['split_fractions'][s]:g}" for s in ("train", "validation", "test"))
     pinned = " (products with a `split` in the catalog keep it)" if not cldr else ""
     romanizers = "; ".join(f"{lang}: {desc}" for lang, desc in stats["romanizers"].items()) or "none installed"
     return DatasetCard.from_template(
         card_metadata(stats, **license_kwargs),
         template_path=str(TEMPLATE_PATH),
-        pretty_name=stats["pretty_name"],
-        summary=CLDR_SUMMARY if cldr else f"Product retrieval dataset built from the catalog `{stats.get('catalog')}`.",
+        pretty_name=plain(stats["pretty_name"]),
+        summary=CLDR_SUMMARY if cldr else f"Product retrieval dataset built from the catalog {plain(stats.get('catalog'))}.",
         repo_id=repo_id,
         seed=stats["seed"],
         num_candidates=stats["num_candidates"],

@@ -1,7 +1,9 @@
 """Bring your own catalog: read and validate a product catalogue and an optional query log.
 
-Formats: `.csv` (UTF-8, header row), `.jsonl` / `.json` (one object per line) or `.parquet`. List cells are
-native lists (JSONL, Parquet), a JSON list string, or a `|`-separated string.
+Formats: `.csv` (UTF-8, header row), `.jsonl` / `.json` (one object per line; a `.json` file may also hold one
+JSON array of objects) or `.parquet`. List cells are native lists (JSONL, Parquet), a JSON list string, or a
+`|`-separated string. Text cells are strings (an integer id is read as its digits); any other type (a dict, a list
+where text is expected, a boolean, a float) is refused. Every text is at most `MAX_TEXT_CHARS` characters.
 
 Catalog columns:
     product_id (required, unique), title_en (required, non-empty), keywords_en, category, split
@@ -9,7 +11,8 @@ Catalog columns:
     for lang in vi th id ms fil ur bn (empty = not available).
 Query-log columns:
     language (required), query (required, non-empty), relevant_ids (required, every id must be a catalog
-    product_id), relevance (optional, one integer >= 1 per relevant id, defaults to 1), query_id (optional, unique).
+    product_id, no id twice), relevance (optional, one integer in [1, 2**31 - 1] per relevant id, defaults to 1),
+    query_id (optional, unique).
 
 Every problem raises `ValueError` naming the file, the row (1-based data row; the header is row 0) and the column.
 """
@@ -32,6 +35,8 @@ CATALOG_OPTIONAL = ("keywords_en", "category", "split", "emoji")
 QUERIES_REQUIRED = ("language", "query", "relevant_ids")
 QUERIES_OPTIONAL = ("query_id", "relevance")
 _LANG_COLUMN = re.compile(r"^(title|keywords)_(.+)$")
+MAX_TEXT_CHARS = 10_000  # longest title, keyword, id or query (a product title is rarely over 300)
+MAX_RELEVANCE = 2**31 - 1  # grades are stored as int32
 
 
 def _error(name, row, column, problem):
@@ -86,10 +91,22 @@ def read_table(path):
     if suffix == ".csv":
         text = _decode(path, path.read_bytes(), header_lines=True)
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = list(enumerate(reader, start=1))
+        rows = []
+        try:
+            for i, row in enumerate(reader, start=1):
+                if None in row:  # more fields than the header names
+                    raise _error(path.name, i, "?", f"{len(row[None])} more fields than the header's "
+                                 f"{len(reader.fieldnames)}; quote fields that hold a comma.")
+                rows.append((i, row))
+        except csv.Error as err:
+            raise ValueError(f"{path.name}: line {reader.line_num}: {err} (the csv module's limit is "
+                             f"{csv.field_size_limit():,} characters a field; texts here may have at most "
+                             f"{MAX_TEXT_CHARS:,}); shorten the field or check its quotes.") from None
         return list(reader.fieldnames or []), rows
     if suffix in (".jsonl", ".json"):
         text = _decode(path, path.read_bytes(), header_lines=False)
+        if suffix == ".json" and text.lstrip().startswith("["):
+            return _json_array(path, text)
         rows, columns = [], []
         for i, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -106,23 +123,67 @@ def read_table(path):
     raise ValueError(f"{path.name}: unsupported format '{suffix}'; use .csv, .jsonl or .parquet.")
 
 
-def _text(value):
-    return "" if value is None else str(value).strip()
+def _json_array(path, text):
+    """Rows of a `.json` file holding one JSON array of objects (numbered from 1 in array order)."""
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path.name}: line {err.lineno}: not valid JSON ({err.msg}); give one JSON array of "
+                         "objects, or JSON Lines (one object per line).") from None
+    rows, columns = [], []
+    for i, row in enumerate(items, start=1):
+        if not isinstance(row, dict):
+            raise _error(path.name, i, "?", f"array item {i} is a {type(row).__name__}; each must be a JSON object.")
+        rows.append((i, row))
+        columns += [k for k in row if k not in columns]
+    return columns, rows
 
 
-def _list(value):
-    """A list cell: native list, JSON list string or `|`-separated string."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [_text(v) for v in value if _text(v)]
-    value = str(value).strip()
-    if value.startswith("["):
-        try:
-            return [_text(v) for v in json.loads(value) if _text(v)]
-        except json.JSONDecodeError:
-            pass
-    return [v.strip() for v in value.split("|") if v.strip()]
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class _Cells:
+    """Typed reads of one row's cells; every refusal names the file, the row and the column."""
+
+    def __init__(self, name, number, row):
+        self.name, self.number, self.row = name, number, row
+
+    def error(self, column, problem):
+        return _error(self.name, self.number, column, problem)
+
+    def _scalar(self, column, value):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.error(column, f"expected text, got {type(value).__name__} {_short(value)}; give a string.")
+        value = str(value).strip()
+        if len(value) > MAX_TEXT_CHARS:
+            raise self.error(column, f"text of {len(value):,} characters, over the {MAX_TEXT_CHARS:,} allowed "
+                                     f"({_short(value)}); shorten it.")
+        return value
+
+    def text(self, column):
+        """The cell as stripped text ("" when empty or missing)."""
+        value = self.row.get(column)
+        return "" if value is None else self._scalar(column, value)
+
+    def items(self, column):
+        """A list cell: native list, JSON list string or `|`-separated string, as stripped non-empty texts."""
+        value = self.row.get(column)
+        if value is None:
+            return []
+        if not isinstance(value, (list, tuple)):
+            value = self._scalar(column, value)
+            if value.startswith("["):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    pass
+            if isinstance(value, str):
+                return [v.strip() for v in value.split("|") if v.strip()]
+            if not isinstance(value, list):
+                raise self.error(column, f"expected a list, got {_short(value)}.")
+        return [t for t in (self._scalar(column, v) for v in value if v is not None) if t]
 
 
 def _check_columns(name, columns, required, optional, language_columns):
@@ -147,28 +208,30 @@ def read_catalog(path):
     _check_columns(path.name, columns, CATALOG_REQUIRED, CATALOG_OPTIONAL, language_columns=True)
     products, first_row = [], {}
     for i, row in rows:
-        pid = _text(row.get("product_id"))
+        cells = _Cells(path.name, i, row)
+        pid = cells.text("product_id")
         if not pid:
-            raise _error(path.name, i, "product_id", "empty text; every product needs an id.")
+            raise cells.error("product_id", "empty text; every product needs an id.")
         if pid in first_row:
-            raise _error(path.name, i, "product_id", f"duplicate id '{pid}' (first seen in row {first_row[pid]}).")
+            raise cells.error("product_id", f"duplicate id '{pid}' (first seen in row {first_row[pid]}).")
         first_row[pid] = i
-        title = _text(row.get("title_en"))
+        title = cells.text("title_en")
         if not title:
-            raise _error(path.name, i, "title_en", "empty text; every product needs an English title.")
-        split = _text(row.get("split")) or None
+            raise cells.error("title_en", "empty text; every product needs an English title.")
+        split = cells.text("split") or None
         if split is not None and split not in PRODUCT_SPLITS:
-            raise _error(path.name, i, "split", f"'{split}' is not one of {list(PRODUCT_SPLITS)} (or empty).")
+            raise cells.error("split", f"'{split}' is not one of {list(PRODUCT_SPLITS)} (or empty).")
+        category = cells.text("category") or "uncategorized"
         products.append(
             LiraProduct(
                 product_id=pid,
                 title_en=title,
-                keywords_en=_list(row.get("keywords_en")),
-                category=_text(row.get("category")) or "uncategorized",
-                titles={lang: _text(row.get(f"title_{lang}")) for lang in LANGUAGES},
-                keywords={lang: _list(row.get(f"keywords_{lang}")) for lang in LANGUAGES},
-                emoji=_text(row.get("emoji")),
-                group=_text(row.get("category")) or "uncategorized",
+                keywords_en=cells.items("keywords_en"),
+                category=category,
+                titles={lang: cells.text(f"title_{lang}") for lang in LANGUAGES},
+                keywords={lang: cells.items(f"keywords_{lang}") for lang in LANGUAGES},
+                emoji=cells.text("emoji"),
+                group=category,
                 split=split,
             )
         )
@@ -194,33 +257,52 @@ def read_query_log(path, products):
     categories = {p.product_id: p.category for p in products}
     out, first_row = {}, {}
     for i, row in rows:
-        lang = _text(row.get("language"))
+        cells = _Cells(path.name, i, row)
+        lang = cells.text("language")
         if lang not in LANGUAGES:
-            raise _error(path.name, i, "language", f"unknown language code '{lang}'; use one of {list(LANGUAGES)}.")
-        text = normalize_query(_text(row.get("query")))
+            raise cells.error("language", f"unknown language code '{lang}'; use one of {list(LANGUAGES)}.")
+        text = normalize_query(cells.text("query"))
         if not text:
-            raise _error(path.name, i, "query", "empty text; every query needs a text.")
-        ids = _list(row.get("relevant_ids"))
+            raise cells.error("query", "empty text; every query needs a text.")
+        ids = cells.items("relevant_ids")
         if not ids:
-            raise _error(path.name, i, "relevant_ids", "no relevant product id; give at least one.")
+            raise cells.error("relevant_ids", "no relevant product id; give at least one.")
+        seen = set()
         for pid in ids:
             if pid not in position:
-                raise _error(path.name, i, "relevant_ids", f"'{pid}' points at no product of the catalog.")
-        raw = row.get("relevance")
-        grades = [1] * len(ids) if raw is None or raw == "" else _list(raw)
-        try:
-            grades = [int(g) for g in grades]
-        except (TypeError, ValueError):
-            raise _error(path.name, i, "relevance", f"{raw!r} must be integers >= 1, one per relevant id.") from None
-        if len(grades) != len(ids) or any(g < 1 for g in grades):
-            raise _error(path.name, i, "relevance", f"{raw!r} must be integers >= 1, one per relevant id.")
-        qid = _text(row.get("query_id")) or make_query_id(lang, text)
-        key_column = "query_id" if _text(row.get("query_id")) else "query"
+                raise cells.error("relevant_ids", f"'{pid}' points at no product of the catalog.")
+            if pid in seen:
+                raise cells.error("relevant_ids", f"'{pid}' is listed twice; give each relevant id once (with "
+                                                  "its one grade).")
+            seen.add(pid)
+        grades = _grades(cells, len(ids))
+        qid = cells.text("query_id") or make_query_id(lang, text)
+        key_column = "query_id" if cells.text("query_id") else "query"
         if qid in first_row:
-            raise _error(path.name, i, key_column, f"duplicate query '{qid}' (first seen in row {first_row[qid]}).")
+            raise cells.error(key_column, f"duplicate query '{qid}' (first seen in row {first_row[qid]}).")
         first_row[qid] = i
         relevant = order_relevant(dict(zip(ids, grades)), position)
         out.setdefault(lang, []).append(
             LiraQuery(qid, lang, text, relevant, majority_category(relevant, categories), False, (text,), "log")
         )
     return out
+
+
+def _grades(cells, count):
+    """The `relevance` cell as `count` integers in [1, MAX_RELEVANCE] (all 1 when the cell is empty)."""
+    raw = cells.row.get("relevance")
+    if raw is None or raw == "":
+        return [1] * count
+    values = raw if isinstance(raw, (list, tuple)) else cells.items("relevance")
+    grades = []
+    for value in values:
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value) <= 12:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RELEVANCE:
+            grades = None
+            break
+        grades.append(value)
+    if grades is None or len(grades) != count:
+        raise cells.error("relevance", f"{_short(raw)} must be {count} integer(s) in [1, {MAX_RELEVANCE}], one per "
+                                       "relevant id.")
+    return grades

@@ -29,7 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .encoders import batched_by_length, l2_normalize
-from .hashing import content_hash, folder_digest
+from .hashing import content_hash, file_digest, folder_digest
 from .texts import document_text, top_candidate_index
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,18 @@ ORACLE_CRITIC = [10.0, 10.0, 10.0]
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 # characters git refuses in a ref name (`git check-ref-format`), plus quotes, which would break a rendered snippet
 _REVISION_FORBIDDEN = set("~^:?*[\\\"'")
+
+
+def _query_code_digest():
+    """Digest of the repository's query-side code (processor, normalizer, spelling tables) when it is importable
+    (evaluation then runs it, not the copy saved with the model): a changed normalizer is never served from cache."""
+    try:
+        import modeling_lira
+    except ImportError:
+        return None  # the model's own remote code runs; it is part of the folder digest
+    root = os.path.dirname(modeling_lira.__file__)
+    return content_hash([file_digest(os.path.join(root, name)) for name in
+                         ("processing_lira.py", "query_normalizer.py", "spelling_index.py")])
 
 
 class UnpinnedRemoteCodeWarning(UserWarning):
@@ -223,8 +235,9 @@ class LiraSystem:
         return saved or LiraConfig().candidate_selection
 
     def query_key(self):
-        """Cache key of the query side (model hash + mode; + how the model picks a candidate in candidate modes)."""
-        key = {**self._base_key(), "mode": self.mode, "side": "query"}
+        """Cache key of the query side (model hash + mode + the query-side code; + how the model picks a candidate in
+        candidate modes)."""
+        key = {**self._base_key(), "mode": self.mode, "side": "query", "query_code": _query_code_digest()}
         if self.mode != "lrl":
             key["selection"] = self._candidate_selection()
         return content_hash(key)

@@ -15,6 +15,8 @@ WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
 MIN_FUZZY_LETTERS = 5
 LEXICON_MIN_LETTERS = 5  # a lexicon word is a correction only for spans this long (shorter ones: too many neighbours)
 SLIP_KINDS = ("swap", "missing", "doubled", "extra")
+EXTRA_MIN_LETTERS = 7  # a shorter span with "another letter typed in" is a real word the shop lacks more often
+# than a slip (CLDR names: "peseta" -> "pesta", party; "vatu" -> "vật"; "روبل" -> "رول"): it stays as typed
 LEXICON_SLIP_KINDS = ("swap", "doubled")  # a rare real word the lexicon lacks is often a lexicon word less a letter
 # ("serabi", a pancake: "serambi", a porch) or with one more ("trunks": "trunk"; "دیودار", cedar: "دیدار", sight; a
 # trailing comma); on validation missing-letter rewrites cost clean id / ms queries 0.004 / 0.002 nDCG@10
@@ -205,7 +207,8 @@ class _SlipTable:
         for i in self.candidates(typed, typed if form == span else spelt(form)):
             key, text = self.forms[i]
             other = key if form == span else text
-            if slip_kind(typed, spelt(other)) not in self.kinds:
+            kind = slip_kind(typed, spelt(other))
+            if kind not in self.kinds or (kind == "extra" and len(typed) - typed.count(" ") < EXTRA_MIN_LETTERS):
                 continue
             matcher = difflib.SequenceMatcher(None, span, other, autojunk=False)
             ratio = matcher.ratio()

@@ -23,6 +23,8 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 
+from evaluation.atomic import MARKER
+
 REPO_TYPES = ("model", "dataset", "space")
 SPACE_SDK = "gradio"  # the SDK a new Space is created with (the README front matter must agree)
 
@@ -72,7 +74,8 @@ def plan_folder(folder, repo_id, repo_type, commit_message, *, private=False, ta
     """Lists a staged folder as an :class:`UploadPlan`, checking every file locally first.
 
     Args:
-        folder (`str`): the staged folder; every file in it is uploaded (sorted, POSIX paths).
+        folder (`str`): the staged folder; every file in it but LiRA's marker (`evaluation.atomic.MARKER`) is
+            uploaded (sorted, POSIX paths).
         repo_id (`str`): ``"org/name"``.
         repo_type (`str`): ``"model"``, ``"dataset"`` or ``"space"``.
         commit_message (`str`): first line of the commit.
@@ -94,6 +97,8 @@ def plan_folder(folder, repo_id, repo_type, commit_message, *, private=False, ta
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for name in sorted(names):
+            if name == MARKER and root == folder:  # LiRA's record that it wrote the folder, never uploaded
+                continue
             local = os.path.join(root, name)
             rel = os.path.relpath(local, folder).replace(os.sep, "/")
             try:

@@ -127,20 +127,18 @@ def check_st_modules(st_dir, allow_custom=True):
 
 @contextlib.contextmanager
 def upload_folder(out_dir, what="staging folder"):
-    """`evaluation.atomic.atomic_folder` for a folder that is uploaded exactly as it is: once it is in place its
-    marker file is removed again, so the marker never reaches the Hub.
+    """`evaluation.atomic.atomic_folder` for a folder that is uploaded as it is: its marker file stays (so the next
+    staging may replace it) and `push_scripts.hub_upload.plan_folder` leaves the marker out of every upload.
 
     Args:
         out_dir (`str`): the staged folder.
         what (`str`, *optional*): how errors name the folder.
 
     Raises:
-        `ValueError`: `out_dir` exists and is not empty (a staged folder carries no marker, so it is never
-            replaced; nothing in it is deleted).
+        `ValueError`: `out_dir` exists, is not empty and was not staged by LiRA (nothing in it is deleted).
     """
     with atomic_folder(out_dir, what=what, prefix=".staging-") as tmp:
         yield tmp
-    os.remove(os.path.join(out_dir, MARKER))
 
 
 def stage_folder(src_dir, files, staging_dir, readme):
@@ -151,14 +149,14 @@ def stage_folder(src_dir, files, staging_dir, readme):
         src_dir (`str`): the source folder.
         files (`list[str]`): relative POSIX paths to copy (from [`collect_model_files`]).
         staging_dir (`str`): target, written through a temporary folder (see [`upload_folder`]); it must be new or
-            empty.
+            empty or staged by LiRA before.
         readme (`str`): the rendered card.
 
     Returns:
         `str`: ``staging_dir``.
 
     Raises:
-        `ValueError`: ``staging_dir`` exists and is not empty (it is left as it is).
+        `ValueError`: ``staging_dir`` exists, is not empty and was not staged by LiRA (it is left as it is).
     """
     with upload_folder(staging_dir) as tmp:
         for rel in files:

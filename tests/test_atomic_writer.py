@@ -172,9 +172,10 @@ def test_modes_follow_the_umask(tmp_path):
     assert mode(rebuilt / "d" / "model.safetensors") == mode(tmp_path / "data" / "lira_build.json") == 0o644
 
 
-def test_staged_upload_folders_carry_no_marker(tmp_path):
-    """The marker is LiRA's local bookkeeping: a staged (uploaded) folder and a collected model file list never
-    hold it."""
+def test_staged_upload_folders_upload_no_marker(tmp_path):
+    """The marker is LiRA's local bookkeeping: a collected model file list and an upload plan never hold it, and a
+    staged folder keeps it, so staging again (the main job run twice) replaces LiRA's own staging."""
+    from push_scripts.hub_upload import plan_folder
     from push_scripts.stage_model import collect_model_files, stage_folder
 
     model = tmp_path / "model"
@@ -184,7 +185,11 @@ def test_staged_upload_folders_carry_no_marker(tmp_path):
     keep, skip = collect_model_files(str(model))
     assert keep == ["config.json"] and skip == []
     staged = stage_folder(str(model), [*keep, MARKER], str(tmp_path / "staged"), "# card\n")
-    assert sorted(os.listdir(staged)) == ["README.md", "config.json"]
+    assert sorted(os.listdir(staged)) == [MARKER, "README.md", "config.json"]
+    plan = plan_folder(staged, "org/lira", "model", "Upload")
+    assert [f.path_in_repo for f in plan.files] == ["README.md", "config.json"]
+    stage_folder(str(model), keep, staged, "# card v2\n")
+    assert open(os.path.join(staged, "README.md"), encoding="utf-8").read() == "# card v2\n"
 
 
 CLIS = {

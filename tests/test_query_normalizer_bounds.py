@@ -162,3 +162,15 @@ def test_a_good_file_still_loads(tmp_path):
     (tmp_path / NORMALIZER_FILE).write_text(json.dumps({"vocabulary": {"vi": build_vocabulary(VI, "vi",
                                                                                                progress=False)}}))
     assert LiraQueryNormalizer.from_pretrained(str(tmp_path)).normalize("giay chay bo", "vi") == "giày chạy bộ"
+
+
+def test_a_short_word_with_another_letter_in_stays_as_typed():
+    """Clean words the shop lacks are often a shop word plus a letter (CLDR's "peseta" and the shop's "pesta",
+    party): under EXTRA_MIN_LETTERS letters that slip is not corrected; a longer word, and the other slips, are."""
+    normalizer = LiraQueryNormalizer({"id": build_vocabulary(["pesta", "perlengkapan", "sepatu"], "id",
+                                                             progress=False)})
+    assert tables.EXTRA_MIN_LETTERS == 7
+    assert normalizer.normalize("peseta", "id") == "peseta"  # 6 letters, an "e" typed in
+    assert normalizer.normalize("perlengkaipan", "id") == "perlengkapan"  # 13 letters, an "i" typed in
+    assert normalizer.normalize("pessta", "id") == "pesta"  # a letter typed twice
+    assert normalizer.normalize("sepatuu", "id") == "sepatu" and normalizer.normalize("sepaut", "id") == "sepatu"

@@ -174,3 +174,14 @@ def test_a_short_word_with_another_letter_in_stays_as_typed():
     assert normalizer.normalize("perlengkaipan", "id") == "perlengkapan"  # 13 letters, an "i" typed in
     assert normalizer.normalize("pessta", "id") == "pesta"  # a letter typed twice
     assert normalizer.normalize("sepatuu", "id") == "sepatu" and normalizer.normalize("sepaut", "id") == "sepatu"
+
+
+def test_a_very_short_word_missing_its_first_or_last_letter_stays_as_typed():
+    """Up to EDGE_MAX_LETTERS letters, a span that lacks the first or last letter of a shop word is kept ("lats", a
+    currency, is not "flats"); a letter missing inside it, or at the edge of a longer word, is restored."""
+    normalizer = LiraQueryNormalizer({"id": build_vocabulary(["flats", "pinto", "sepatu", "karton"], "id",
+                                                             progress=False)}, min_fuzzy_letters=3)
+    assert tables.EDGE_MAX_LETTERS == 4
+    assert normalizer.normalize("lats", "id") == "lats" and normalizer.normalize("pint", "id") == "pint"
+    assert normalizer.normalize("fats", "id") == "flats"  # inside
+    assert normalizer.normalize("sepat", "id") == "sepatu" and normalizer.normalize("arton", "id") == "karton"

@@ -8,6 +8,7 @@ Packages (pinned): `cldr-annotations-full@48.2.0` (short names "tts" and keyword
 import functools
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -37,11 +38,16 @@ def default_npm_dir():
     return Path(__file__).resolve().parent.parent / ".cache"
 
 
-def install_command(npm_dir=None):
-    """The exact shell command that installs the pinned npm sources into `npm_dir`."""
+def install_argv(npm_dir=None):
+    """The argument list of the `npm` call that installs the pinned npm sources into `npm_dir` (run without a shell:
+    a folder with spaces or quotes in its name stays one argument)."""
     npm_dir = Path(npm_dir) if npm_dir is not None else default_npm_dir()
-    pkgs = " ".join(f"{name}@{version}" for name, version in NPM_PACKAGES.items())
-    return f"npm install --prefix {npm_dir} {pkgs}"
+    return ["npm", "install", "--prefix", str(npm_dir), *(f"{name}@{version}" for name, version in NPM_PACKAGES.items())]
+
+
+def install_command(npm_dir=None):
+    """`install_argv` as one shell command line to copy and paste (each argument quoted as the shell needs)."""
+    return shlex.join(install_argv(npm_dir))
 
 
 def ensure_sources(npm_dir=None, install=False):
@@ -64,7 +70,7 @@ def ensure_sources(npm_dir=None, install=False):
     missing = [name for name in NPM_PACKAGES if not (modules / name / "package.json").is_file()]
     if missing and install:
         npm_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(install_command(npm_dir).split(), check=True)
+        subprocess.run(install_argv(npm_dir), check=True)
         missing = [name for name in NPM_PACKAGES if not (modules / name / "package.json").is_file()]
     if missing:
         raise FileNotFoundError(

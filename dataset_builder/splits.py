@@ -14,6 +14,7 @@ So no product is shared between train queries and test queries, and no test quer
 relevant ids (generic category queries like "food" therefore never reach the test split).
 """
 
+import math
 import random
 
 from .schema import PRODUCT_SPLITS
@@ -26,8 +27,13 @@ def check_fractions(fractions):
     fractions = dict(DEFAULT_FRACTIONS if fractions is None else fractions)
     if set(fractions) != set(PRODUCT_SPLITS):
         raise ValueError(f"split fractions need exactly the keys {list(PRODUCT_SPLITS)}, got {sorted(fractions)}.")
-    if any(f < 0 for f in fractions.values()) or abs(sum(fractions.values()) - 1.0) > 1e-6:
-        raise ValueError(f"split fractions must be >= 0 and sum to 1, got {fractions}.")
+    for name, f in fractions.items():
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 0:
+            raise ValueError(f"split fraction {name}={f!r} must be a finite number >= 0 (--split-fractions TRAIN VAL "
+                             f"TEST, e.g. 0.7 0.1 0.2), got {fractions}.")
+    if abs(sum(fractions.values()) - 1.0) > 1e-6:
+        raise ValueError(f"split fractions must sum to 1, got {fractions} (sum {sum(fractions.values()):g}); e.g. "
+                         "--split-fractions 0.7 0.1 0.2.")
     return fractions
 
 

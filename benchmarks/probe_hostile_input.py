@@ -6,7 +6,8 @@ vocabulary entry of 60 words; a user's folder given as output; NaN / out-of-rang
 `LiraConfig`; bad `query_normalizer.json` files; catalogue and query-log cells; remote code without a revision.
 Only the model folder's own files are read (`--model`, a trained LiRA folder with `query_normalizer.json`).
 
-    python -m benchmarks.probe_hostile_input --model artifacts/lira-small-trained --out artifacts/probe_hostile.json
+    python -m benchmarks.probe_hostile_input --model artifacts/lira-small-trained --dataset artifacts/lira-products \
+        --out artifacts/probe_hostile.json
 """
 
 import argparse
@@ -79,6 +80,31 @@ def normalizer_rows(model):
                  "outcome": f"{len(index._memo)} spans, {len(index._real)} words (at most {index._memo.size} each)"})
     rows.append({"probe": "peak memory growth over the probes so far (MB)",
                  "outcome": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, 1)})
+    return rows
+
+
+def model_rows(model, dataset, count=200):
+    """Seconds to encode `count` real sentence-length `test` / `test_noisy` queries (5-80 words: several joined) per
+    language through the processor and the model, normalizer on and off."""
+    import torch
+
+    from evaluation.data import load_queries
+    from modeling_lira import LiraModel, LiraProcessor
+
+    proc, net = LiraProcessor.from_pretrained(model), LiraModel.from_pretrained(model).eval()
+    rows, rng = [], random.Random(5)
+    for lang in ("id", "ur"):
+        pool = [r["query"] for split in ("test", "test_noisy") for r in load_queries(dataset, lang, split)]
+        texts = [" ".join(rng.choice(pool) for _ in range(rng.randint(2, 25))) for _ in range(count)]
+        proc.query_normalizer.explain("warm up", lang)
+        for normalize in (True, False):
+            start = time.perf_counter()
+            with torch.no_grad():
+                for i in range(0, count, 32):
+                    enc = proc(texts[i:i + 32], languages=[lang] * len(texts[i:i + 32]), normalize=normalize)
+                    net(**enc)
+            rows.append({"probe": f"{count} sentence-length {lang} queries, processor + model, normalizer "
+                                  f"{'on' if normalize else 'off'}", "ms": round(1000 * (time.perf_counter() - start))})
     return rows
 
 
@@ -174,9 +200,10 @@ def supply_rows():
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="artifacts/lira-small-trained", help="a trained LiRA folder")
+    p.add_argument("--dataset", default="artifacts/lira-products")
     p.add_argument("--out", default="artifacts/probe_hostile.json")
     args = p.parse_args(argv)
-    rows = (normalizer_rows(args.model) + long_entry_row() + folder_rows() + value_rows(args.model) + supply_rows())
+    rows = (normalizer_rows(args.model) + model_rows(args.model, args.dataset) + long_entry_row() + folder_rows() + value_rows(args.model) + supply_rows())
     for row in rows:
         print(" | ".join(str(v) for v in row.values()))
     atomic_write_json(args.out, rows)

@@ -6,8 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+from evaluation.arguments import count
+
 from .schema import LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_SPLITS
 from .sources import ensure_sources, install_command
+from .splits import check_fractions
 from .writer import BUILD_MARKER
 
 
@@ -17,11 +20,11 @@ def _parser():
     build = sub.add_parser("build", help="build the dataset folder (CLDR by default, or --catalog)")
     build.add_argument("--out", required=True, help="output folder (written atomically)")
     build.add_argument("--languages", nargs="+", default=None, metavar="LANG", help=f"subset of {' '.join(LANGUAGES)}")
-    build.add_argument("--max-products", type=int, default=None, help="evenly spaced subset of the CLDR products")
-    build.add_argument("--seed", type=int, default=13)
-    build.add_argument("--max-queries-per-language", type=int, default=10000, help="target incl. composed queries")
+    build.add_argument("--max-products", type=count(1), default=None, help="evenly spaced subset of the CLDR products")
+    build.add_argument("--seed", type=count(0, 2**32 - 1), default=13)
+    build.add_argument("--max-queries-per-language", type=count(1), default=10000, help="target incl. composed queries")
     build.add_argument("--no-composed", action="store_true", help="real queries only")
-    build.add_argument("--num-candidates", type=int, default=NUM_CANDIDATES, help="K English candidates per query")
+    build.add_argument("--num-candidates", type=count(1, 64), default=NUM_CANDIDATES, help="K English candidates per query")
     build.add_argument("--split-fractions", type=float, nargs=3, default=None, metavar=("TRAIN", "VAL", "TEST"))
     build.add_argument("--catalog", default=None, help="your product catalog (.csv, .jsonl, .parquet)")
     build.add_argument("--queries", default=None, help="your query log (needs --catalog)")
@@ -83,7 +86,9 @@ def _build(args):
 
     if args.queries and not args.catalog:
         raise ValueError("--queries needs --catalog (the products the query log points at).")
-    fractions = dict(zip(("train", "validation", "test"), args.split_fractions)) if args.split_fractions else None
+    fractions = None
+    if args.split_fractions:  # checked before the critic loads: `nan 0.5 0.5` fails at once, naming the value
+        fractions = check_fractions(dict(zip(("train", "validation", "test"), args.split_fractions)))
     common = dict(
         languages=args.languages, seed=args.seed, max_queries_per_language=args.max_queries_per_language,
         composed=not args.no_composed, split_fractions=fractions, critic=_critic(args),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from datasets import DatasetInfo, SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub.utils import validate_repo_id
 
 from .noise import CODE_MIX_WORDS
 from .noisy_translation import DEFAULT_MIN_COVERAGE as NOISY_MIN_COVERAGE
@@ -235,8 +236,19 @@ def _noisy_sources(noisy):
 def plain(text):
     """User text (a catalogue's category, file name, pretty name) made inert in Markdown: HTML escaped, no table
     pipe, backtick or line break (a category `<b>cat</b>` shows as typed, it does not format the card)."""
-    text = html.escape(str(text), quote=False).replace("|", "\\|").replace("`", "'")
-    return " ".join(text.split())
+    return _cell(text).replace("`", "'")
+
+
+def _cell(text):
+    """Text for one Markdown table cell that may hold `code` spans (a source's name, its licence): HTML escaped, the
+    table pipe escaped, on one line."""
+    return _inline(text).replace("|", "\\|")
+
+
+def _inline(text):
+    """Text for a paragraph that may carry user input (the query-log file name, an LLM critic's model id and
+    prompt): HTML escaped and on one line; Markdown code spans are kept."""
+    return " ".join(html.escape(str(text), quote=False).split())
 
 
 def _counts(mapping):
@@ -263,7 +275,15 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
 
     Returns:
         `huggingface_hub.DatasetCard`
+
+    Raises:
+        `ValueError`: `repo_id` is not a Hub repository id (it goes into the card's code snippet as is).
+
+    Every user-given text (catalog and query-log file names, categories, pretty name, licence, the critic's
+    description) is HTML escaped and kept on one line, table pipes escaped, so it shows as typed and cannot format
+    the card.
     """
+    validate_repo_id(repo_id)
     languages, q = stats["languages"], stats["queries"]
     header = "| language | " + " | ".join(QUERY_SPLITS) + " | total |\n|---|" + "---|" * (len(QUERY_SPLITS) + 1)
     lines = [header]
@@ -278,10 +298,11 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
     config_rows += [f"| `{l}` | {', '.join(present[l])} | {sum(q[l][s]['rows'] for s in QUERY_SPLITS):,} |"
                     for l in languages]  # fmt: skip
     config_rows.append(f"| `corpus` | corpus | {stats['products']['total']:,} products |")
-    sources = "\n".join(f"| {s['name']} | {s['version']} | {s['license']} | {s['use']} |" for s in stats["sources"])
+    sources = "\n".join("| " + " | ".join(_cell(s[k]) for k in ("name", "version", "license", "use")) + " |"
+                        for s in stats["sources"])  # fmt: skip
     cldr = stats["builder"] == "cldr"
     method = CLDR_METHOD.format(target=f"{stats['max_queries_per_language']:,}") if cldr else CATALOG_METHOD.format(
-        catalog=plain(stats.get("catalog", "?")), query_origin=stats.get("query_origin", ""))
+        catalog=plain(stats.get("catalog", "?")), query_origin=_inline(stats.get("query_origin", "")))
     fractions = " / ".join(f"{stats['split_fractions'][s]:g}" for s in ("train", "validation", "test"))
     pinned = " (products with a `split` in the catalog keep it)" if not cldr else ""
     romanizers = "; ".join(f"{lang}: {desc}" for lang, desc in stats["romanizers"].items()) or "none installed"
@@ -304,7 +325,7 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
         method=method,
         candidates_method=CANDIDATES_METHOD.format(k=stats["num_candidates"]),
         candidate_source_counts=_counts(stats["candidate_sources"]),
-        critic_description=stats["critic"]["description"],
+        critic_description=_inline(stats["critic"]["description"]),
         leak_table=_leak_table(stats),
         reads_reference="yes (a leaking, study-only build)" if stats["critic"].get("reads_reference") else "no",
         noise_method=NOISE_METHOD.format(romanizers=romanizers, code_mix_words=", ".join(CODE_MIX_WORDS)),

@@ -63,22 +63,33 @@ def ensure_sources(npm_dir=None, install=False):
         `pathlib.Path`: the `node_modules` folder.
 
     Raises:
-        `FileNotFoundError`: a package is missing (and `install` is off or failed); the message has the command.
+        `FileNotFoundError`: a package is missing (and `install` is off or failed: npm not found or exiting with an
+            error); the message has the command.
     """
     npm_dir = Path(npm_dir) if npm_dir is not None else default_npm_dir()
     modules = npm_dir / "node_modules"
     missing = [name for name in NPM_PACKAGES if not (modules / name / "package.json").is_file()]
+    failure = ""
     if missing and install:
-        npm_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(install_argv(npm_dir), check=True)
+        failure = _run_npm(npm_dir)
         missing = [name for name in NPM_PACKAGES if not (modules / name / "package.json").is_file()]
     if missing:
         raise FileNotFoundError(
-            f"The CLDR sources {missing} are not installed under {modules}. Install them with:\n"
+            f"The CLDR sources {missing} are not installed under {modules}{failure}. Install them with:\n"
             f"    {install_command(npm_dir)}\n"
             "or pass --install-sources (needs npm), or point LIRA_NPM_DIR at the folder that holds node_modules/."
         )
     return modules
+
+
+def _run_npm(npm_dir):
+    """Runs `install_argv(npm_dir)` without a shell; returns "" or why it failed (for the error message)."""
+    npm_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        done = subprocess.run(install_argv(npm_dir), check=False)
+    except OSError as err:  # npm not installed, or not runnable
+        return f" (npm could not be started: {err})"
+    return f" (npm exited with status {done.returncode})" if done.returncode else ""
 
 
 def source_versions(modules):

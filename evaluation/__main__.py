@@ -16,6 +16,7 @@ import argparse
 import logging
 import sys
 
+from .arguments import count
 from .systems import (BASELINE_SYSTEMS, DEFAULT_BACKBONES_DIR, DEFAULT_FINETUNE_DIR, DOC_FIELDS, LIRA_SYSTEMS,
                       SYSTEM_NAMES, build_system)
 
@@ -30,8 +31,8 @@ def _common(p):
                    help="systems to compare (default: the 3 LiRA modes + the 4 baselines; the baselines "
                         "only without --model)")
     p.add_argument("--out", required=True, help="output folder (results.json, results.md, PNGs, cache/)")
-    p.add_argument("--max-queries", type=int, help="first N queries per language (and split) only")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--max-queries", type=count(1), help="first N queries per language (and split) only")
+    p.add_argument("--batch-size", type=count(1, 65_536), default=64)
     p.add_argument("--doc-field", choices=DOC_FIELDS, default="title",
                    help="document text: English title, or title + English keywords")
     p.add_argument("--backbones", default=DEFAULT_BACKBONES_DIR, help="folder from `python -m push_scripts.backbones`")

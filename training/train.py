@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
+from evaluation.arguments import check_fields
+
 from modeling_lira import LiraModel, LiraProcessor
 
 from .collator import LiraRetrievalCollator
@@ -92,6 +94,19 @@ class LiraRunArguments:
     config_overrides: str = field(default="", metadata={
         "help": "LiraConfig values for this run, e.g. `retrieval_temperature=0.05,doc_queue_size=128` (the "
                 "run_clm convention); saved with the merged model."})
+
+    def __post_init__(self):
+        """Every count and rate in range before anything loads (`--batch-size 0`, `--learning-rate nan` name the
+        flag instead of failing deep inside the Trainer)."""
+        check_fields(self, counts={
+            "stage1_steps": (0, None), "stage2_steps": (1, None), "batch_size": (1, 65_536),
+            "gradient_accumulation_steps": (1, 65_536), "lora_r": (0, 4096), "lora_alpha": (1, 65_536),
+            "max_train_queries_per_language": (0, None), "validation_queries_per_language": (0, None),
+            "eval_steps": (1, None), "language_probe_per_language": (0, None),
+            "english_scale_queries_per_language": (0, None), "query_normalizer_choice_queries": (0, None),
+            "early_stopping_patience": (0, None), "logging_steps": (1, None), "seed": (0, 2**32 - 1),
+            "num_workers": (0, 256)},
+            numbers={"stage1_learning_rate": (0.0, 10.0), "learning_rate": (0.0, 10.0), "train_noise_rate": (0.0, 1.0)})
 
     def parsed_config_overrides(self):
         """`--config-overrides` as a dict typed like the `LiraConfig` defaults; unknown keys raise ValueError."""

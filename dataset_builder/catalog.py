@@ -195,7 +195,7 @@ def _read_csv(path):
                              f"{len(reader.fieldnames)}; quote fields that hold a comma.")
             rows.append((i, row))
     except csv.Error as err:
-        raise ValueError(f"{path.name}: line {reader.line_num}: {err} (the csv module's limit is "
+        raise ValueError(f"{path.name}: line {reader.reader.line_num}: {err} (the csv module's limit is "
                          f"{csv.field_size_limit():,} characters a field; texts here may have at most "
                          f"{MAX_TEXT_CHARS:,}); shorten the field or check its quotes.") from None
     return list(reader.fieldnames or []), rows

@@ -31,6 +31,7 @@ MAX_FUZZY_LETTERS = 48  # longest span (in letters) that is fuzzy-matched; longe
 MAX_SLIPPED_WORDS = 2  # one slip changes one word, or two neighbours (a swap across a space)
 MAX_ENTRY_CHARS = 200  # vocabulary texts and romanized forms longer than this are not indexed (no span reaches them)
 MAX_ROMANIZED = 8  # romanized forms indexed per vocabulary text
+MARKS_OPTIONAL = {"ur"}  # languages whose marks (harakat) are left out in correct writing: never added back
 MEMO_SIZE = 20_000  # spans remembered per language (least recently used first out)
 NEAR_BITS = 1 << 24  # bits of a table's filter of one-slip keys (2 MiB; about 2 % false "maybe" at 300k keys)
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
@@ -345,7 +346,8 @@ class LiraSpellingIndex:
         if span in self.exact or without_punctuation(span) in self.exact:  # "گوبھی،": a known word and a comma
             found = (span, "exact", 1.0, len(span))
         elif not text_has_marks and span in self.unaccented:  # typed without any marks (so `span` is its own form)
-            found = (self.unaccented[span], "unaccented", 1.0, len(span))
+            # Urdu is written without harakat: the span is known, and it is already spelt right (kept as typed)
+            found = (span if self.language in MARKS_OPTIONAL else self.unaccented[span], "unaccented", 1.0, len(span))
         elif span in self.romanized:
             found = (self.romanized[span], "romanized", 1.0, len(span))
         elif probe:

@@ -1,6 +1,6 @@
 """Fuzz and probes of the catalogue and query-log reader (`dataset_builder.catalog`): generated cells, rows and files
-(JSON Lines, a JSON array, CSV, raw bytes) give validated products and queries that agree with the input, or a
-`ValueError` that names the file; any other exception fails. Then one test per hostile input of the issue (CSV
+(JSON Lines, a JSON array, CSV, Parquet, raw bytes) give validated products and queries that agree with the input,
+or a `ValueError` that names the file; any other exception fails. Then one test per hostile input of the issue (CSV
 field limit, huge texts, huge or fractional grades, duplicate ids and keys, non-text cells, a JSON array, deep
 nesting, markup in the card, non-finite split fractions, a folder with a space for npm)."""
 
@@ -30,6 +30,7 @@ TEXT = st.one_of(
     st.text(st.characters(categories=("Cc", "Cf", "Zs", "Zl", "Zp")), max_size=4),  # controls, U+2028, spaces
     st.sampled_from(["p1", "p2", "", " ", '["p1", "p2"]', "p1|p2", "p1|p1", "1|2", "0", "99999999999999999999",
                      "<b>cat</b>", "a|b", "train", "test", "vi", "th", "[[[", "[1e400]", "[true]"]),
+    st.builds(lambda piece, n: piece * n, st.text(CHARS, min_size=1, max_size=4), st.integers(2_000, 4_000)),  # <= 16k
 )  # fmt: skip
 NOT_TEXT = st.one_of(
     st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.booleans(), st.none(),
@@ -184,6 +185,32 @@ def test_any_csv_cells_give_products_or_a_named_value_error(tmp_path, rows):
         assert [p.category for p in products] == [c.strip() or "uncategorized" for _, _, c in rows]
 
 
+PARQUET_TYPES = st.sampled_from([WORD, st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True), st.booleans(),
+                                 st.lists(WORD, max_size=2), st.binary(max_size=4), st.uuids().map(str)])
+
+
+@st.composite
+def parquet_rows(draw):
+    """Rows of one Parquet table: each column has one type (a text most of the time), any cell may be null."""
+    columns = ["product_id", "title_en", *draw(st.lists(st.sampled_from(COLUMNS[2:]), unique=True, max_size=3))]
+    kinds = {c: draw(mostly(st.just(st.uuids().map(str) if c == "product_id" else WORD), PARQUET_TYPES, 4))
+             for c in columns}  # fmt: skip
+    n = draw(st.integers(1, 4))
+    return [{c: draw(mostly(kinds[c], st.none(), 8)) for c in columns} for _ in range(n)]
+
+
+@given(parquet_rows())
+def test_any_parquet_table_gives_products_or_a_named_value_error(tmp_path, rows):
+    path = tmp_path / "catalog.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    products = _result_or_named_error(lambda: read_catalog(path), path)
+    if products is not None:
+        for row, product in zip(rows, products, strict=True):
+            assert all(row.get(c) is None or _is_text(row[c]) or isinstance(row[c], bytes) for c in TEXT_COLUMNS)
+            assert product.title_en == (row["title_en"].decode() if isinstance(row["title_en"], bytes)
+                                        else str(row["title_en"])).strip()  # fmt: skip
+
+
 @given(st.binary(max_size=300))
 def test_any_bytes_give_a_catalogue_or_a_named_value_error(tmp_path, data):
     for suffix in ("csv", "jsonl", "json", "parquet"):
@@ -199,7 +226,7 @@ def test_a_csv_field_over_the_limit_names_its_line(tmp_path):
     path = tmp_path / "catalog.csv"
     path.write_text("product_id,title_en\np1,shoe\np2,\"" + "x" * (csv.field_size_limit() + 10) + "\"\n",
                     encoding="utf-8")  # fmt: skip
-    with pytest.raises(ValueError, match=r"catalog\.csv: line \d+: .*131,072 characters a field.*shorten the field"):
+    with pytest.raises(ValueError, match=r"catalog\.csv: line 3: .*131,072 characters a field.*shorten the field"):
         read_catalog(path)
 
 
@@ -266,7 +293,8 @@ def test_a_bare_fractional_grade_is_refused_as_not_an_integer(tmp_path):
 
 def test_the_largest_grade_is_read(tmp_path):
     path = _write_jsonl(tmp_path / "queries.jsonl",
-                        [{"language": "vi", "query": "giày", "relevant_ids": "p1|p2", "relevance": f"{MAX_RELEVANCE}|1"}])
+                        [{"language": "vi", "query": "giày", "relevant_ids": "p1|p2",
+                          "relevance": f"{MAX_RELEVANCE}|1"}])  # fmt: skip
     (query,) = read_query_log(path, _catalog(tmp_path))["vi"]
     assert query.relevant == {"p1": MAX_RELEVANCE, "p2": 1}
 
@@ -304,7 +332,8 @@ def test_a_json_array_file_is_read(tmp_path):
     path.write_text(json.dumps(PRODUCTS, indent=2))
     assert [p.product_id for p in read_catalog(path)] == ["p1", "p2"]
     path.write_text(json.dumps([PRODUCTS[0], 5]))
-    with pytest.raises(ValueError, match=r"row 2, column '\?': array item 2 is a int \(5\); each must be a JSON object"):
+    with pytest.raises(ValueError, match=r"row 2, column '\?': array item 2 is a int \(5\); each must be a JSON "
+                                         r"object"):  # fmt: skip
         read_catalog(path)
 
 
@@ -387,7 +416,8 @@ def _catalog_stats():
         "pretty_name": "<script>x</script> | shop", "max_queries_per_language": 10,
         "products": {"total": 3, "train": 1, "validation": 1, "test": 1},
         "categories": {"<b>cat</b>": 2, "a|b\nc": 1}, "real_queries": {"vi": 4}, "dropped_cross_split": {"vi": 0},
-        "sources": [{"name": "catalog `<b>shop</b>.csv`", "version": "-", "license": "mit|<i>x</i>", "use": "products"}],
+        "sources": [{"name": "catalog `<b>shop</b>.csv`", "version": "-", "license": "mit|<i>x</i>",
+                     "use": "products"}],
         "candidate_sources": {"aligned_name": 4}, "critic": {"description": "Judge '<img src=x>'\nPrompt: q"},
         "leak_meter": {}, "noise": {"vi": {"typo": 1}}, "noisy_candidates": {}, "romanizers": {},
         "split_fractions": {"train": 0.7, "validation": 0.1, "test": 0.2},

@@ -185,3 +185,14 @@ def test_a_very_short_word_missing_its_first_or_last_letter_stays_as_typed():
     assert normalizer.normalize("lats", "id") == "lats" and normalizer.normalize("pint", "id") == "pint"
     assert normalizer.normalize("fats", "id") == "flats"  # inside
     assert normalizer.normalize("sepat", "id") == "sepatu" and normalizer.normalize("arton", "id") == "karton"
+
+
+def test_urdu_typed_without_harakat_is_already_right():
+    """Urdu is written without its optional marks: a span that matches a shop text once its harakat are removed is
+    known (it counts for coverage) but is not given the marks back; Vietnamese without marks still is."""
+    normalizer = LiraQueryNormalizer({"ur": build_vocabulary(["وسطیٰ ایشیا", "کتاب"], "ur", progress=False),
+                                      "vi": build_vocabulary(VI, "vi", progress=False)})
+    assert tables.MARKS_OPTIONAL == {"ur"}
+    report = normalizer.explain("وسطی ایشیا", "ur")
+    assert report["text"] == "وسطی ایشیا" and report["coverage"] == 1.0
+    assert normalizer.normalize("giay chay bo", "vi") == "giày chạy bộ"

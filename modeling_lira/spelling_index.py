@@ -157,7 +157,11 @@ class _SlipTable:
     span's letter 3-grams, so a known form one slip away holds at least one of any 5 of them; the table keeps the
     forms by 3-gram and letter count, and a lookup reads the 5 rarest 3-grams' lists of forms of the span's letter
     count +- 1 (`PREFIX_GRAMS`). Spans of fewer than `SLIP_INDEX_LETTERS` + 1 letters (too few 3-grams) are looked
-    up by their one-slip keys instead (`slip_keys`: two texts one slip apart share one).
+    up by their one-slip keys instead (`slip_keys`: two texts one slip apart share one). Before either, `may_hold`
+    reads a bit filter of every form's and text's one-slip keys (`NEAR_BITS`): most spans have no form one slip away,
+    and the filter says so without a false "no". `closest` keeps a slip that `SLIP_KINDS` allows, except another
+    letter typed into a span under `EXTRA_MIN_LETTERS` letters and a first or last letter missing from one of at
+    most `EDGE_MAX_LETTERS`.
     """
 
     def __init__(self, kinds=SLIP_KINDS):

@@ -2,6 +2,7 @@
 strings) and encoder configs, and the processor's candidates, critic scores, languages and `max_length`."""
 
 import math
+import os
 
 import pytest
 import torch
@@ -59,10 +60,22 @@ def test_config_stores_plain_numbers_and_accepts_the_bounds():
         LiraConfig(**tiny_config_kwargs(num_bins=MAX_BINS + 1))
 
 
-def test_saved_lira_small_config_still_loads():
-    config = LiraConfig.from_pretrained(f"{REPO}/artifacts/lira-small")
-    assert config.num_bins == 8 and config.encoder_config.vocab_size == 250037
-    assert LiraConfig.from_dict(config.to_dict()).to_dict() == config.to_dict()
+def test_saved_lira_small_config_still_loads(tmp_path):
+    """The embedded default's config (e5-small + MiniLM sizes, as `push_scripts.build_lira_small` writes it) passes
+    every range check after a save and a load; the main job's own folder too, where it has been built."""
+    from transformers import BertConfig
+
+    me5 = BertConfig(vocab_size=250037, hidden_size=384, num_hidden_layers=12, num_attention_heads=12,
+                     intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2)
+    minilm = BertConfig(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                        intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2)
+    LiraConfig(encoder_config=me5.to_dict(), english_encoder_config=minilm.to_dict()).save_pretrained(tmp_path)
+    folders = [tmp_path] + ([f"{REPO}/artifacts/lira-small"] if os.path.isfile(
+        f"{REPO}/artifacts/lira-small/config.json") else [])
+    for folder in folders:
+        config = LiraConfig.from_pretrained(str(folder))
+        assert config.num_bins == 8 and config.encoder_config.vocab_size == 250037
+        assert LiraConfig.from_dict(config.to_dict()).to_dict() == config.to_dict()
 
 
 def _process(processor, **kwargs):

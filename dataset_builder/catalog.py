@@ -203,7 +203,7 @@ def _read_csv(path):
 
 def _json_lines(path, lines):
     """Rows of JSON Lines: one object per line, lines split at line feeds only (a JSON string may hold U+2028)."""
-    rows, columns = [], []
+    rows = []
     for i, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -216,8 +216,12 @@ def _json_lines(path, lines):
             raise _error(path.name, i, "?", f"got {type(row).__name__} {_short(row)}; each line must be a JSON "
                                             "object.")
         rows.append((i, row))
-        columns += [k for k in row if k not in columns]
-    return columns, rows
+    return _columns(rows), rows
+
+
+def _columns(rows):
+    """The columns of object rows: every key, in order of first appearance."""
+    return list(dict.fromkeys(key for _, row in rows for key in row))
 
 
 def _json_array(path, text):
@@ -227,14 +231,13 @@ def _json_array(path, text):
     except _BadJson as err:
         fix = err.fix or "give one JSON array of objects, or JSON Lines (one object per line)"
         raise ValueError(f"{path.name}: line {err.line}: {err.problem}; {fix}.") from None
-    rows, columns = [], []
+    rows = []
     for i, row in enumerate(items, start=1):
         if not isinstance(row, dict):
             raise _error(path.name, i, "?", f"array item {i} is a {type(row).__name__} ({_short(row)}); each must "
                                             "be a JSON object.")
         rows.append((i, row))
-        columns += [k for k in row if k not in columns]
-    return columns, rows
+    return _columns(rows), rows
 
 
 def _check_unique(name, columns):

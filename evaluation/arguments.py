@@ -8,6 +8,11 @@ import argparse
 import math
 
 
+def _bound(low, high, spec=""):
+    """The range in words: "in [low, high]", or ">= low" without an upper bound (`spec`: the numbers' format)."""
+    return f"in [{low:{spec}}, {high:{spec}}]" if high is not None else f">= {low:{spec}}"
+
+
 def _int_problem(value, low, high):
     """`(integer, None)` or `(None, why not)` for a flag's text `value`."""
     text = str(value).strip()
@@ -15,8 +20,7 @@ def _int_problem(value, low, high):
         return None, f"{value!r} is not an integer"
     result = int(text)
     if result < low or (high is not None and result > high):
-        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        return None, f"{value} must be an integer {bound}"
+        return None, f"{value} must be an integer {_bound(low, high)}"
     return result, None
 
 
@@ -42,8 +46,7 @@ def number(low=0.0, high=None):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
         if not math.isfinite(result) or result < low or (high is not None and result > high):
-            bound = f"in [{low:g}, {high:g}]" if high is not None else f">= {low:g}"
-            raise argparse.ArgumentTypeError(f"{value} must be a finite number {bound}")
+            raise argparse.ArgumentTypeError(f"{value} must be a finite number {_bound(low, high, 'g')}")
         return result
 
     parse.__name__ = "number"
@@ -60,11 +63,9 @@ def check_fields(args, counts=(), numbers=()):
     for name, (low, high) in dict(counts).items():
         value = getattr(args, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-            raise ValueError(f"--{name.replace('_', '-')}={value!r} must be an integer {bound}.")
+            raise ValueError(f"--{name.replace('_', '-')}={value!r} must be an integer {_bound(low, high)}.")
     for name, (low, high) in dict(numbers).items():
         value = getattr(args, name)
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value < low or (
                 high is not None and value > high):
-            bound = f"in [{low:g}, {high:g}]" if high is not None else f">= {low:g}"
-            raise ValueError(f"--{name.replace('_', '-')}={value!r} must be a finite number {bound}.")
+            raise ValueError(f"--{name.replace('_', '-')}={value!r} must be a finite number {_bound(low, high, 'g')}.")

@@ -45,7 +45,7 @@ _INT_FIELDS = {  # name: (low, high), both included
 }
 _WEIGHTS = ("reward_alpha", "reward_beta", "reward_gamma", "reward_delta", "anchor_weight", "actor_prior_scale",
             "english_scale_init", "retrieval_weight", "hinge_weight", "contrastive_weight", "correlation_weight",
-            "consistency_weight", "distillation_weight", "language_id_weight")
+            "consistency_weight", "distillation_weight", "language_id_weight", "parallel_anchor_weight")
 _TEMPERATURES = ("ndcg_temperature", "spearman_temperature", "retrieval_temperature", "distillation_temperature")
 _FLOAT_FIELDS = {  # name: (low, high, high_open)
     **{name: (0.0, MAX_WEIGHT, False) for name in _WEIGHTS},
@@ -231,6 +231,10 @@ class LiraConfig(PreTrainedConfig):
             Weight of the adaptor-space cosine similarity sim_k.
         anchor_weight (`float`, *optional*, defaults to 1.0):
             eta in L_Arca = L_RL + eta * L_anchor.
+        parallel_anchor_weight (`float`, *optional*, defaults to 1.0):
+            Weight of Arca's anchor 1 - cos(E_lr, E_en) in stage 2 on parallel-text pairs (training with
+            `--parallel-dataset`): the local text and the English text through g are both pulled toward the frozen
+            h's vector of the English text. No effect without parallel pairs.
         actor_hidden_size (`int`, *optional*, defaults to 32):
             Hidden width of the actor MLP over c_k = [s_k, e_k, p_k, sim_k].
         actor_prior_scale (`float`, *optional*, defaults to 10.0):
@@ -333,6 +337,7 @@ class LiraConfig(PreTrainedConfig):
         reward_gamma=0.25,
         reward_delta=1.0,
         anchor_weight=1.0,
+        parallel_anchor_weight=1.0,
         actor_hidden_size=32,
         actor_prior_scale=10.0,
         lasr_num_layers=2,
@@ -371,6 +376,7 @@ class LiraConfig(PreTrainedConfig):
         self.reward_alpha, self.reward_beta = reward_alpha, reward_beta
         self.reward_gamma, self.reward_delta = reward_gamma, reward_delta
         self.anchor_weight = anchor_weight
+        self.parallel_anchor_weight = parallel_anchor_weight
         self.actor_hidden_size = actor_hidden_size
         self.actor_prior_scale = actor_prior_scale
         self.lasr_num_layers = lasr_num_layers

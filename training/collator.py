@@ -29,7 +29,8 @@ class LiraRetrievalCollator:
     positive is its `positive_id` when the dataset planned one (see `training.data.plan_batches`), else a random
     highest-grade relevant product. Besides the
     model inputs it returns `doc_keys (B,)`, `relevant_keys (B, R)` and `relevant_grades (B, R)` so the loss can
-    grade every in-batch or queued product for every query.
+    grade every in-batch or queued product for every query, and `parallel_rows (B,)`: which rows are parallel-text
+    pairs (`training.data.load_parallel_rows`; their "product" is their English text).
 
     Args:
         processor ([`LiraProcessor`]).
@@ -101,6 +102,7 @@ class LiraRetrievalCollator:
                 rel_keys[i, j] = self.keys.get(pid, -1)
                 rel_grades[i, j] = float(g)
         batch["doc_keys"] = torch.tensor([self.keys[p] for p in positives])
+        batch["parallel_rows"] = torch.tensor([bool(r.get("parallel")) for r in rows])  # (B,) parallel-text pairs
         batch["relevant_keys"] = rel_keys
         batch["relevant_grades"] = rel_grades
         return batch

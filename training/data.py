@@ -77,6 +77,113 @@ def load_query_rows(dataset_dir, languages, split="train", max_per_language=None
     return rows
 
 
+def sample_train_rows(rows, per_language, seed):
+    """A label budget: `per_language` rows of every language drawn with `seed`, in dataset order.
+
+    Every system trained with the same seed and budget gets the same rows (LiRA and both fine-tunes of
+    `studies.label_budget`); another seed draws another subset. `None` keeps every row, 0 keeps none.
+
+    Args:
+        rows (`list[dict]`): query rows with a `language` field.
+        per_language (`int`, *optional*): rows kept per language.
+        seed (`int`): draw seed.
+
+    Returns:
+        `list[dict]`: the kept rows, in their original order.
+    """
+    if per_language is None:
+        return list(rows)
+    if per_language < 0:
+        raise ValueError(f"train queries per language must be >= 0 (or unset for all), got {per_language}.")
+    by_language = {}
+    for i, row in enumerate(rows):
+        by_language.setdefault(row["language"], []).append(i)
+    keep = set()
+    for lang, indices in sorted(by_language.items()):
+        rng = random.Random(f"{seed}-{lang}")  # a string seed hashes the same in every process
+        keep.update(rng.sample(indices, min(per_language, len(indices))))
+    return [row for i, row in enumerate(rows) if i in keep]
+
+
+def load_parallel_rows(parallel_dir, languages):
+    """Parallel text (`dataset_builder anchor-text`): its query rows of `languages` and its English items.
+
+    Each row is a local text whose only relevant item is its English text, and it carries that text as its one
+    candidate, so LiRA's Arca anchor reads the pair and a fine-tune reads it as an InfoNCE pair.
+
+    Returns:
+        `(list[dict], list[dict])`: train rows of every language, corpus items (`product_id`, `title_en`).
+    """
+    corpus = load_corpus_rows(parallel_dir)
+    rows = []
+    for lang in languages:
+        rows.extend({**row, "parallel": True} for row in read_split(parallel_dir, lang, "train"))
+    if not rows:
+        raise ValueError(f"{parallel_dir!r} has no parallel rows for {languages}; rebuild it with "
+                         "`python -m dataset_builder anchor-text`.")
+    return rows, corpus
+
+
+def plan_with_parallel(rows, corpus_ids, parallel_rows, parallel_ids, steps, batch_size, share, seed):
+    """A plan whose every batch holds `round(share * batch_size)` parallel pairs and labelled pairs for the rest.
+
+    Args:
+        rows (`list[dict]`), corpus_ids (`Iterable[str]`): labelled train rows and product ids (may be empty:
+            then every pair is parallel).
+        parallel_rows (`list[dict]`), parallel_ids (`Iterable[str]`): parallel rows and their English item ids
+            (disjoint from the product ids).
+        steps (`int`), batch_size (`int`), share (`float` in (0, 1]), seed (`int`).
+
+    Returns:
+        `(list[dict], list[tuple[int, str]])`: `rows + parallel_rows` and the plan over them (`steps *
+        batch_size` pairs, a step's positives distinct).
+    """
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"--parallel-share must be in (0, 1], got {share}.")
+    overlap = set(corpus_ids) & set(parallel_ids)
+    if overlap:
+        raise ValueError(f"parallel item ids also name products: {sorted(overlap)[:3]}; rebuild the parallel text.")
+    n_parallel = batch_size if not rows else max(1, min(batch_size - 1, round(share * batch_size)))
+    labelled = plan_batches(rows, corpus_ids, steps, batch_size - n_parallel, seed) if rows else []
+    extra = plan_batches(parallel_rows, parallel_ids, steps, n_parallel, seed + 1)
+    offset, width = len(rows), batch_size - n_parallel
+    plan = []
+    for step in range(steps):
+        plan += labelled[step * width:(step + 1) * width]
+        plan += [(offset + i, pid) for i, pid in extra[step * n_parallel:(step + 1) * n_parallel]]
+    return list(rows) + list(parallel_rows), plan
+
+
+def training_rows(dataset_dir, languages, corpus, steps, batch_size, seed, train_queries_per_language=None,
+                  parallel_dataset=None, parallel_share=0.5, max_first=None):
+    """Train rows, the corpus the collator reads, and the batch plan: one function for LiRA and the fine-tunes.
+
+    Args:
+        dataset_dir (`str`), languages (`list[str]`), corpus (`list[dict]`): lira-products folder and products.
+        steps (`int`), batch_size (`int`), seed (`int`): the plan's size and seed.
+        train_queries_per_language (`int`, *optional*): label budget (`sample_train_rows`); None = all.
+        parallel_dataset (`str`, *optional*): parallel text folder mixed into every batch (`plan_with_parallel`).
+        parallel_share (`float`, *optional*, defaults to 0.5): its share of a batch when labelled rows exist.
+        max_first (`int`, *optional*): first N rows per language before the budget (the older
+            `--max-train-queries-per-language`).
+
+    Returns:
+        `(rows, corpus, plan)`; `corpus` is the products followed by the parallel items.
+    """
+    rows = sample_train_rows(load_query_rows(dataset_dir, languages, "train", max_first), train_queries_per_language,
+                             seed)
+    if parallel_dataset:
+        extra_rows, extra_items = load_parallel_rows(parallel_dataset, languages)
+        rows, plan = plan_with_parallel(rows, [p["product_id"] for p in corpus], extra_rows,
+                                        [p["product_id"] for p in extra_items], steps, batch_size, parallel_share,
+                                        seed)
+        return rows, list(corpus) + list(extra_items), plan
+    if not rows:
+        raise ValueError("no labelled train queries (--train-queries-per-language 0) and no --parallel-dataset: "
+                         "there is nothing to train on; pass --parallel-dataset DIR or a budget above 0.")
+    return rows, list(corpus), plan_batches(rows, [p["product_id"] for p in corpus], steps, batch_size, seed)
+
+
 def load_corpus_rows(dataset_dir):
     """Product rows of the `corpus` config."""
     return read_split(dataset_dir, "corpus", "corpus")

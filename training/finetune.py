@@ -23,15 +23,17 @@ import json
 import os
 import sys
 from dataclasses import asdict, dataclass, field
+from typing import Optional
 
 import torch
 from torch.utils.data import SequentialSampler
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments, set_seed
 
+from evaluation.arguments import check_fields
 from evaluation.atomic import atomic_folder, check_output_folder
 from modeling_lira.losses import symmetric_info_nce_loss
 
-from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
+from .data import LiraQueryDataset, load_corpus_rows, parse_languages, plan_digest, training_rows
 from .distributed import finish_distributed, gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
 from .noise import LiraTrainNoise
@@ -63,6 +65,18 @@ class LiraFinetuneArguments:
     train_noise_rate: float = field(default=0.0, metadata={
         "help": "Share of train queries rewritten by the test_noisy noise generators (as LiRA's "
                 "--train-noise-rate; same seed and rate -> the same noisy queries)."})
+    train_queries_per_language: Optional[int] = field(default=None, metadata={
+        "help": "Label budget: a seeded sample of N labelled train queries per language, the same rows LiRA gets "
+                "with the same --seed (training.data.sample_train_rows); 0 = none (--parallel-dataset alone); "
+                "unset = all."})
+    parallel_dataset: str = field(default="", metadata={
+        "help": "Parallel text folder (`python -m dataset_builder anchor-text`), mixed into every batch as "
+                "(local text, English text) InfoNCE pairs: the very pairs LiRA's anchor reads."})
+    parallel_share: float = field(default=0.5, metadata={"help": "Share of a batch taken by parallel pairs."})
+    lora_r: int = field(default=0, metadata={
+        "help": "0 = full fine-tune; r > 0 = LoRA of rank r on the same linear layers LiRA adapts (merged before "
+                "saving, so the folder is a plain encoder). Use LiRA's stage-2 rate with it (--learning-rate 2e-4)."})
+    lora_alpha: int = field(default=16)
     late_fusion_queries_per_language: int = field(default=200, metadata={
         "help": "Validation queries per language on which the late-fusion weight is chosen (0 = skip)."})
     english_encoder: str = field(default="artifacts/backbones/all-MiniLM-L6-v2", metadata={
@@ -76,6 +90,8 @@ class LiraFinetuneArguments:
             raise ValueError(f"--batch-size {self.batch_size}: InfoNCE needs at least 2 products per batch.")
         if not self.temperature > 0:
             raise ValueError(f"--temperature {self.temperature} must be > 0, e.g. 0.05.")
+        check_fields(self, counts={"train_queries_per_language": (0, None), "lora_r": (0, 4096),
+                                   "lora_alpha": (1, 65_536)}, numbers={"parallel_share": (0.0, 1.0)})
 
 
 class LiraPairCollator:
@@ -107,6 +123,16 @@ class LiraPairCollator:
         return {"query_input_ids": q["input_ids"], "query_attention_mask": q["attention_mask"],
                 "passage_input_ids": d["input_ids"], "passage_attention_mask": d["attention_mask"],
                 "positive_keys": torch.tensor([self.keys[pid] for pid in positives]), "relevant_keys": relevant}
+
+
+def lora_wrap(model, r, alpha):
+    """LoRA of rank `r` on every linear layer of the encoder's blocks, as LiRA adapts g (`training.train`)."""
+    from peft import LoraConfig, get_peft_model
+
+    from .train import LORA_TARGETS
+
+    targets = LORA_TARGETS.replace(r"encoder\.encoder\.", r"encoder\.", 1)  # LiRA's g is `encoder`, here the root
+    return get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.05, target_modules=targets))
 
 
 def false_negative_mask(positive_keys, relevant_keys):
@@ -167,14 +193,17 @@ def run_finetune(args):
     check_output_folder(args.output_dir, what="--output-dir")  # fail fast, before training (checked again on save)
     set_seed(args.seed)
     languages = parse_languages(args.languages)
-    corpus = load_corpus_rows(args.dataset)
-    rows = load_query_rows(args.dataset, languages, "train")
+    products = load_corpus_rows(args.dataset)
     # as in training/train.py: under DDP one micro-step reads WORLD_SIZE x B planned pairs with distinct positives
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    plan = plan_batches(rows, [p["product_id"] for p in corpus], args.steps, args.batch_size * world, args.seed)
+    rows, corpus, plan = training_rows(args.dataset, languages, products, args.steps, args.batch_size * world,
+                                       args.seed, args.train_queries_per_language, args.parallel_dataset or None,
+                                       args.parallel_share)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModel.from_pretrained(args.model, add_pooling_layer=False)
     model.get_input_embeddings().weight.requires_grad_(False)
+    if args.lora_r:
+        model = lora_wrap(model, args.lora_r, args.lora_alpha)
     titles = {p["product_id"]: p["title_en"] for p in corpus}
     training_args = TrainingArguments(
         output_dir=args.run_dir, max_steps=args.steps, per_device_train_batch_size=args.batch_size,
@@ -183,7 +212,7 @@ def run_finetune(args):
         save_steps=args.save_steps, save_total_limit=1, remove_unused_columns=False, label_names=[], report_to=[],
         seed=args.seed, dataloader_num_workers=args.num_workers, **device_settings(),
     )  # fmt: skip
-    noise = LiraTrainNoise(corpus, args.train_noise_rate, args.seed) if args.train_noise_rate > 0 else None
+    noise = LiraTrainNoise(products, args.train_noise_rate, args.seed) if args.train_noise_rate > 0 else None
     trainer = LiraFinetuneTrainer(model=model, args=training_args, train_dataset=LiraQueryDataset(rows, plan, noise),
                                   data_collator=LiraPairCollator(tokenizer, titles, args.max_length),
                                   temperature=args.temperature)
@@ -194,11 +223,14 @@ def run_finetune(args):
         resume = get_last_checkpoint(args.run_dir) if os.path.isdir(args.run_dir) else None
     metrics = trainer.train(resume_from_checkpoint=resume).metrics
     facts = {"recipe": "plain symmetric InfoNCE fine-tune (training/finetune.py)", "args": asdict(args),
-             "train_queries": len(rows), "pairs": len(plan),
+             "train_queries": sum(not r.get("parallel") for r in rows), "pairs": len(plan),
+             "parallel_pairs": sum(1 for i, _ in plan if rows[i].get("parallel")),
              "plan_sha1": plan_digest(plan, rows), "train_metrics": metrics,
              "log_history": trainer.state.log_history}
     if not trainer.is_world_process_zero():
         return facts
+    if args.lora_r:
+        model = model.merge_and_unload()  # a plain encoder folder, read like the full fine-tune
     with atomic_folder(args.output_dir, what="--output-dir") as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)

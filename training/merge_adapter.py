@@ -14,7 +14,7 @@ import argparse
 import json
 import os
 
-from .data import load_corpus_rows, load_query_rows
+from .data import load_corpus_rows, load_query_rows, sample_train_rows
 from .train import LiraRunArguments, finish_training
 
 FACTS = "training_facts.json"
@@ -50,7 +50,9 @@ def merge_adapter(adapter_dir, model_dir, dataset_dir, output_dir):
     merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     languages = args.language_list()
     corpus = load_corpus_rows(dataset_dir)
-    train_rows = load_query_rows(dataset_dir, languages, "train", args.max_train_queries_per_language or None)
+    train_rows = sample_train_rows(load_query_rows(dataset_dir, languages, "train",
+                                                   args.max_train_queries_per_language or None),
+                                   args.train_queries_per_language, args.seed)  # the rows the run trained on
     facts["merged_from"] = os.path.abspath(adapter_dir)
     finish_training(merged, processor, args, train_rows, corpus, facts)
     return facts

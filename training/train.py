@@ -11,6 +11,7 @@ Multi-GPU: the same command under `torchrun --nproc_per_node N -m training ...` 
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from typing import Optional
 
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
@@ -21,7 +22,7 @@ from modeling_lira import LiraModel, LiraProcessor
 from .collator import LiraRetrievalCollator
 from .device import device_settings
 from .saving import save_facts, save_merged
-from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_batches, plan_digest
+from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_digest, training_rows
 from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
 from .noise import LiraTrainNoise
@@ -52,7 +53,17 @@ class LiraRunArguments:
     learning_rate: float = field(default=2e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
     lora_r: int = field(default=8, metadata={"help": "LoRA rank on every linear layer of g; 0 = no LoRA."})
     lora_alpha: int = field(default=16)
-    max_train_queries_per_language: int = field(default=0, metadata={"help": "0 = all."})
+    max_train_queries_per_language: int = field(default=0, metadata={
+        "help": "First N train queries per language (0 = all); see --train-queries-per-language for a budget."})
+    train_queries_per_language: Optional[int] = field(default=None, metadata={
+        "help": "Label budget: a seeded sample of N labelled train queries per language (the same rows for the "
+                "fine-tunes with the same --seed); 0 = none, train on --parallel-dataset alone; unset = all."})
+    parallel_dataset: str = field(default="", metadata={
+        "help": "Parallel text folder (`python -m dataset_builder anchor-text`): local/English pairs without a "
+                "product label, mixed into every batch; Arca's anchor pulls each local text toward its English "
+                "(LiraConfig.parallel_anchor_weight)."})
+    parallel_share: float = field(default=0.5, metadata={
+        "help": "Share of every batch taken by parallel pairs when labelled queries exist (all of it otherwise)."})
     validation_queries_per_language: int = field(default=60)
     eval_steps: int = field(default=50)
     language_probe_per_language: int = field(default=400, metadata={
@@ -101,12 +112,13 @@ class LiraRunArguments:
         check_fields(self, counts={
             "stage1_steps": (0, None), "stage2_steps": (1, None), "batch_size": (1, 65_536),
             "gradient_accumulation_steps": (1, 65_536), "lora_r": (0, 4096), "lora_alpha": (1, 65_536),
-            "max_train_queries_per_language": (0, None), "validation_queries_per_language": (0, None),
+            "max_train_queries_per_language": (0, None), "train_queries_per_language": (0, None), "validation_queries_per_language": (0, None),
             "eval_steps": (1, None), "language_probe_per_language": (0, None),
             "english_scale_queries_per_language": (0, None), "query_normalizer_choice_queries": (0, None),
             "early_stopping_patience": (0, None), "logging_steps": (1, None), "seed": (0, 2**32 - 1),
             "num_workers": (0, 256)},
-            numbers={"stage1_learning_rate": (0.0, 10.0), "learning_rate": (0.0, 10.0), "train_noise_rate": (0.0, 1.0)})
+            numbers={"stage1_learning_rate": (0.0, 10.0), "learning_rate": (0.0, 10.0), "train_noise_rate": (0.0, 1.0),
+                     "parallel_share": (0.0, 1.0)})
 
     def parsed_config_overrides(self):
         """`--config-overrides` as a dict typed like the `LiraConfig` defaults; unknown keys raise ValueError."""
@@ -202,8 +214,7 @@ def run_training(args):
     missing = [lang for lang in languages if lang not in model.config.lang2id]
     if missing:
         raise ValueError(f"languages {missing} are not in the model's lang2id {sorted(model.config.lang2id)}.")
-    corpus = load_corpus_rows(args.dataset)
-    train_rows = load_query_rows(args.dataset, languages, "train", args.max_train_queries_per_language or None)
+    products = load_corpus_rows(args.dataset)
     val_rows = {lang: load_query_rows(args.dataset, [lang], "validation", args.validation_queries_per_language)
                 for lang in languages}
     peft_model = build_peft_model(model, args)
@@ -214,17 +225,20 @@ def run_training(args):
     # negatives of LiraTrainer, N devices train like one device holding the global batch
     world = int(os.environ.get("WORLD_SIZE", "1"))
     micro_steps = (args.stage1_steps + args.stage2_steps) * args.gradient_accumulation_steps
-    plan = plan_batches(train_rows, [p["product_id"] for p in corpus], micro_steps, args.batch_size * world,
-                        args.seed)
+    train_rows, corpus, plan = training_rows(
+        args.dataset, languages, products, micro_steps, args.batch_size * world, args.seed,
+        args.train_queries_per_language, args.parallel_dataset or None, args.parallel_share,
+        args.max_train_queries_per_language or None)
     split = args.stage1_steps * args.gradient_accumulation_steps * world * args.batch_size
-    noise = LiraTrainNoise(corpus, args.train_noise_rate, args.seed) if args.train_noise_rate > 0 else None
+    noise = LiraTrainNoise(products, args.train_noise_rate, args.seed) if args.train_noise_rate > 0 else None
     stage1_data = LiraQueryDataset(train_rows, plan[:split], noise)
     dataset = LiraQueryDataset(train_rows, plan[split:], noise and noise.shifted(split))
     stage1_dir, stage2_dir = os.path.join(args.run_dir, "stage1"), os.path.join(args.run_dir, "stage2")
     stage1_final = os.path.join(stage1_dir, "final")
     resume2 = _last_checkpoint(stage2_dir) if args.resume else None
-    facts = {"train_queries": len(train_rows), "languages": languages, "args": dataclasses.asdict(args),
-             "pairs": len(plan), "plan_sha1": plan_digest(plan, train_rows)}
+    facts = {"train_queries": sum(not r.get("parallel") for r in train_rows), "languages": languages, "args": dataclasses.asdict(args),
+             "pairs": len(plan), "plan_sha1": plan_digest(plan, train_rows),
+             "parallel_pairs": sum(1 for i, _ in plan if train_rows[i].get("parallel"))}
 
     if resume2 is None and not (args.resume and os.path.exists(os.path.join(stage1_final, "adapter_config.json"))):
         set_stage_trainable(peft_model, "arca", use_lora=False)
@@ -242,7 +256,7 @@ def run_training(args):
         set_peft_model_state_dict(peft_model, load_peft_weights(stage1_final))
 
     set_stage_trainable(peft_model, "lasr", use_lora=args.lora_r > 0)
-    validation = make_validation(processor, val_rows, corpus)
+    validation = make_validation(processor, val_rows, products)
     trainer2 = LiraTrainer(model=peft_model, args=training_arguments(args, stage2_dir, args.stage2_steps,
                                                                      args.learning_rate, args.validate),
                            train_dataset=dataset, data_collator=LiraRetrievalCollator(processor, corpus,
@@ -260,7 +274,7 @@ def run_training(args):
         if args.adapter_only:
             save_facts(adapter_dir, facts)
             return facts
-        finish_training(peft_model.merge_and_unload(), processor, args, train_rows, corpus, facts)
+        finish_training(peft_model.merge_and_unload(), processor, args, train_rows, products, facts)
     return facts
 
 

@@ -4,7 +4,8 @@
 * stage `"lasr"`: retrieval (soft nDCG@k + lambda_h hinge + InfoNCE) over in-batch products (plus DocQueue ones
   when `doc_queue_size` > 0), for the full (LRL + English) view and the LRL-only view; the CorrQueue correlation
   objective over graded relevance; the consistency InfoNCE between the two views; the distillation of the English
-  half's in-batch ranking into the LRL view (`distillation_weight`); and the language-id CE.
+  half's in-batch ranking into the LRL view (`distillation_weight`); the language-id CE; and, on parallel-text
+  pairs (`--parallel-dataset`), Arca's anchor 1 - cos(E_lr, E_en) (`parallel_anchor_weight`).
 
 Every term is a per-batch mean, so gradient accumulation divides it by the number of accumulation steps
 (`loss_is_scaled_for_ga = False`, see hub_conventions section 4). Queues are plain Python state: never in a
@@ -21,7 +22,7 @@ from modeling_lira.queues import LiraCorrQueue, LiraDocQueue
 
 from .distributed import gather_padded, gather_with_local_grad, scale_for_average
 
-EXTRA_KEYS = ("doc_keys", "relevant_keys", "relevant_grades")
+EXTRA_KEYS = ("doc_keys", "relevant_keys", "relevant_grades", "parallel_rows")
 STAGES = ("arca", "lasr")
 
 
@@ -65,6 +66,25 @@ def graded_gains(doc_keys, relevant_keys, relevant_grades):
     """Gains `(B, N)` of N products (keys) for B queries given their relevant keys/grades `(B, R)`."""
     match = doc_keys.view(1, -1, 1) == relevant_keys.unsqueeze(1)  # (B, N, R)
     return (match.float() * relevant_grades.unsqueeze(1)).amax(-1)
+
+
+def parallel_anchor(outputs, parallel_rows):
+    """Arca's anchor on the parallel pairs of a stage-2 batch, or None when it has none.
+
+    A parallel row's one candidate is its English text, so `english_embeddings` holds h's vector of it for the
+    local text (row i) and for the English text read by g (row B + i); both anchored vectors are pulled toward it:
+    mean over those 2P rows of 1 - cos(E_lr, E_en).
+
+    Shapes: `anchored_embeddings` and `english_embeddings` `(2B, d)`, `parallel_rows` `(B,)` bool.
+    """
+    if parallel_rows is None or outputs.english_embeddings is None or not bool(parallel_rows.any()):
+        return None
+    rows = torch.cat([parallel_rows, parallel_rows]).to(outputs.anchored_embeddings.device)  # (2B,)
+    rows = rows & (outputs.selected_candidate >= 0)
+    if not bool(rows.any()):
+        return None
+    cos = (outputs.anchored_embeddings[rows].float() * outputs.english_embeddings[rows].float()).sum(-1)  # (2P,)
+    return (1.0 - cos).mean()
 
 
 class LiraTrainer(Trainer):
@@ -194,13 +214,16 @@ class LiraTrainer(Trainer):
         if self.use_consistency and batch["has_view"] is not None:
             consistency = consistency_loss(lrl, full, cfg.retrieval_temperature, row_mask=batch["has_view"])
             loss = loss + cfg.consistency_weight * consistency
-        # every term so far is a loss of the global batch; the language-id CE below is a local mean, which DDP's
-        # gradient averaging already turns into the global mean
+        # every term so far is a loss of the global batch; the language-id CE and the parallel anchor below are
+        # local means, which DDP's gradient averaging already turns into global means
         loss = scale_for_average(loss)
         if outputs.language_id_loss is not None:
             loss = loss + cfg.language_id_weight * outputs.language_id_loss
+        parallel = parallel_anchor(outputs, extra.get("parallel_rows"))
+        if parallel is not None and cfg.parallel_anchor_weight:
+            loss = loss + cfg.parallel_anchor_weight * parallel
         self._record(correlation=corr, consistency=consistency, distillation=distill,
-                     language_id=outputs.language_id_loss,
+                     language_id=outputs.language_id_loss, parallel_anchor=parallel,
                      **terms, **terms_lrl)
         return (loss, outputs) if return_outputs else loss
 

@@ -1,0 +1,1 @@
+"""Studies: experiments that measure LiRA against the simple alternatives; not part of the library."""

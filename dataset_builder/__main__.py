@@ -47,6 +47,13 @@ def _parser():
     build.add_argument("--install-sources", action="store_true", help="npm install the CLDR sources when missing")
     build.add_argument("--no-overwrite", action="store_true", help="fail if --out exists")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
+    anchor = sub.add_parser("anchor-text", help="parallel CLDR text for training + OOD retrieval sets (no leak)")
+    anchor.add_argument("--dataset", default="artifacts/lira-products", help="lira-products folder (never leaked)")
+    anchor.add_argument("--parallel-out", default="artifacts/lira-parallel", help="parallel folder (split train)")
+    anchor.add_argument("--ood-out", default="artifacts/lira-ood", help="writes <OOD_OUT>-emoji and <OOD_OUT>-locale")
+    anchor.add_argument("--languages", default=None, help="comma-separated subset, e.g. vi,th (default: all 7)")
+    anchor.add_argument("--ood-fraction", type=float, default=0.5, help="share of emoji groups on the OOD side")
+    anchor.add_argument("--npm-dir", default=None)
     sources = sub.add_parser("sources", help="check (or --install) the npm CLDR sources")
     sources.add_argument("--npm-dir", default=None)
     sources.add_argument("--install", action="store_true")
@@ -113,6 +120,19 @@ def _build(args):
         print(f"{lang:<5} " + " ".join(f"{q[s]['rows']:>11,}" for s in QUERY_SPLITS) + f"   {composed:,}")
 
 
+def _anchor_text(args):
+    from .anchor_writer import build_anchor_text
+
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages is not None else None
+    start = time.perf_counter()
+    out = build_anchor_text(args.dataset, args.parallel_out, args.ood_out, languages, args.ood_fraction, args.npm_dir)
+    print(f"Built in {time.perf_counter() - start:.1f} s: " + ", ".join(f"{v['path']} ({v['corpus']:,} items)"
+                                                                     for v in out.values()))  # fmt: skip
+    print("lang  " + " ".join(f"{name:>11}" for name in out))
+    for lang in out["parallel"]["rows"]:
+        print(f"{lang:<5} " + " ".join(f"{v['rows'][lang]:>11,}" for v in out.values()))
+
+
 def main(argv=None):
     """Entry point of `python -m dataset_builder`."""
     args = _parser().parse_args(argv)
@@ -120,6 +140,8 @@ def main(argv=None):
         if args.command == "sources":
             print(f"CLDR sources present in {ensure_sources(args.npm_dir, install=args.install)}")
             print(f"(install command: {install_command(args.npm_dir)})")
+        elif args.command == "anchor-text":
+            _anchor_text(args)
         else:
             _build(args)
     except (ValueError, FileNotFoundError) as err:

@@ -55,13 +55,16 @@ def number(low=0.0, high=None):
 
 def check_fields(args, counts=(), numbers=()):
     """Checks dataclass arguments (`HfArgumentParser`): `counts` maps field -> (low, high) integers, `numbers` maps
-    field -> (low, high) finite floats (`high=None`: no upper bound).
+    field -> (low, high) finite floats (`high=None`: no upper bound). A field left at `None` (an `Optional` flag that
+    was not given) is not checked.
 
     Raises:
         `ValueError`: "--field-name=value must be ...", for the first field out of range.
     """
     for name, (low, high) in dict(counts).items():
         value = getattr(args, name)
+        if value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
             raise ValueError(f"--{name.replace('_', '-')}={value!r} must be an integer {_bound(low, high)}.")
     for name, (low, high) in dict(numbers).items():

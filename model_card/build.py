@@ -101,7 +101,8 @@ def _st_prompts(st_dir):
 
 def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset_card_path=None, *,
                      repo_id, revision, st_repo_id=None, dataset_id=None, eval_system=None,
-                     license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, st_dir=None, comparison_md=None):
+                     license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, st_dir=None, comparison_md=None,
+                     anchoring_md=None, zero_shot_md=None):
     """Renders the card of the full LiRA model.
 
     Args:
@@ -122,6 +123,10 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         comparison_md (`str`, *optional*): Markdown written by ``python -m training.compare`` over several training
             seeds (every system with intervals, LiRA against each simple alternative with paired intervals); shown
             verbatim under "Against the simple alternatives".
+        anchoring_md (`str`, *optional*): `report.md` of ``python -m studies.label_budget`` (label budget x parallel
+            text, products and out-of-domain sets), shown under "Where anchoring pays".
+        zero_shot_md (`str`, *optional*): ``python -m training.compare`` output over languages the model never
+            trained on, shown under "Zero-shot languages"; its languages are added to the card's `language` list.
 
     Returns:
         `huggingface_hub.ModelCard`
@@ -139,19 +144,16 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
     dataset_facts = read_dataset_card(dataset_card_path) if dataset_card_path else {}
     dataset_name = dataset_facts.get("pretty_name") or "LiRA Products"
     eval_kwargs, eval_results = _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages)
-    comparison = None
-    if comparison_md:
-        if not os.path.isfile(comparison_md):
-            raise ValueError(f"--comparison-md {comparison_md!r} is not a file; write it with "
-                             f"`python -m training.compare RESULTS.json ... > compare.md`.")
-        with open(comparison_md, encoding="utf-8") as f:
-            comparison = f.read().strip()
+    comparison = _read_md(comparison_md, "--comparison-md", "python -m training.compare RESULTS.json ... > compare.md")
+    anchoring = _read_md(anchoring_md, "--anchoring-md", "python -m studies.label_budget --report")
+    zero_shot = _read_md(zero_shot_md, "--zero-shot-md", "python -m training.compare ZERO_SHOT/results.json > z.md")
+    zero_shot_languages = _table_languages(zero_shot, exclude=languages) if zero_shot else []
     auto_map = config.get("auto_map") or {}
     code_files = sorted({f"{ref.split('--')[-1].split('.')[0]}.py" for ref in auto_map.values()
                          if isinstance(ref, str)} | {f for f in os.listdir(model_dir) if f.endswith(".py")})
     queries, products = usage_examples()
     card_data = ModelCardData(
-        language=languages + ["en"], license=license, library_name="transformers",
+        language=languages + zero_shot_languages + ["en"], license=license, library_name="transformers",
         pipeline_tag="sentence-similarity", tags=_TAGS, base_model=list(BASE_MODELS), datasets=[dataset_id],
         model_name=repo_id.split("/")[-1], eval_results=eval_results,
         inference=False, widget=load_widget_examples(),
@@ -168,10 +170,31 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         example_products=json.dumps(products, ensure_ascii=False), **_st_prompts(st_dir),
         training_rows=read_training_args(training_args_json) if training_args_json else [],
         limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
+        anchoring=anchoring, zero_shot=zero_shot, zero_shot_languages=zero_shot_languages,
         query_normalizer=os.path.isfile(os.path.join(model_dir, "query_normalizer.json")),
         normalizer_letters=_normalizer_letters(model_dir),
         **eval_kwargs,
     )
+
+
+def _read_md(path, flag, command):
+    """The stripped text of a Markdown file given on the command line, or None; a missing file names the command."""
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        raise ValueError(f"{flag} {path!r} is not a file; write it with `{command}`.")
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def _table_languages(markdown, exclude=()):
+    """Language codes in the first column of a `training.compare` table (rows such as `| km | ...`)."""
+    found = []
+    for line in markdown.splitlines():
+        cell = line.split("|")[1].strip() if line.startswith("|") and line.count("|") > 2 else ""
+        if cell.isalpha() and cell.islower() and 2 <= len(cell) <= 3 and cell not in exclude and cell not in found:
+            found.append(cell)
+    return found
 
 
 def _normalizer_letters(model_dir):

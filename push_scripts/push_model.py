@@ -45,7 +45,7 @@ def _probe_texts():
 def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", private=False, dry_run=False,
                eval_json=None, eval_system=None, training_args_json=None, dataset_card=None, dataset_id=None,
                commit_message=None, license="apache-2.0", staging_dir=None, with_st=True, verify=True,
-               export_fn=None, api=None, comparison_md=None,
+               export_fn=None, api=None, comparison_md=None, anchoring_md=None, zero_shot_md=None,
                log=print):
     """Stages, verifies and (unless ``dry_run``) uploads a LiRA folder. See the module docstring.
 
@@ -56,8 +56,8 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
         revision_tag (`str`, *optional*, defaults to ``"v0.1.0"``): tag put on both commits and pinned in the cards.
         private (`bool`, *optional*): create the repos private.
         dry_run (`bool`, *optional*): print the plans (files, sizes, commit messages) and send nothing.
-        eval_json, eval_system, training_args_json, dataset_card, dataset_id, comparison_md: card inputs
-            (see `model_card.build_model_card`).
+        eval_json, eval_system, training_args_json, dataset_card, dataset_id, comparison_md, anchoring_md,
+            zero_shot_md: card inputs (see `model_card.build_model_card`).
         commit_message (`str`, *optional*, defaults to ``f"Upload LiRA {revision_tag}"``): first commit line.
         license (`str`, *optional*, defaults to ``"apache-2.0"``): Hub license id of both cards.
         staging_dir (`str`, *optional*): where to stage (kept); defaults to a temporary folder (removed).
@@ -83,7 +83,7 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
             plans, verification = _stage_and_verify(
                 model_dir, files, staging_dir, repo_id, st_repo_id, revision_tag, private, eval_json, eval_system,
                 training_args_json, dataset_card, dataset_id, commit_message, license, with_st, verify, export_fn,
-                log, comparison_md=comparison_md)
+                log, comparison_md=comparison_md, anchoring_md=anchoring_md, zero_shot_md=zero_shot_md)
         for plan in plans:
             log(format_plan(plan))
         if dry_run:
@@ -98,7 +98,7 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
 
 def _stage_and_verify(model_dir, files, staging_dir, repo_id, st_repo_id, revision_tag, private, eval_json,
                       eval_system, training_args_json, dataset_card, dataset_id, commit_message, license, with_st,
-                      verify, export_fn, log, comparison_md=None):
+                      verify, export_fn, log, comparison_md=None, anchoring_md=None, zero_shot_md=None):
     """The local part of [`push_model`]: export, cards, staging, fresh-process check. Returns (plans, report)."""
     from model_card import build_model_card, build_st_model_card
 
@@ -116,7 +116,8 @@ def _stage_and_verify(model_dir, files, staging_dir, repo_id, st_repo_id, revisi
         shutil.rmtree(export_dir, ignore_errors=True)
     card = build_model_card(model_dir, eval_json, training_args_json, dataset_card, repo_id=repo_id,
                             revision=revision_tag, st_repo_id=st_repo_id, dataset_id=dataset_id,
-                            eval_system=eval_system, st_dir=staged_st, license=license, comparison_md=comparison_md)
+                            eval_system=eval_system, st_dir=staged_st, license=license, comparison_md=comparison_md,
+                            anchoring_md=anchoring_md, zero_shot_md=zero_shot_md)
     stage_folder(model_dir, files, staged_model, str(card))
     verification = None
     if verify:
@@ -156,6 +157,9 @@ def parse_args(argv=None):
     p.add_argument("--eval-json", help="results.json written by evaluation/")
     p.add_argument("--eval-system", help="which system of --eval-json is this model")
     p.add_argument("--comparison-md", help="`python -m training.compare` output over several seeds (shown in the card)")
+    p.add_argument("--anchoring-md", help="`python -m studies.label_budget --report` output (report.md): where "
+                                          "anchoring pays, shown in the card")
+    p.add_argument("--zero-shot-md", help="`python -m training.compare` output on the zero-shot languages")
     p.add_argument("--training-args-json", help="JSON of the training arguments (shown in the card)")
     p.add_argument("--dataset-card", help="README.md (or folder) of the built dataset")
     p.add_argument("--dataset-id", help="ORG/NAME of the dataset repo (default: ORG/lira-products)")
@@ -173,7 +177,8 @@ def main(argv=None):
                    private=args.private, dry_run=args.dry_run, eval_json=args.eval_json,
                    eval_system=args.eval_system, training_args_json=args.training_args_json,
                    dataset_card=args.dataset_card, dataset_id=args.dataset_id, commit_message=args.commit_message,
-                   license=args.license, comparison_md=args.comparison_md,
+                   license=args.license, comparison_md=args.comparison_md, anchoring_md=args.anchoring_md,
+                   zero_shot_md=args.zero_shot_md,
                    staging_dir=args.staging_dir, with_st=not args.no_st, verify=not args.no_verify)
     except (UploadError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

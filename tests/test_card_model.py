@@ -222,6 +222,26 @@ def test_card_carries_the_multi_seed_comparison(model_dir, eval_json, tmp_path):
         _card(model_dir, eval_json=eval_json, comparison_md=str(tmp_path / "missing.md"))
 
 
+def test_card_carries_the_label_budget_study_and_the_zero_shot_languages(model_dir, eval_json, tmp_path):
+    """`--anchoring-md` and `--zero-shot-md` appear in the Evaluation section; the zero-shot table's languages join
+    the card's `language` list (the trained ones are not repeated); a missing file names the command."""
+    from huggingface_hub import ModelCard
+
+    anchoring = tmp_path / "report.md"
+    anchoring.write_text("| budget | parallel | lira_lrl |\n|---|---|---|\n| 10 | no | 0.825 |\n")
+    zero_shot = tmp_path / "zs.md"
+    zero_shot.write_text("| language | backbone -> lira_lrl |\n|---|---|\n| km | 0.30 -> 0.35 |\n| th | x |\n"
+                         "| macro avg | 0.30 -> 0.35 |\n")
+    card = _card(model_dir, eval_json=eval_json, anchoring_md=str(anchoring), zero_shot_md=str(zero_shot))
+    text = str(card)
+    assert "### Where anchoring pays" in text and "| 10 | no | 0.825 |" in text
+    assert "### Zero-shot languages" in text and "Never trained on (km)" in text
+    languages = ModelCard(text).data.language
+    assert "km" in languages and languages.count("th") == 1
+    with pytest.raises(ValueError, match="studies.label_budget"):
+        _card(model_dir, eval_json=eval_json, anchoring_md=str(tmp_path / "missing.md"))
+
+
 def test_card_reports_robustness_per_language_and_noise_type(model_dir, eval_json):
     text = str(_card(model_dir, eval_json=eval_json))
     assert "### Robustness to how people type" in text

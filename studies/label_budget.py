@@ -12,6 +12,9 @@ is read by any system: no validation, no early stopping, no English-scale choice
 from the train and validation queries); late fusion takes the fine-tune's cosines with the fixed weight
 `--late-fusion-weight`. Budget 0 without parallel text is the untrained backbone and is not trained.
 
+Leave one language out: `--languages` without it and `--eval-languages` with it (e.g. `--languages
+vi,id,ms,fil,ur,bn --eval-languages vi,th,id,ms,fil,ur,bn --out artifacts/studies/lolo-th`).
+
 Each cell is evaluated on the products test split and on every out-of-domain folder (`dataset_builder
 anchor-text`: held-out CLDR emoji names, CLDR locale names), and written to `<out>/<cell>/cell.json` (a cell with one
 is skipped, so the grid resumes). `--report` tables the cells: mean over seeds, paired 95 % intervals of LiRA
@@ -117,7 +120,7 @@ def evaluate_cell(args, cell_dir):
     """Scores of every system on the products test split and LRL-only systems on each out-of-domain folder."""
     from evaluation.evaluator import run_evaluation
 
-    langs = args.languages.split(",")
+    langs = (args.eval_languages or args.languages).split(",")
     systems = cell_systems(args, cell_dir)
     cache = os.path.join(args.out, "shared")  # the backbone's and translate-test's embeddings are reused by cells
     out = {}
@@ -180,6 +183,8 @@ def parse_args(argv=None):
     p.add_argument("--parallel", default="artifacts/lira-parallel", help="parallel text folder")
     p.add_argument("--ood", nargs="*", default=["artifacts/lira-ood-emoji", "artifacts/lira-ood-locale"])
     p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    p.add_argument("--eval-languages", default="", help="languages to score (default: --languages); a language "
+                   "scored but not trained on is left out (leave-one-language-out: train on six, score all seven)")
     p.add_argument("--budgets", default="0,10,30,150,all", help="labelled queries per language; 'all' = every one")
     p.add_argument("--parallel-text", default="both", help="none, parallel or both")
     p.add_argument("--parallel-share", type=float, default=0.5)

@@ -8,10 +8,19 @@ from pathlib import Path
 
 from evaluation.arguments import count
 
-from .schema import LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_SPLITS
+from .schema import LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_SPLITS, ZERO_SHOT_LANGUAGES
+from .schema import check_zero_shot_languages
 from .sources import ensure_sources, install_command
 from .splits import check_fractions
 from .writer import BUILD_MARKER
+
+
+def _language_list(value):
+    """`--zero-shot-languages km,lo,my`: the codes, checked (`schema.check_zero_shot_languages`)."""
+    try:
+        return check_zero_shot_languages([v.strip() for v in value.replace(" ", ",").split(",") if v.strip()])
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _parser():
@@ -43,6 +52,10 @@ def _parser():
     build.add_argument("--noisy-candidates", choices=("translate", "none"), default="translate",
                        help="test_noisy candidates: translate the noisy text with the dictionary translator "
                             "(default) or none (empty: candidate mode not applicable)")
+    build.add_argument("--zero-shot-languages", type=_language_list, nargs="?", const=ZERO_SHOT_LANGUAGES,
+                       default=(), metavar="LANG,LANG",
+                       help="test-only CLDR languages, comma-separated (without a value: "
+                            f"{','.join(ZERO_SHOT_LANGUAGES)}): a test / test_noisy config each, never trained")
     build.add_argument("--npm-dir", default=None, help="folder with node_modules/ (default .cache/, env LIRA_NPM_DIR)")
     build.add_argument("--install-sources", action="store_true", help="npm install the CLDR sources when missing")
     build.add_argument("--no-overwrite", action="store_true", help="fail if --out exists")
@@ -93,6 +106,9 @@ def _build(args):
 
     if args.queries and not args.catalog:
         raise ValueError("--queries needs --catalog (the products the query log points at).")
+    if args.zero_shot_languages and args.catalog:
+        raise ValueError("--zero-shot-languages needs the CLDR build (a catalog has titles in the trained languages "
+                         "only); drop --catalog or --zero-shot-languages.")
     fractions = None
     if args.split_fractions:  # checked before the critic loads: `nan 0.5 0.5` fails at once, naming the value
         fractions = check_fractions(dict(zip(("train", "validation", "test"), args.split_fractions)))
@@ -107,14 +123,15 @@ def _build(args):
         out = build_from_catalog(args.out, args.catalog, args.queries, license=args.license, **common)
     else:
         out = build_cldr_dataset(args.out, max_products=args.max_products, npm_dir=args.npm_dir,
-                                 install_sources=args.install_sources, **common)  # fmt: skip
+                                 install_sources=args.install_sources,
+                                 zero_shot_languages=args.zero_shot_languages, **common)  # fmt: skip
     seconds = time.perf_counter() - start
     stats = json.loads((Path(out) / BUILD_MARKER).read_text(encoding="utf-8"))
     products = stats["products"]
     print(f"Built {out} in {seconds:.1f} s, {_du(out) / 2**20:.1f} MiB on disk, {stats['products']['total']} products "
           f"({', '.join(f'{s} {products[s]}' for s in PRODUCT_SPLITS)}).")  # fmt: skip
     print("lang  " + " ".join(f"{s:>11}" for s in QUERY_SPLITS) + "   composed(all splits)")
-    for lang in stats["languages"]:
+    for lang in stats["languages"] + stats.get("zero_shot_languages", []):
         q = stats["queries"][lang]
         composed = sum(q[s]["composed"] for s in QUERY_SPLITS)
         print(f"{lang:<5} " + " ".join(f"{q[s]['rows']:>11,}" for s in QUERY_SPLITS) + f"   {composed:,}")

@@ -19,8 +19,11 @@ from .writer import CORPUS_PATH, shard_name
 
 TEMPLATE_PATH = Path(__file__).parent / "templates" / "dataset_card.md"
 
-DATASET_VERSION = "2.1.0"
+DATASET_VERSION = "2.2.0"
 CHANGELOG = [
+    ("2.2.0", "optional zero-shot languages (`--zero-shot-languages`, e.g. km lo my hi ne si ta): test-only "
+              "configs (`test`, `test_noisy`) about the test products, recorded as `zero_shot_languages`; the "
+              "seven trained languages' configs and the corpus are unchanged (same rows, order and ids)"),
     ("2.1.0", "`test_noisy` candidates and critic scores are made from the noisy text (a label-free dictionary "
               "translator, `noisy_<method>` sources; empty where nothing matches) instead of copying the clean row's; "
               "train / validation / test unchanged"),
@@ -159,25 +162,33 @@ def card_metadata(stats, license="other", license_name="unicode-3.0",
                   license_link="https://www.unicode.org/license.txt"):  # fmt: skip
     """The YAML metadata: languages, licence, task categories, `configs` (exactly one default) and `dataset_info`."""
     languages = stats["languages"]
-    per = {lang: {split: stats["queries"][lang][split]["rows"] for split in QUERY_SPLITS} for lang in languages}
+    zero_shot = list(stats.get("zero_shot_languages") or [])
+    every = list(languages) + zero_shot
+    per = {lang: {split: stats["queries"][lang][split]["rows"] for split in QUERY_SPLITS} for lang in every}
     # A split with no row is left out of its config (an empty Parquet shard cannot be loaded).
-    per = {lang: {split: n for split, n in per[lang].items() if n} for lang in languages}
+    per = {lang: {split: n for split, n in per[lang].items() if n} for lang in every}
     totals = {s: sum(per[l].get(s, 0) for l in languages) for s in QUERY_SPLITS}
     totals = {s: n for s, n in totals.items() if n}
+    # `default` holds the trained languages only: with zero-shot configs beside them, it names their folders, in
+    # the glob's (sorted) order, so its rows come in the same order as without them
+    default_path = ((lambda s: sorted(f"data/{l}/{shard_name(s)}" for l in languages if s in per[l])) if zero_shot
+                    else (lambda s: f"data/*/{shard_name(s)}"))  # fmt: skip
     configs = [
         {"config_name": DEFAULT_CONFIG, "default": True,
-         "data_files": [{"split": s, "path": f"data/*/{shard_name(s)}"} for s in totals]},
+         "data_files": [{"split": s, "path": default_path(s)} for s in totals]},
     ] + [
         {"config_name": lang, "data_files": [{"split": s, "path": f"data/{lang}/{shard_name(s)}"} for s in per[lang]]}
-        for lang in languages
+        for lang in every
     ] + [{"config_name": CORPUS_CONFIG, "data_files": [{"split": CORPUS_SPLIT, "path": CORPUS_PATH}]}]  # fmt: skip
     infos = [_dataset_info(DEFAULT_CONFIG, QUERY_FEATURES, totals)]
-    infos += [_dataset_info(lang, QUERY_FEATURES, per[lang]) for lang in languages]
+    infos += [_dataset_info(lang, QUERY_FEATURES, per[lang]) for lang in every]
     infos += [_dataset_info(CORPUS_CONFIG, CORPUS_FEATURES, {CORPUS_SPLIT: stats["products"]["total"]})]
-    total = sum(totals.values())
+    total = sum(totals.values()) + sum(sum(per[l].values()) for l in zero_shot)
     extra = {"license_name": license_name, "license_link": license_link} if license == "other" else {}
+    if zero_shot:  # read by `evaluation.data.dataset_zero_shot_languages` (lira_build.json stays local)
+        extra["zero_shot_languages"] = zero_shot
     return DatasetCardData(
-        language=list(languages) + ["en"],
+        language=every + ["en"],
         license=license,
         annotations_creators=["expert-generated", "machine-generated"],
         language_creators=["expert-generated"],
@@ -265,6 +276,48 @@ def _noisy_candidates_method(stats):
                                           sources=_noisy_sources(stats.get("noisy_candidates", {})))
 
 
+ZERO_SHOT_METHOD = """## Zero-shot languages
+
+{languages} are **zero-shot** languages: test only, never trained. Each has a config with `test` and
+`test_noisy` and no `train` or `validation` split, and `default` leaves them out (it holds the trained languages).
+Their queries are built exactly as the trained languages' (the same real and composed query composition from the
+CLDR names and keywords of every product, the same K={k} candidates and critic scores, so candidate mode works there
+too) and kept only when all their relevant products are test products: they are about the {test_products} test
+products only. The trained languages' configs and the corpus are the same, row for row, as
+in a build without them.
+
+| language | test products named | queries built | test rows (real) | left out (not about test products only) |
+|---|---|---|---|---|
+{table}
+
+Language-specific parts fall back for them: no `no_diacritics` noise (the Latin / Thai / Urdu rules do not apply;
+stripping every combining mark would remove vowel signs and viramas, as for Bengali), no `romanized` noise and no
+romanised look-up in the noisy translator (no romaniser; its `unaccented` match is then equality), so `test_noisy`
+has `typo` and `code_mix` only; the corpus `titles` struct keeps the seven trained languages (schema unchanged, the
+zero-shot names are in the queries); the language name in this card is the code where none is known. A LiRA model
+knows no language id for them: `python -m evaluation` passes their queries with the language unknown (the model's
+language-id head supplies the soft language embedding)."""
+
+
+def zero_shot_section(stats):
+    """The card's "Zero-shot languages" section, or `""` for a build without them."""
+    zero_shot = list(stats.get("zero_shot_languages") or [])
+    if not zero_shot:
+        return ""
+    q, info = stats["queries"], stats.get("zero_shot", {})
+    rows = []
+    for lang in zero_shot:
+        z = info.get(lang, {})
+        test = q[lang]["test"]
+        rows.append(f"| {lang} ({LANGUAGE_NAMES.get(lang, lang)}) | {z.get('test_products_named', '?')} / "
+                    f"{z.get('test_products', '?')} | {z.get('queries_built', 0):,} | {test['rows']:,} "
+                    f"({test['rows'] - test['composed']:,}) | {z.get('left_out_not_test', 0):,} |")
+    names = ", ".join(f"{LANGUAGE_NAMES.get(l, l)} (`{l}`)" for l in zero_shot)
+    tests = sorted({z.get("test_products") for z in info.values()} - {None})
+    return ZERO_SHOT_METHOD.format(languages=names, k=stats["num_candidates"], table="\n".join(rows),
+                                   test_products=", ".join(map(str, tests)) or "?")
+
+
 def make_card(stats, repo_id="org/lira-products", **license_kwargs):
     """The `huggingface_hub.DatasetCard` of a build.
 
@@ -285,18 +338,27 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
     """
     validate_repo_id(repo_id)
     languages, q = stats["languages"], stats["queries"]
+    zero_shot = list(stats.get("zero_shot_languages") or [])
     header = "| language | " + " | ".join(QUERY_SPLITS) + " | total |\n|---|" + "---|" * (len(QUERY_SPLITS) + 1)
     lines = [header]
     for lang in languages:
         cells = [f"{q[lang][s]['rows']:,} ({q[lang][s]['rows'] - q[lang][s]['composed']:,} real)" for s in QUERY_SPLITS]
         total = sum(q[lang][s]["rows"] for s in QUERY_SPLITS)
         lines.append(f"| {lang} ({LANGUAGE_NAMES[lang]}) | " + " | ".join(cells) + f" | {total:,} |")
+    for lang in zero_shot:
+        cells = [f"{q[lang][s]['rows']:,} ({q[lang][s]['rows'] - q[lang][s]['composed']:,} real)" if q[lang][s]["rows"]
+                 else "-" for s in QUERY_SPLITS]  # fmt: skip
+        total = sum(q[lang][s]["rows"] for s in QUERY_SPLITS)
+        lines.append(f"| {lang} ({LANGUAGE_NAMES.get(lang, lang)}, zero-shot) | " + " | ".join(cells)
+                     + f" | {total:,} |")
     present = {l: [s for s in QUERY_SPLITS if q[l][s]["rows"]] for l in languages}
     all_present = [s for s in QUERY_SPLITS if any(s in present[l] for l in languages)]
     grand_total = sum(q[l][s]["rows"] for l in languages for s in QUERY_SPLITS)
     config_rows = [f"| `default` (default) | {', '.join(all_present)} | {grand_total:,} (all languages) |"]
     config_rows += [f"| `{l}` | {', '.join(present[l])} | {sum(q[l][s]['rows'] for s in QUERY_SPLITS):,} |"
                     for l in languages]  # fmt: skip
+    config_rows += [f"| `{l}` (zero-shot) | {', '.join(s for s in QUERY_SPLITS if q[l][s]['rows'])} | "
+                    f"{sum(q[l][s]['rows'] for s in QUERY_SPLITS):,} |" for l in zero_shot]  # fmt: skip
     config_rows.append(f"| `corpus` | corpus | {stats['products']['total']:,} products |")
     sources = "\n".join("| " + " | ".join(_cell(s[k]) for k in ("name", "version", "license", "use")) + " |"
                         for s in stats["sources"])  # fmt: skip
@@ -335,4 +397,5 @@ def make_card(stats, repo_id="org/lira-products", **license_kwargs):
         noise_counts="; ".join(f"{lang}: {_counts(c)}" for lang, c in stats["noise"].items()),
         split_method=SPLIT_METHOD.format(seed=stats["seed"], fractions=fractions, pinned=pinned),
         limits=CLDR_LIMITS if cldr else CATALOG_LIMITS,
+        zero_shot_section=zero_shot_section(stats),
     )

@@ -17,6 +17,9 @@ Noise types (the `noise` column), each applied only where it changes the text:
   standard romanisation (it drops unwritten short vowels, e.g. Urdu "syb" for "seb"). Skipped when the package is
   not installed.
 
+Zero-shot (test-only) languages get `typo` and `code_mix` only: they have no `no_diacritics` rule
+(`NO_DIACRITICS_LANGUAGES`) and no romaniser.
+
 Guarantee: the noise never adds the answer. For every query the caller passes the tokens of the relevant products'
 English titles (`forbidden_tokens`); a noisy variant whose added tokens (`added_tokens`: tokens of the noisy text
 that are not tokens of the clean text, `critics.tokens`) intersect them is rejected and the next noise type is tried
@@ -33,6 +36,11 @@ import regex
 from modeling_lira.query_normalizer import strip_diacritics  # one definition for the noise and the normalizer
 
 from .critics import tokens
+
+NO_DIACRITICS_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur")
+"""Languages with a `no_diacritics` rule (`strip_diacritics`). Bengali has none (its vowel signs are not optional);
+neither has a zero-shot language: the generic rule strips every combining mark, which for Khmer, Lao, Burmese and
+the Indic scripts removes vowel signs and viramas, not optional accents, so they fall back to no such noise."""
 
 ROMANIZERS = {"th": "pythainlp (RTGS / royin)", "ur": "anyascii (transliteration)", "bn": "anyascii (transliteration)"}
 CODE_MIX_WORDS = (
@@ -57,6 +65,14 @@ def _romanizer(language):
     except ImportError:
         return None
     return None
+
+
+def strip_optional_marks(text, language):
+    """`strip_diacritics` for a language with a `no_diacritics` rule (`NO_DIACRITICS_LANGUAGES`, and Bengali, which
+    it returns unchanged); any other language (a zero-shot one) is returned unchanged, the Bengali fallback."""
+    if language in NO_DIACRITICS_LANGUAGES or language == "bn":
+        return strip_diacritics(text, language)
+    return text
 
 
 def available_romanizers():
@@ -167,7 +183,7 @@ class QueryNoiser:
         vocabulary = _token_set(forbidden_words, "forbidden_words")
         self.code_mix_words = tuple(w for w in CODE_MIX_WORDS if w not in vocabulary)
         self.types = ["typo"] + (["code_mix"] if self.code_mix_words else [])
-        if language != "bn":
+        if language in NO_DIACRITICS_LANGUAGES:  # the seven as before (all but bn); a zero-shot language: none
             self.types.append("no_diacritics")
         if _romanizer(language) is not None:
             self.types.append("romanized")

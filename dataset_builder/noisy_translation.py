@@ -33,9 +33,9 @@ import numpy as np
 from modeling_lira.query_normalizer import trigrams
 
 from .candidates import CandidateGenerator
-from .noise import _romanizer, strip_diacritics
+from .noise import _romanizer, strip_optional_marks
 from .queries import normalize_query, real_queries
-from .schema import LANGUAGES, NUM_CANDIDATES
+from .schema import LANGUAGES, NUM_CANDIDATES, check_zero_shot_languages
 
 METHODS = ("exact", "unaccented", "romanized", "fuzzy")
 """Match methods, strongest first; a candidate's source is `noisy_<method>`."""
@@ -107,15 +107,19 @@ class LiraNoisyTranslator:
         num_candidates (`int`, *optional*, defaults to 4): K.
         seed (`int`, *optional*, defaults to 13): seed of the candidate shuffle.
         exclude_texts (`Iterable[str]`, *optional*): texts that must not be in the vocabulary (dropped).
+        zero_shot (`bool`, *optional*, defaults to `False`): `language` may be a test-only zero-shot language
+            (`schema.check_zero_shot_languages`); it has no `unaccented` rule (`noise.strip_optional_marks` leaves
+            it as typed) and no romaniser, so only `exact` and `fuzzy` matches occur.
 
     Raises:
         `ValueError`: for an unknown language, a threshold or coverage outside (0, 1], or K < 1.
     """
 
     def __init__(self, language, entries, threshold=DEFAULT_THRESHOLD, min_coverage=DEFAULT_MIN_COVERAGE,
-                 num_candidates=NUM_CANDIDATES, seed=13, exclude_texts=()):  # fmt: skip
-        if language not in LANGUAGES:
-            raise ValueError(f"Unknown language {language!r}; use one of {list(LANGUAGES)}.")
+                 num_candidates=NUM_CANDIDATES, seed=13, exclude_texts=(), zero_shot=False):  # fmt: skip
+        if language not in LANGUAGES and not (zero_shot and check_zero_shot_languages([language])):
+            raise ValueError(f"Unknown language {language!r}; use one of {list(LANGUAGES)} (or zero_shot=True for a "
+                             "test-only zero-shot language).")
         for name, value in (("threshold", threshold), ("min_coverage", min_coverage)):
             if not isinstance(value, (int, float)) or not 0 < value <= 1:
                 raise ValueError(f"{name}={value!r} must be a number in (0, 1], e.g. {name}=0.8.")
@@ -170,7 +174,7 @@ class LiraNoisyTranslator:
         return cls(language, entries, **kwargs)
 
     def _unaccent(self, text):
-        return strip_diacritics(text, self.language).lower()
+        return strip_optional_marks(text, self.language).lower()
 
     def vocabulary(self):
         """`{text: origin}` of every entry."""

@@ -18,7 +18,7 @@ from .products import select_cldr_products
 from .qe_critic import QualityEstimationCritic
 from .queries import build_queries
 from .schema import CORPUS_FEATURES, LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_FEATURES, QUERY_SPLITS
-from .schema import check_languages
+from .schema import check_languages, check_zero_shot_languages
 from .sources import ensure_sources, source_versions
 from .splits import assign_query, check_fractions, split_products
 from .writer import BUILD_MARKER, CORPUS_PATH, atomic_output, check_target, query_path, write_json, write_parquet
@@ -54,8 +54,13 @@ def check_noisy_candidates(mode):
 
 
 def _language_rows(products, language, queries, product_split, critic, aligner, num_candidates, seed,
-                   noisy_candidates="translate"):  # fmt: skip
+                   noisy_candidates="translate", keep_splits=None, zero_shot=False):  # fmt: skip
     """Clean rows per split (critic-scored), the noisy test rows (translated, not yet scored), and counters.
+
+    `keep_splits` (e.g. `("test",)` for a zero-shot language) drops the clean rows of the other splits before the
+    critic scores them (they still enter the noisy translator's translation memory, as for any language, so the
+    kept rows are exactly what a full build of the language gives); `zero_shot` lets the noisy translator take a
+    language outside `LANGUAGES`.
 
     Returns:
         `tuple`: `(by_split, dropped, pending)`; `pending` is `(noisy rows with candidates, their references)`, for
@@ -82,6 +87,9 @@ def _language_rows(products, language, queries, product_split, critic, aligner, 
         references.append(refs)
         if split in ("train", "validation"):
             known.append((query.query, split, query.kind, candidates, sources, refs))
+    if keep_splits is not None:
+        kept = [i for i, r in enumerate(rows) if r["_split"] in keep_splits]
+        rows, references = [rows[i] for i in kept], [references[i] for i in kept]
     references = references if critic.reads_reference else None  # a reference-free critic never gets them
     scores = critic.score([r["query"] for r in rows], [r["candidates"] for r in rows], [language] * len(rows),
                           references)  # fmt: skip
@@ -98,7 +106,8 @@ def _language_rows(products, language, queries, product_split, critic, aligner, 
     pending = ([], [])
     if noisy_candidates == "translate":
         translator = LiraNoisyTranslator.from_build(products, language, generator, known,
-                                                    num_candidates=num_candidates, seed=seed)  # fmt: skip
+                                                    num_candidates=num_candidates, seed=seed,
+                                                    **({"zero_shot": True} if zero_shot else {}))  # fmt: skip
         for row in by_split["test_noisy"]:
             found = translator.translate(row["query"], row["query_id"])  # the typed text only, never the clean row
             row["candidates"], row["candidate_sources"] = found.candidates, found.sources
@@ -135,9 +144,30 @@ def _noisy_stats(rows):
     return {k: {**v, "sources": dict(sorted(v["sources"].items()))} for k, v in sorted(out.items())}
 
 
+MIN_ZERO_SHOT_COVERAGE = 0.8
+"""Least share of the test products that must have a localized name in a zero-shot language."""
+
+
+def _zero_shot_coverage(products, product_split, languages):
+    """`{language: {test_products, test_products_named, test_products_with_terms}}`; raises `ValueError` when a
+    language names fewer than `MIN_ZERO_SHOT_COVERAGE` of the test products."""
+    test = [p for p in products if product_split[p.product_id] == "test"]
+    out = {}
+    for language in languages:
+        named = sum(bool((p.titles.get(language) or "").strip()) for p in test)
+        terms = sum(bool((p.titles.get(language) or "").strip() or p.keywords.get(language)) for p in test)
+        if not test or named < MIN_ZERO_SHOT_COVERAGE * len(test):
+            raise ValueError(f"zero-shot language {language!r} names {named} of the {len(test)} test products "
+                             f"(needs {MIN_ZERO_SHOT_COVERAGE:.0%}): its CLDR annotations (or catalog titles) do not "
+                             "cover the test products; leave it out of --zero-shot-languages.")
+        out[language] = {"test_products": len(test), "test_products_named": named, "test_products_with_terms": terms}
+    return out
+
+
 def build_dataset(out_dir, products, languages, seed=13, queries_by_language=None, max_queries_per_language=10000,
                   composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, overwrite=True,
-                  progress=True, info=None, card_kwargs=None, noisy_candidates="translate"):  # fmt: skip
+                  progress=True, info=None, card_kwargs=None, noisy_candidates="translate",
+                  zero_shot_languages=None):  # fmt: skip
     """Builds the Hub layout from products (and optionally a query log) into `out_dir`, atomically.
 
     Args:
@@ -161,11 +191,19 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
             (`noisy_translation.LiraNoisyTranslator` translates the noisy text; the critic scores it against the
             noisy text) or `"none"` (empty candidates: candidate mode not applicable). The clean splits are the
             same either way.
+        zero_shot_languages (`Iterable[str]`, *optional*): test-only languages (`schema.check_zero_shot_languages`,
+            e.g. `schema.ZERO_SHOT_LANGUAGES`): each gets a config with `test` and `test_noisy` only, the rows a
+            full build of that language would put there (queries built the same way over every product, kept when
+            all their relevant products are test products), after every trained language, so the trained
+            languages' rows are the same with or without them. The products need localized names in them for at
+            least `MIN_ZERO_SHOT_COVERAGE` of the test products. Recorded as `zero_shot_languages` in
+            `lira_build.json` and in the card.
 
     Returns:
         `pathlib.Path`: the output folder.
     """
     languages = check_languages(languages)
+    zero_shot = check_zero_shot_languages(zero_shot_languages)
     check_noisy_candidates(noisy_candidates)
     fractions = check_fractions(split_fractions)
     check_target(out_dir, overwrite)  # fail fast, before the work (checked again before writing)
@@ -175,6 +213,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         vocabulary = {t for p in products for text in [p.title_en, *p.keywords_en] for t in tokens(text)}
         critic = QualityEstimationCritic.from_me5_small(extra_vocabulary=vocabulary, progress=progress)
     product_split = split_products(products, seed, fractions)
+    coverage = _zero_shot_coverage(products, product_split, zero_shot)  # fails before any work
     aligner = EnglishAligner(products)
     stats = {
         "seed": seed, "languages": [], "num_candidates": num_candidates, "composed": composed,
@@ -217,6 +256,35 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
     if not stats["languages"]:
         raise ValueError(f"No query could be built for languages {list(languages)}: the products have no localized "
                          "titles or keywords in them, and no query log was given.")  # fmt: skip
+    if zero_shot:  # after every trained language: their rows (and the critic's view of them) do not move
+        stats["zero_shot_languages"], stats["zero_shot"] = [], {}
+    for language in tqdm(zero_shot, desc="zero-shot languages", disable=not progress or not zero_shot):
+        if queries_by_language is not None:
+            queries = queries_by_language.get(language, [])
+        else:
+            queries = build_queries(products, language, max_queries_per_language, composed, seed)
+        queries = [q for q in queries if q.relevant]
+        by_split, dropped, pending[language] = _language_rows(products, language, queries, product_split, critic,
+                                                              aligner, num_candidates, seed, noisy_candidates,
+                                                              keep_splits=("test",), zero_shot=True)  # fmt: skip
+        if not by_split["test"]:
+            raise ValueError(f"No test query could be built for zero-shot language {language!r}: none of its "
+                             "queries is about test products only.")
+        stats["zero_shot_languages"].append(language)
+        stats["queries"][language] = {
+            s: {"rows": len(r), "composed": sum(x["composed"] for x in r)} for s, r in by_split.items()
+        }
+        stats["zero_shot"][language] = {
+            **coverage[language], "queries_built": len(queries),
+            "real_test_queries": sum(not r["composed"] for r in by_split["test"]),
+            "left_out_not_test": len(queries) - len(by_split["test"]), "dropped_cross_split": dropped,
+        }  # fmt: skip
+        stats["leak_meter"][language] = leak_meter(by_split["test"], titles)
+        stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
+        stats["noisy_candidates"][language] = _noisy_stats(by_split["test_noisy"])
+        for split, rows in by_split.items():
+            stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
+            tables[query_path(language, split)] = rows
     for language, (rows, references) in pending.items():  # after every clean row: the clean rows do not move
         _score_noisy(critic, language, rows, references)
     stats["noisy_candidates_mode"] = noisy_candidates
@@ -242,7 +310,8 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
 
 def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_queries_per_language=10000,
                        composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, npm_dir=None,
-                       install_sources=False, overwrite=True, progress=True, noisy_candidates="translate"):  # fmt: skip
+                       install_sources=False, overwrite=True, progress=True, noisy_candidates="translate",
+                       zero_shot_languages=None):  # fmt: skip
     """Builds `lira-products` from the CLDR emoji annotations (see `build_dataset` for the shared arguments).
 
     Args:
@@ -253,14 +322,17 @@ def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_
             `LIRA_NPM_DIR` overrides).
         install_sources (`bool`, *optional*, defaults to `False`): run `npm install` when the sources are missing.
         noisy_candidates (`str`, *optional*, defaults to `"translate"`): see `build_dataset`.
+        zero_shot_languages (`Iterable[str]`, *optional*): test-only CLDR languages, e.g.
+            `schema.ZERO_SHOT_LANGUAGES` (see `build_dataset`); their names and keywords are read with the others.
 
     Returns:
         `pathlib.Path`: the output folder.
     """
     languages = check_languages(languages)
+    zero_shot = check_zero_shot_languages(zero_shot_languages)
     check_noisy_candidates(noisy_candidates)
     modules = ensure_sources(npm_dir, install=install_sources)
-    products = select_cldr_products(modules, languages, max_products)
+    products = select_cldr_products(modules, languages + zero_shot, max_products)
     if critic is None:
         extra = {t for p in products for text in [p.title_en, *p.keywords_en] for t in tokens(text)}
         critic = QualityEstimationCritic.from_me5_small(modules=modules, extra_vocabulary=extra, progress=progress)
@@ -274,7 +346,7 @@ def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_
     info = {"builder": "cldr", "pretty_name": "LiRA Products", "sources": sources + _romanizer_sources()}
     return build_dataset(out_dir, products, languages, seed, None, max_queries_per_language, composed,
                          split_fractions, critic, num_candidates, overwrite, progress, info,
-                         noisy_candidates=noisy_candidates)  # fmt: skip
+                         noisy_candidates=noisy_candidates, zero_shot_languages=zero_shot)  # fmt: skip
 
 
 def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=13, max_queries_per_language=10000,

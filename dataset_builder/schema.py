@@ -5,6 +5,8 @@ The contract is `docs/interfaces.md`. Fields may be added, never renamed or remo
 noise was applied to; for clean rows: the row's own id).
 """
 
+import re
+
 from datasets import Features, List, Value
 
 LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
@@ -19,7 +21,19 @@ LANGUAGE_NAMES = {
     "ur": "Urdu",
     "bn": "Bengali",
     "en": "English",
+    # zero-shot (test-only) languages of `ZERO_SHOT_LANGUAGES`; any other zero-shot code is named by its code
+    "km": "Khmer",
+    "lo": "Lao",
+    "my": "Burmese",
+    "hi": "Hindi",
+    "ne": "Nepali",
+    "si": "Sinhala",
+    "ta": "Tamil",
 }
+
+ZERO_SHOT_LANGUAGES = ("km", "lo", "my", "hi", "ne", "si", "ta")
+"""Default zero-shot languages (`--zero-shot-languages` without a value): test-only configs, never trained. CLDR 48.2
+names every one of the 599 products in each (Hindi: 598) and every one of the 120 test products."""
 
 PRODUCT_SPLITS = ("train", "validation", "test")
 """Splits that products (and the clean queries about them) are assigned to."""
@@ -118,3 +132,38 @@ def check_languages(languages):
     if not languages:
         raise ValueError(f"No language requested: pass one or more of {list(LANGUAGES)}.")
     return tuple(lang for lang in LANGUAGES if lang in languages)
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def check_zero_shot_languages(languages):
+    """Validates zero-shot (test-only) language codes and returns them as a tuple, deduplicated, in the given order.
+
+    Args:
+        languages (`Iterable[str]` or `None`): CLDR locale codes (2-3 lower-case letters) outside `LANGUAGES`;
+            `None` or empty means none.
+
+    Returns:
+        `tuple[str, ...]`
+
+    Raises:
+        `ValueError`: for a malformed code or a trained language (those have train splits; a zero-shot language
+            has only test rows).
+    """
+    if languages is None:
+        return ()
+    if isinstance(languages, str):
+        languages = [languages]
+    out = []
+    for lang in languages:
+        if not isinstance(lang, str) or not _LANGUAGE_CODE.match(lang):
+            raise ValueError(f"zero-shot language {lang!r} is not a CLDR language code (2-3 lower-case letters, "
+                             f"e.g. {','.join(ZERO_SHOT_LANGUAGES)}).")
+        if lang in LANGUAGES:
+            raise ValueError(f"zero-shot language {lang!r} is one of the trained languages {list(LANGUAGES)}; a "
+                             "zero-shot language is test-only, pick codes outside them (e.g. "
+                             f"{','.join(ZERO_SHOT_LANGUAGES)}).")
+        if lang not in out:
+            out.append(lang)
+    return tuple(out)

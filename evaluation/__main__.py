@@ -49,7 +49,8 @@ def parse_args(argv=None):
     ev = sub.add_parser("evaluate", help="lira-products test splits, per language, every system")
     _common(ev)
     ev.add_argument("--dataset", default="artifacts/lira-products", help="dataset folder or Hub id")
-    ev.add_argument("--languages", nargs="+", help="language configs (default: every language of the dataset)")
+    ev.add_argument("--languages", nargs="+", help="language configs (default: every language of the dataset but its "
+                                                   "zero-shot ones, which LiRA reads with the language unknown)")
     ev.add_argument("--splits", "--split", nargs="+", default=["test", "test_noisy"],
                     help="query splits; test + test_noisy adds the clean-to-noisy robustness table")
     ev.add_argument("--index", default="auto", help="'exact', 'auto' or a FAISS string factory such as HNSW32")
@@ -86,10 +87,12 @@ def main(argv=None):
 
     systems = _systems(args)
     if args.command == "evaluate":
-        from .data import dataset_configs
+        from .data import dataset_configs, dataset_zero_shot_languages
         from .evaluator import run_evaluation
 
-        languages = args.languages or [c for c in dataset_configs(args.dataset) if c not in ("corpus", "default")]
+        # default: the trained languages; zero-shot ones (test-only, read as unknown by LiRA) when asked by name
+        languages = args.languages or [c for c in dataset_configs(args.dataset) if c not in ("corpus", "default")
+                                       and c not in dataset_zero_shot_languages(args.dataset)]
         report = run_evaluation(systems, args.dataset, languages, tuple(args.splits), out_dir=args.out,
                                 max_queries=args.max_queries, index=args.index, progress=not args.no_progress)
         report["dataset"] = args.dataset

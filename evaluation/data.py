@@ -54,13 +54,55 @@ def _dataset_configs(dataset, stamp):
                          "`python -m dataset_builder --out artifacts/lira-products` or pass its folder.") from err
 
 
+def dataset_zero_shot_languages(dataset):
+    """Languages the dataset marks as zero-shot (test-only, never trained; `--zero-shot-languages` of the build).
+
+    Read from `zero_shot_languages` in the folder's `lira_build.json`, else in the card's YAML (`README.md` of the
+    folder or of the Hub id, from the local HF cache when offline).
+
+    Returns:
+        `tuple[str, ...]`: empty for a dataset without them (or a card that cannot be read).
+    """
+    return _dataset_zero_shot_languages(dataset, folder_stamp(dataset))
+
+
+@functools.lru_cache(maxsize=8)
+def _dataset_zero_shot_languages(dataset, stamp):
+    import json
+
+    from huggingface_hub.repocard import metadata_load
+
+    marker = os.path.join(dataset, "lira_build.json")
+    if os.path.isfile(marker):
+        with open(marker, encoding="utf-8") as f:
+            found = json.load(f).get("zero_shot_languages")
+        if found is not None:
+            return tuple(found)
+    readme = os.path.join(dataset, "README.md")
+    try:
+        if not os.path.isdir(dataset):
+            from huggingface_hub import hf_hub_download
+
+            readme = hf_hub_download(dataset, "README.md", repo_type="dataset")
+        meta = metadata_load(readme) if os.path.isfile(readme) else None
+    except Exception:  # an unreadable card, a Hub id not in the cache: no zero-shot language is known
+        return ()
+    return tuple((meta or {}).get("zero_shot_languages") or ())
+
+
 def check_languages(dataset, languages, model_languages=None):
-    """Raises `ValueError` unless every requested language is a dataset config and (if given) a model language.
+    """Raises `ValueError` unless every requested language is a dataset config and (if given) a model language,
+    or a language the dataset marks as zero-shot (`dataset_zero_shot_languages`): a model evaluates those with
+    the language unknown.
 
     Args:
         dataset (`str`): dataset folder or Hub id.
         languages (`list[str]`): requested language codes.
         model_languages (`list[str]`, *optional*): languages of the model (`config.lang2id`).
+
+    Returns:
+        `list[str]`: the requested zero-shot languages the model does not know (empty without `model_languages`);
+        pass them to the system's `allow_unknown_languages`.
     """
     if not languages:
         raise ValueError("no languages requested; pass e.g. --languages vi th id ms fil ur bn.")
@@ -70,14 +112,18 @@ def check_languages(dataset, languages, model_languages=None):
         have = [c for c in configs if c not in ("corpus", "default")]
         raise ValueError(f"dataset {dataset!r} has no config for {missing}; it has {have}. "
                          f"Request only those languages (--languages {' '.join(have)}) or rebuild the dataset.")
-    if model_languages is not None:
-        unknown = [lang for lang in languages if lang not in model_languages]
-        if unknown:
-            known = " ".join(lang for lang in languages if lang in model_languages) or "<none>"
-            raise ValueError(f"the model knows languages {list(model_languages)} but {unknown} were requested "
-                             f"from dataset {dataset!r}: the model and the dataset do not match. Request only "
-                             f"languages the model knows (--languages {known}) or evaluate a model trained with "
-                             "those languages in config.lang2id.")
+    if model_languages is None:
+        return []
+    zero_shot = dataset_zero_shot_languages(dataset)
+    unknown = [lang for lang in languages if lang not in model_languages and lang not in zero_shot]
+    if unknown:
+        known = " ".join(lang for lang in languages if lang in model_languages or lang in zero_shot) or "<none>"
+        shot = f" or one of its zero-shot languages {list(zero_shot)}" if zero_shot else ""
+        raise ValueError(f"the model knows languages {list(model_languages)} but {unknown} were requested "
+                         f"from dataset {dataset!r}: the model and the dataset do not match. Request only "
+                         f"languages the model knows{shot} (--languages {known}) or evaluate a model trained with "
+                         "those languages in config.lang2id.")
+    return [lang for lang in languages if lang not in model_languages]
 
 
 def load_corpus(dataset):

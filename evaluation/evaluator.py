@@ -46,7 +46,8 @@ def score_system(system, rows, corpus, cache=None, k_values=K_VALUES, depth=DEPT
         tag (`str`, *optional*): label used in logs.
 
     Returns:
-        `dict`: metric name -> value, plus `num_queries`, `langid_acc` where the system supports it, and
+        `dict`: metric name -> value, plus `num_queries`, `langid_acc` where the system supports it (and knows the
+        rows' languages: none for a zero-shot language), and
         `per_query` (query ids, clean query ids, noise types and per-query nDCG@10 / Recall@10 / MRR@10).
     """
     cache = cache or EvalCache()
@@ -80,7 +81,8 @@ def score_system(system, rows, corpus, cache=None, k_values=K_VALUES, depth=DEPT
             "noise": [r.get("noise", "none") for r in rows],
             **{m: [round(v, 6) for v in per_query[m]] for m in DROP_METRICS if m in per_query},
         }
-        if hasattr(system, "language_logits"):
+        if hasattr(system, "language_logits") and set(inputs["languages"]) <= set(system.language_codes()):
+            # (a zero-shot language is no class of the head: no accuracy to measure)
             logits = cache.embeddings("langid", content_hash([system.langid_key(), inputs["texts"]]),
                                       lambda: system.language_logits(inputs["texts"]))
             codes = system.language_codes()
@@ -93,6 +95,12 @@ def score_system(system, rows, corpus, cache=None, k_values=K_VALUES, depth=DEPT
         return scores
 
     return cache.result(key, compute)
+
+
+def _allow_zero_shot(system, unknown):
+    """Tells a system with languages (LiRA) to encode the dataset's zero-shot languages it lacks as unknown."""
+    if unknown:
+        system.allow_unknown_languages(unknown)
 
 
 def evaluate_encoder(system, dataset_dir, languages, split="test", max_queries=None, cache_dir=None,
@@ -111,7 +119,7 @@ def evaluate_encoder(system, dataset_dir, languages, split="test", max_queries=N
     Returns:
         `dict[str, dict]`: language -> metrics.
     """
-    check_languages(dataset_dir, languages, getattr(system, "languages", None))
+    _allow_zero_shot(system, check_languages(dataset_dir, languages, getattr(system, "languages", None)))
     corpus = load_corpus(dataset_dir)
     cache = EvalCache(cache_dir)
     return {lang: score_system(system, load_queries(dataset_dir, lang, split, max_queries), corpus, cache,
@@ -149,7 +157,7 @@ def run_evaluation(systems, dataset_dir, languages, splits=("test", "test_noisy"
     import os
 
     for system in systems:
-        check_languages(dataset_dir, languages, getattr(system, "languages", None))
+        _allow_zero_shot(system, check_languages(dataset_dir, languages, getattr(system, "languages", None)))
     check_languages(dataset_dir, languages)
     cache = EvalCache(os.path.join(out_dir, "cache") if out_dir else None)
     corpus = load_corpus(dataset_dir)

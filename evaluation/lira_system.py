@@ -192,6 +192,7 @@ class LiraSystem:
         self.batch_size = batch_size
         self.progress = progress
         self.languages = model_languages(self.folder)
+        self.unknown_languages = ()  # zero-shot codes encoded with the language unknown (`allow_unknown_languages`)
         self._model = None
         self._proc = None
         self._digest = None
@@ -234,10 +235,30 @@ class LiraSystem:
             saved = None
         return saved or LiraConfig().candidate_selection
 
+    def allow_unknown_languages(self, languages):
+        """Encodes queries in `languages` (zero-shot languages the model has no id for) with the language unknown
+        (`languages=None` for them: the LaSR language-id head supplies the soft language embedding), instead of the
+        processor refusing the code. Any other code outside `config.lang2id` is still refused.
+
+        Args:
+            languages (`Iterable[str]`): codes outside `self.languages` (the evaluator passes the dataset's
+                zero-shot languages, `evaluation.data.check_languages`).
+
+        Raises:
+            `ValueError`: a code the model knows (it would lose its language id).
+        """
+        known = [lang for lang in languages if lang in self.languages]
+        if known:
+            raise ValueError(f"{known} are languages of the model ({self.languages}); only languages it lacks are "
+                             "encoded as unknown.")
+        self.unknown_languages = tuple(sorted(set(self.unknown_languages) | set(languages)))
+
     def query_key(self):
         """Cache key of the query side (model hash + mode + the query-side code; + how the model picks a candidate in
-        candidate modes)."""
+        candidate modes; + the codes read as unknown, when any)."""
         key = {**self._base_key(), "mode": self.mode, "side": "query", "query_code": _query_code_digest()}
+        if self.unknown_languages:
+            key["unknown_languages"] = list(self.unknown_languages)
         if self.mode != "lrl":
             key["selection"] = self._candidate_selection()
         return content_hash(key)
@@ -278,6 +299,8 @@ class LiraSystem:
             critic_scores = None if critic_scores is None else [p[1] for p in pairs]
         if candidates is not None:
             candidates, critic_scores = self._load()[1].keep_best_candidates(candidates, critic_scores)
+        if languages is not None and self.unknown_languages:  # zero-shot: the language id is unknown to the model
+            languages = [None if lang in self.unknown_languages else lang for lang in languages]
         emb = self._run(texts, languages, candidates, critic_scores, "query", f"{self.name} queries")
         return l2_normalize(emb)
 

@@ -13,9 +13,13 @@ DROP_METRICS = ("ndcg@10", "recall@10", "mrr@10")
 
 
 def macro_average(splits):
-    """Unweighted mean over languages: split -> system -> metric -> value."""
-    return {split: {name: {m: float(sum(v[m] for v in by_lang.values()) / len(by_lang))
-                           for m in next(iter(by_lang.values()))}
+    """Unweighted mean over languages: split -> system -> metric -> value; a metric some languages lack (`langid_acc`
+    of a zero-shot language) is the mean over the languages that have it."""
+    def mean(by_lang, m):
+        values = [v[m] for v in by_lang.values() if m in v]
+        return float(sum(values) / len(values))
+
+    return {split: {name: {m: mean(by_lang, m) for m in dict.fromkeys(k for v in by_lang.values() for k in v)}
                     for name, by_lang in res.items()} for split, res in splits.items()}
 
 

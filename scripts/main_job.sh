@@ -41,10 +41,22 @@ echo; echo "== clean -> noisy nDCG@10 (macro rows; per language in artifacts/eva
 python -m training.noise_compare main=artifacts/eval/results.json qn=artifacts/eval-qn/results.json \
   --systems main:backbone main:finetune qn:finetune main:lira_lrl > artifacts/eval/robustness.md
 grep -E '^\*\*|\| macro \|' artifacts/eval/robustness.md
+# what a fine-tune forgets: the same models on CLDR locale names, text outside the shop that no system trains on
+# (docs/anchoring.md; the label-budget study behind it: python -m studies.label_budget)
+python -m dataset_builder anchor-text --dataset artifacts/lira-products --parallel-out artifacts/lira-parallel \
+  --ood-out artifacts/lira-ood
+python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-ood-locale \
+  --languages ${LANGS//,/ } --systems backbone finetune lira_lrl --finetune artifacts/finetune --splits test \
+  --max-queries "$MAX_QUERIES" --out artifacts/eval-ood-locale --no-progress > artifacts/eval-ood-locale.log 2>&1
+echo; echo "== out of domain (CLDR locale names), first $MAX_QUERIES queries per language =="
+python -m training.compare artifacts/eval-ood-locale/results.json --pairs backbone:lira_lrl finetune:lira_lrl \
+  backbone:finetune | tee artifacts/eval-ood-locale/compare.md
 python -m push_scripts.push_dataset --dataset-dir artifacts/lira-products --repo-id lira-org/lira-products \
   --dry-run --staging-dir artifacts/hub/lira-products
 python -m push_scripts.push_model --model-dir artifacts/lira-small-trained --repo-id lira-org/lira \
   --eval-json artifacts/eval/results.json --comparison-md artifacts/eval/compare.md \
+  --anchoring-md docs/results/label_budget.md \
+  $([ -f docs/results/zero_shot.md ] && echo --zero-shot-md docs/results/zero_shot.md) \
   --dataset-card artifacts/lira-products --dry-run \
   --staging-dir artifacts/hub
 echo "Hub-ready folders: artifacts/hub (model, widget export, dataset)"

@@ -25,6 +25,7 @@ class LiraInMemorySystem(LiraSystem):
         self.batch_size = batch_size
         self.progress = False
         self.languages = sorted(processor.lang2id, key=processor.lang2id.get)
+        self.unknown_languages = ()  # validation reads the trained languages only
         self._model, self._proc = model, processor
         self._digest = f"in-memory-{id(model)}-{np.random.randint(1 << 30)}"  # never reuse cached results
 

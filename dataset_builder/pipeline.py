@@ -256,7 +256,13 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
     if not stats["languages"]:
         raise ValueError(f"No query could be built for languages {list(languages)}: the products have no localized "
                          "titles or keywords in them, and no query log was given.")  # fmt: skip
-    if zero_shot:  # after every trained language: their rows (and the critic's view of them) do not move
+    for language, (rows, references) in pending.items():  # after every clean row: the clean rows do not move
+        _score_noisy(critic, language, rows, references)
+    # zero-shot languages after every trained language's clean and noisy rows: the critic (its memo of encoded texts
+    # included, whose state decides which texts are encoded together) sees the trained languages exactly as a build
+    # without them does
+    pending = {}
+    if zero_shot:
         stats["zero_shot_languages"], stats["zero_shot"] = [], {}
     for language in tqdm(zero_shot, desc="zero-shot languages", disable=not progress or not zero_shot):
         if queries_by_language is not None:
@@ -285,7 +291,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
         for split, rows in by_split.items():
             stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
             tables[query_path(language, split)] = rows
-    for language, (rows, references) in pending.items():  # after every clean row: the clean rows do not move
+    for language, (rows, references) in pending.items():  # the zero-shot languages' noisy rows
         _score_noisy(critic, language, rows, references)
     stats["noisy_candidates_mode"] = noisy_candidates
     stats["candidate_sources"] = dict(sorted(stats["candidate_sources"].items()))

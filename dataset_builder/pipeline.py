@@ -131,6 +131,27 @@ def _score_noisy(critic, language, rows, references):
         row["critic_scores"] = [[float(x) for x in s] for s in score]
 
 
+def _language_queries(products, language, queries_by_language, max_queries_per_language, composed, seed):
+    """The queries of one language with at least one relevant product: from the query log when one is given."""
+    if queries_by_language is not None:
+        queries = queries_by_language.get(language, [])
+    else:
+        queries = build_queries(products, language, max_queries_per_language, composed, seed)
+    return [q for q in queries if q.relevant]
+
+
+def _record_rows(stats, tables, language, by_split):
+    """Files one language's rows (split -> rows) in `tables` and their counts, noise and sources in `stats`."""
+    stats["queries"][language] = {
+        s: {"rows": len(r), "composed": sum(x["composed"] for x in r)} for s, r in by_split.items()
+    }
+    stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
+    stats["noisy_candidates"][language] = _noisy_stats(by_split["test_noisy"])
+    for split, rows in by_split.items():
+        stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
+        tables[query_path(language, split)] = rows
+
+
 def _noisy_stats(rows):
     """`{noise: {rows, with_candidates, sources: {noisy_<method>: n}}}` of one language's `test_noisy` rows."""
     out = {}
@@ -230,29 +251,18 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
     tables, pending = {}, {}
     titles = {p.product_id: p.title_en for p in products}
     for language in tqdm(languages, desc="languages", disable=not progress):
-        if queries_by_language is not None:
-            queries = queries_by_language.get(language, [])
-        else:
-            queries = build_queries(products, language, max_queries_per_language, composed, seed)
-        queries = [q for q in queries if q.relevant]
+        queries = _language_queries(products, language, queries_by_language, max_queries_per_language, composed, seed)
         if not queries:
             continue
         by_split, dropped, pending[language] = _language_rows(products, language, queries, product_split, critic,
                                                               aligner, num_candidates, seed, noisy_candidates)
         stats["languages"].append(language)
-        stats["queries"][language] = {
-            s: {"rows": len(r), "composed": sum(x["composed"] for x in r)} for s, r in by_split.items()
-        }
+        _record_rows(stats, tables, language, by_split)
         stats["real_queries"][language] = sum(not q.composed for q in queries)
         stats["composed_queries"][language] = sum(q.composed for q in queries)
         stats["dropped_cross_split"][language] = dropped
         if any(r["candidates"] for r in by_split["test"]):
             stats["leak_meter"][language] = leak_meter(by_split["test"], titles)
-        stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
-        stats["noisy_candidates"][language] = _noisy_stats(by_split["test_noisy"])
-        for split, rows in by_split.items():
-            stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
-            tables[query_path(language, split)] = rows
     if not stats["languages"]:
         raise ValueError(f"No query could be built for languages {list(languages)}: the products have no localized "
                          "titles or keywords in them, and no query log was given.")  # fmt: skip
@@ -265,11 +275,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
     if zero_shot:
         stats["zero_shot_languages"], stats["zero_shot"] = [], {}
     for language in tqdm(zero_shot, desc="zero-shot languages", disable=not progress or not zero_shot):
-        if queries_by_language is not None:
-            queries = queries_by_language.get(language, [])
-        else:
-            queries = build_queries(products, language, max_queries_per_language, composed, seed)
-        queries = [q for q in queries if q.relevant]
+        queries = _language_queries(products, language, queries_by_language, max_queries_per_language, composed, seed)
         by_split, dropped, pending[language] = _language_rows(products, language, queries, product_split, critic,
                                                               aligner, num_candidates, seed, noisy_candidates,
                                                               keep_splits=("test",), zero_shot=True)  # fmt: skip
@@ -277,20 +283,13 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
             raise ValueError(f"No test query could be built for zero-shot language {language!r}: none of its "
                              "queries is about test products only.")
         stats["zero_shot_languages"].append(language)
-        stats["queries"][language] = {
-            s: {"rows": len(r), "composed": sum(x["composed"] for x in r)} for s, r in by_split.items()
-        }
+        _record_rows(stats, tables, language, by_split)
         stats["zero_shot"][language] = {
             **coverage[language], "queries_built": len(queries),
             "real_test_queries": sum(not r["composed"] for r in by_split["test"]),
             "left_out_not_test": len(queries) - len(by_split["test"]), "dropped_cross_split": dropped,
         }  # fmt: skip
         stats["leak_meter"][language] = leak_meter(by_split["test"], titles)
-        stats["noise"][language] = dict(sorted(Counter(r["noise"] for r in by_split["test_noisy"]).items()))
-        stats["noisy_candidates"][language] = _noisy_stats(by_split["test_noisy"])
-        for split, rows in by_split.items():
-            stats["candidate_sources"].update(s for r in rows if split != "test_noisy" for s in r["candidate_sources"])
-            tables[query_path(language, split)] = rows
     for language, (rows, references) in pending.items():  # the zero-shot languages' noisy rows
         _score_noisy(critic, language, rows, references)
     stats["noisy_candidates_mode"] = noisy_candidates

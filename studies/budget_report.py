@@ -17,7 +17,10 @@ import numpy as np
 from evaluation.atomic import atomic_write_json, atomic_write_text
 from evaluation.stats import macro_paired_bootstrap, mean_over_seeds
 
+from .label_budget import cell_name
+
 METRIC = "ndcg@10"
+LABELS = ("backbone", "finetune", "finetune_lora", "lira_lrl", "translate_test", "late_fusion", "lira_noisy")
 PAIRS = (("finetune", "lira_lrl"), ("finetune_lora", "lira_lrl"), ("backbone", "lira_lrl"),
          ("late_fusion", "lira_noisy"), ("translate_test", "lira_noisy"))
 
@@ -81,15 +84,8 @@ def build_report(out_dir):
                     _delta(s["pairs"].get("lira_noisy - late_fusion"))]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-    seconds = {c_name(c): c.get("train_seconds", {}) for c in cells}
+    seconds = {cell_name(c["budget"], c["parallel"], c["seed"]): c.get("train_seconds", {}) for c in cells}
     return "\n".join(lines), {"groups": report, "train_seconds": seconds}
-
-
-LABELS = ("backbone", "finetune", "finetune_lora", "lira_lrl", "translate_test", "late_fusion", "lira_noisy")
-
-
-def c_name(cell):
-    return f"b{'all' if cell['budget'] is None else cell['budget']}-{'par' if cell['parallel'] else 'nopar'}-s{cell['seed']}"
 
 
 def _delta(pair, with_worst=False):

@@ -48,7 +48,7 @@ def _peak_mb():
 
 def benchmark_inputs(dataset, num_texts, num_docs, languages=None):
     """The shared inputs: `(rows, products)`; rows round-robin over languages, test split, dataset order."""
-    from evaluation.data import dataset_configs, load_corpus, load_queries
+    from lira_utils.dataset import dataset_configs, load_corpus, load_queries
 
     languages = languages or [c for c in dataset_configs(dataset) if c not in ("corpus", "default")]
     per_lang = {lang: load_queries(dataset, lang, "test", max_queries=num_texts) for lang in languages}
@@ -78,7 +78,8 @@ def run_worker(args):
     import torch
 
     torch.set_num_threads(args.threads)
-    from evaluation.data import load_corpus, query_inputs
+    from lira_utils.dataset import load_corpus
+    from evaluation.inputs import query_inputs
     from evaluation.systems import build_system
 
     rows, products = benchmark_inputs(args.dataset, args.num_texts, args.num_docs, args.languages)
@@ -153,7 +154,7 @@ def run_all(args):
     report = summarize(results, args.reference, args.catalogue_size)
     report["rounds"] = args.rounds
     if args.out:
-        from evaluation.atomic import atomic_write_json
+        from lira_utils.atomic import atomic_write_json
 
         atomic_write_json(args.out, report)
     print(table(report))

@@ -22,19 +22,20 @@ import sys
 import time
 
 import numpy as np
+from lira_utils.defaults import SEED
 
 DEFAULT_INDEXES = ("Flat", "IVF1024,Flat@1", "IVF1024,Flat@8", "IVF1024,Flat@32", "IVF1024,Flat@128", "HNSW32@16",
                    "HNSW32@64", "HNSW32@256")
 
 
-def real_vectors(num_queries, backbones, cache_dir, seed=13):
+def real_vectors(num_queries, backbones, cache_dir, seed=SEED):
     """Backbone embeddings of the English CLDR names (documents) and of a sample of localized names (queries)."""
     import random
 
     from evaluation.cache import EvalCache
     from evaluation.cldr_names import build_benchmark
     from evaluation.evaluator import corpus_hash
-    from evaluation.hashing import content_hash
+    from lira_utils.hashing import content_hash
     from evaluation.systems import build_system
 
     langs = ["vi", "th", "id", "ms", "fil", "ur", "bn"]
@@ -146,7 +147,7 @@ def main(argv=None):
               "method": __doc__.split("Usage")[0], "results": run(catalogue, queries, args.indexes, args.k,
                                                                  args.threads)}
     if args.out:
-        from evaluation.atomic import atomic_write_json
+        from lira_utils.atomic import atomic_write_json
 
         atomic_write_json(args.out, report)
     print(table(report))

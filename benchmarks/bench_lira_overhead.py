@@ -25,8 +25,8 @@ def _rss_mb():
 
 def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
-    from push_scripts.backbones import load_me5_small
-    from training.data import read_split
+    from lira_utils.backbones import load_me5_small
+    from lira_utils.dataset import read_split
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="artifacts/lira-small")

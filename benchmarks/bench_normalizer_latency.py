@@ -16,7 +16,8 @@ import random
 import time
 
 from dataset_builder.noise import typo
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
+from lira_utils.defaults import SEED
 
 LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 LENGTHS = (10, 100, 300, 1000, 10000)
@@ -37,7 +38,7 @@ def load_normalizer(model_dir):
 
 def query_pools(dataset, languages):
     """`{language: [query, ...]}`: the language's clean `test` and noisy `test_noisy` queries."""
-    from evaluation.data import load_queries
+    from lira_utils.dataset import load_queries
 
     return {lang: [r["query"] for split in ("test", "test_noisy") for r in load_queries(dataset, lang, split)]
             for lang in languages}
@@ -60,7 +61,7 @@ def percentiles(values):
     return {"n": len(ordered), "p50": pick(0.5), "p99": pick(0.99), "max": ordered[-1]}
 
 
-def latency(normalizer, pools, lengths, count, long_count, budget_s, seed=13):
+def latency(normalizer, pools, lengths, count, long_count, budget_s, seed=SEED):
     """`{"build_s": {language: s}, "with"|"without": {language: {length: percentiles of ms}}}`: every language's
     tables are built (timed) first; then at most `budget_s` seconds per cell."""
     out = {"build_s": {}}
@@ -97,7 +98,7 @@ def _memory_kb():
     return fields
 
 
-def memory(normalizer, pools, total, seed=13):
+def memory(normalizer, pools, total, seed=SEED):
     """Resident and peak memory (MB) after 10k and after `total` distinct queries (real ones with 0-2 typos)."""
     rng, seen, marks = random.Random(seed), set(), {}
     languages = sorted(pools)

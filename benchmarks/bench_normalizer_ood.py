@@ -17,15 +17,16 @@ import argparse
 import math
 import random
 
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 from evaluation.cldr_locale import build_locale_benchmark, dataset_texts
-from evaluation.hashing import content_hash
+from lira_utils.hashing import content_hash
 from modeling_lira.query_normalizer import fold
+from lira_utils.defaults import SEED
 
 LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 
 
-def unseen_words(normalizer, dataset, language, count, min_zipf, seed=13):
+def unseen_words(normalizer, dataset, language, count, min_zipf, seed=SEED):
     """Up to `count` `wordfreq` words of `language` (Zipf >= `min_zipf`) outside the normalizer's lists and the
     dataset, a seeded sample."""
     import wordfreq

@@ -17,16 +17,17 @@ import time
 from collections import defaultdict
 
 from dataset_builder.noise import typo
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 from modeling_lira.query_normalizer import fold, one_piece_words
-from training.query_normalizer import build_query_normalizer, parse_min_fuzzy_letters
+from dataset_builder.normalizer import build_query_normalizer, parse_min_fuzzy_letters
+from lira_utils.defaults import SEED
 
 LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 
 
-def measure(normalizer, dataset, languages, seed=13):
+def measure(normalizer, dataset, languages, seed=SEED):
     """`{language: {row type: {"n", "restored", "unchanged", "other"}}}` and the mean ms per query."""
-    from evaluation.data import load_queries
+    from lira_utils.dataset import load_queries
 
     table, spent, calls = {}, 0.0, 0
     rng = random.Random(seed)

@@ -49,7 +49,7 @@ def _stats(seconds):
 
 def latency_queries(dataset, languages, num_queries):
     """Test queries round-robin over `languages` (dataset order), as `(text, language, candidates)`."""
-    from evaluation.data import load_queries
+    from lira_utils.dataset import load_queries
 
     per_lang = {lang: load_queries(dataset, lang, "test", max_queries=num_queries) for lang in languages}
     out = []
@@ -156,7 +156,7 @@ def run_all(args):
     report = {"method": __doc__.split("Usage")[0], "threads": args.threads, "cpu_count": os.cpu_count(),
               "model": args.model, "dataset": args.dataset, "finetune": args.finetune, "cold": cold, "warm": warm}
     if args.out:
-        from evaluation.atomic import atomic_write_json
+        from lira_utils.atomic import atomic_write_json
 
         atomic_write_json(args.out, report)
     print(table(report))

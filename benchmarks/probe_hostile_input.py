@@ -19,7 +19,7 @@ import tempfile
 import time
 import warnings
 
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 
 TYPED = {  # a real product query of each script, with the kind of damage the issue timed
     "th typos": ("หูฟังไร้สายบลูทูธ ", "th"),
@@ -88,7 +88,7 @@ def model_rows(model, dataset, count=200):
     language through the processor and the model, normalizer on and off."""
     import torch
 
-    from evaluation.data import load_queries
+    from lira_utils.dataset import load_queries
     from modeling_lira import LiraModel, LiraProcessor
 
     proc, net = LiraProcessor.from_pretrained(model), LiraModel.from_pretrained(model).eval()
@@ -119,7 +119,7 @@ def long_entry_row():
 
 
 def folder_rows():
-    from evaluation.atomic import atomic_folder
+    from lira_utils.atomic import atomic_folder
     from push_scripts.stage_model import stage_folder
 
     rows = []
@@ -191,7 +191,7 @@ def supply_rows():
     rows = [{"probe": "Hub id loaded without a revision",
              "outcome": f"warns: {any(issubclass(w.category, UnpinnedRemoteCodeWarning) for w in caught)}"},
             {"probe": "--revision 'v1; rm -rf'", "outcome": _outcome(lambda: check_revision("v1; rm -rf"))[0]}]
-    from training.shards import _checked_path
+    from training.gpu.shards import _checked_path
 
     rows.append({"probe": "shard manifest path '../x'", "outcome": _outcome(lambda: _checked_path("../x", "m"))[0]})
     return rows

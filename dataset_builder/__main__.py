@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from evaluation.arguments import count
+from lira_utils.arguments import count
 
 from .schema import LANGUAGES, NUM_CANDIDATES, PRODUCT_SPLITS, QUERY_SPLITS, ZERO_SHOT_LANGUAGES
 from .schema import check_zero_shot_languages

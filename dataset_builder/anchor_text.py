@@ -91,8 +91,8 @@ def build_product_texts(dataset, modules):
                          "--dataset <folder>.")  # fmt: skip
     from datasets import get_dataset_split_names
 
-    from evaluation.data import dataset_configs
-    from training.data import read_split
+    from lira_utils.dataset import dataset_configs
+    from lira_utils.dataset import read_split
 
     corpus = read_split(str(dataset), CORPUS_CONFIG, CORPUS_SPLIT)  # 599 rows
     emoji = {p["emoji"].replace(VARIATION_SELECTOR, "") for p in corpus}

@@ -1,6 +1,6 @@
 """Writes the sets of `dataset_builder.anchor_text` as three folders in the `lira-products` layout.
 
-Each folder (written with `evaluation.atomic.atomic_folder`)::
+Each folder (written with `lira_utils.atomic.atomic_folder`)::
 
     README.md                                   card: YAML `configs:` (corpus + one config per language)
     anchor_text.json                            counts and what was dropped, and why
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from evaluation.atomic import atomic_folder, check_output_folder
+from lira_utils.atomic import atomic_folder, check_output_folder
 from evaluation.cldr_locale import SOURCE as LOCALE_SOURCE
 
 from .anchor_text import build_anchor_tables

@@ -19,6 +19,7 @@ import random
 
 from .schema import GRADE_NAME, NUM_CANDIDATES
 from .queries import normalize_query, product_terms, term_index
+from lira_utils.defaults import SEED
 
 
 class EnglishAligner:
@@ -73,7 +74,7 @@ class CandidateGenerator:
         aligner (`EnglishAligner`, *optional*): shared aligner (built from `products` when omitted).
     """
 
-    def __init__(self, products, language, num_candidates=NUM_CANDIDATES, seed=13, aligner=None):
+    def __init__(self, products, language, num_candidates=NUM_CANDIDATES, seed=SEED, aligner=None):
         self.products = {p.product_id: p for p in products}
         self.order = [p.product_id for p in products]
         self.language = language

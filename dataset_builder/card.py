@@ -185,7 +185,7 @@ def card_metadata(stats, license="other", license_name="unicode-3.0",
     infos += [_dataset_info(CORPUS_CONFIG, CORPUS_FEATURES, {CORPUS_SPLIT: stats["products"]["total"]})]
     total = sum(totals.values()) + sum(sum(per[l].values()) for l in zero_shot)
     extra = {"license_name": license_name, "license_link": license_link} if license == "other" else {}
-    if zero_shot:  # read by `evaluation.data.dataset_zero_shot_languages` (lira_build.json stays local)
+    if zero_shot:  # read by `lira_utils.dataset.dataset_zero_shot_languages` (lira_build.json stays local)
         extra["zero_shot_languages"] = zero_shot
     return DatasetCardData(
         language=every + ["en"],

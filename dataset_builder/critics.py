@@ -248,3 +248,20 @@ class LLMJudgeTranslationCritic(TranslationCritic):
                 stacklevel=2,
             )
         return out
+
+
+def critic_lexicon(npm_dir=None):
+    """`{"vocabulary": [...], "affect_words": [...]}` from the CLDR English data, as the dataset critic uses them
+    (the demo Space ships it as `critic_lexicon.json`, so typed candidates get the same pragmatic score).
+
+    Returns:
+        `dict`, or `None` when the CLDR npm packages are not installed.
+    """
+    from .sources import ensure_sources
+
+    try:
+        modules = ensure_sources(npm_dir)
+    except FileNotFoundError:
+        return None
+    reference = ReferenceTranslationCritic.from_cldr(modules)
+    return {"vocabulary": sorted(reference.vocabulary), "affect_words": sorted(reference.affect_words)}

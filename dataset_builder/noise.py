@@ -36,6 +36,7 @@ import regex
 from modeling_lira.query_normalizer import strip_diacritics  # one definition for the noise and the normalizer
 
 from .critics import tokens
+from lira_utils.defaults import SEED
 
 NO_DIACRITICS_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur")
 """Languages with a `no_diacritics` rule (`strip_diacritics`). Bengali has none (its vowel signs are not optional);
@@ -177,7 +178,7 @@ class QueryNoiser:
         `ValueError`: when `forbidden_words` is a single string or holds something else than strings.
     """
 
-    def __init__(self, language, seed=13, forbidden_words=()):
+    def __init__(self, language, seed=SEED, forbidden_words=()):
         self.language = language
         self.seed = seed
         vocabulary = _token_set(forbidden_words, "forbidden_words")

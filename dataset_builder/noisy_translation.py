@@ -36,6 +36,7 @@ from .candidates import CandidateGenerator
 from .noise import _romanizer, strip_optional_marks
 from .queries import normalize_query, real_queries
 from .schema import LANGUAGES, NUM_CANDIDATES, check_zero_shot_languages
+from lira_utils.defaults import SEED
 
 METHODS = ("exact", "unaccented", "romanized", "fuzzy")
 """Match methods, strongest first; a candidate's source is `noisy_<method>`."""
@@ -116,7 +117,7 @@ class LiraNoisyTranslator:
     """
 
     def __init__(self, language, entries, threshold=DEFAULT_THRESHOLD, min_coverage=DEFAULT_MIN_COVERAGE,
-                 num_candidates=NUM_CANDIDATES, seed=13, exclude_texts=(), zero_shot=False):  # fmt: skip
+                 num_candidates=NUM_CANDIDATES, seed=SEED, exclude_texts=(), zero_shot=False):  # fmt: skip
         if language not in LANGUAGES and not (zero_shot and check_zero_shot_languages([language])):
             raise ValueError(f"Unknown language {language!r}; use one of {list(LANGUAGES)} (or zero_shot=True for a "
                              "test-only zero-shot language).")

@@ -22,6 +22,7 @@ from .schema import check_languages, check_zero_shot_languages
 from .sources import ensure_sources, source_versions
 from .splits import assign_query, check_fractions, split_products
 from .writer import BUILD_MARKER, CORPUS_PATH, atomic_output, check_target, query_path, write_json, write_parquet
+from lira_utils.defaults import SEED
 
 
 def _package_source(name, license, use):
@@ -185,7 +186,7 @@ def _zero_shot_coverage(products, product_split, languages):
     return out
 
 
-def build_dataset(out_dir, products, languages, seed=13, queries_by_language=None, max_queries_per_language=10000,
+def build_dataset(out_dir, products, languages, seed=SEED, queries_by_language=None, max_queries_per_language=10000,
                   composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, overwrite=True,
                   progress=True, info=None, card_kwargs=None, noisy_candidates="translate",
                   zero_shot_languages=None):  # fmt: skip
@@ -313,7 +314,7 @@ def build_dataset(out_dir, products, languages, seed=13, queries_by_language=Non
     return Path(out_dir)
 
 
-def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_queries_per_language=10000,
+def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=SEED, max_queries_per_language=10000,
                        composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES, npm_dir=None,
                        install_sources=False, overwrite=True, progress=True, noisy_candidates="translate",
                        zero_shot_languages=None):  # fmt: skip
@@ -354,7 +355,7 @@ def build_cldr_dataset(out_dir, languages=None, max_products=None, seed=13, max_
                          noisy_candidates=noisy_candidates, zero_shot_languages=zero_shot)  # fmt: skip
 
 
-def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=13, max_queries_per_language=10000,
+def build_from_catalog(out_dir, catalog, queries=None, languages=None, seed=SEED, max_queries_per_language=10000,
                        composed=True, split_fractions=None, critic=None, num_candidates=NUM_CANDIDATES,
                        overwrite=True, progress=True, license="unknown", pretty_name=None,
                        noisy_candidates="translate"):  # fmt: skip

@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from evaluation.atomic import atomic_write_bytes
+from lira_utils.atomic import atomic_write_bytes
 
 from .critics import TranslationCritic, _scale, candidate_fluency, tokens
 
@@ -162,7 +162,7 @@ class QualityEstimationCritic(TranslationCritic):
         from .critics import ReferenceTranslationCritic
 
         if encoder_path is None:
-            from push_scripts.backbones import load_me5_small
+            from lira_utils.backbones import load_me5_small
 
             encoder = MeanPoolEncoder.from_model(*load_me5_small(), batch_size=batch_size, max_length=32,
                                                  progress=progress)
@@ -189,7 +189,7 @@ class QualityEstimationCritic(TranslationCritic):
         return np.stack([found[t] for t in prefixed]) if prefixed else np.zeros((0, 0), np.float32)
 
     def save_cache(self):
-        """Writes the remembered vectors to `cache_file` (`evaluation.atomic.atomic_write_bytes`) when new texts
+        """Writes the remembered vectors to `cache_file` (`lira_utils.atomic.atomic_write_bytes`) when new texts
         were encoded."""
         if self.cache_file is None or not self._unsaved:
             return

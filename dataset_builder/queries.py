@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 
 from .schema import GRADE_KEYWORD, GRADE_NAME
+from lira_utils.defaults import SEED
 
 
 @dataclasses.dataclass
@@ -108,7 +109,7 @@ def real_queries(products, language):
     return out
 
 
-def composed_queries(products, language, budget, seed=13, taken=()):
+def composed_queries(products, language, budget, seed=SEED, taken=()):
     """Up to `budget` composed queries (two real terms of one product), chosen deterministically.
 
     Args:
@@ -157,7 +158,7 @@ def composed_queries(products, language, budget, seed=13, taken=()):
     return out
 
 
-def build_queries(products, language, max_queries=10000, composed=True, seed=13):
+def build_queries(products, language, max_queries=10000, composed=True, seed=SEED):
     """Real queries of one language, topped up with composed ones to `max_queries`.
 
     Args:

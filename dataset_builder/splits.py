@@ -18,6 +18,7 @@ import math
 import random
 
 from .schema import PRODUCT_SPLITS
+from lira_utils.defaults import SEED
 
 DEFAULT_FRACTIONS = {"train": 0.7, "validation": 0.1, "test": 0.2}
 
@@ -37,7 +38,7 @@ def check_fractions(fractions):
     return fractions
 
 
-def split_products(products, seed=13, fractions=None):
+def split_products(products, seed=SEED, fractions=None):
     """Assigns every product to a split.
 
     Args:

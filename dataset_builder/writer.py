@@ -1,5 +1,5 @@
 """Atomic writing of the Hub layout: everything goes to a hidden temporary folder next to the target, which is
-renamed into place only when complete (`evaluation.atomic.atomic_folder`). A failed build leaves neither a half
+renamed into place only when complete (`lira_utils.atomic.atomic_folder`). A failed build leaves neither a half
 dataset nor its temporary folder, and a folder that LiRA did not write is never replaced.
 
 Layout::
@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evaluation.atomic import atomic_folder, atomic_write_json, check_output_folder
+from lira_utils.atomic import atomic_folder, atomic_write_json, check_output_folder
 
-BUILD_MARKER = "lira_build.json"  # one of `evaluation.atomic.LEGACY_MARKERS`: older builds stay replaceable
+BUILD_MARKER = "lira_build.json"  # one of `lira_utils.atomic.LEGACY_MARKERS`: older builds stay replaceable
 _WHAT = "dataset output folder"
 
 
@@ -46,7 +46,7 @@ def write_parquet(path, rows, features):
 
 def check_target(out_dir, overwrite):
     """Refuses an `out_dir` that holds files LiRA did not write, or a previous build when `overwrite` is off
-    (`evaluation.atomic.check_output_folder`; an absent or empty folder is always fine).
+    (`lira_utils.atomic.check_output_folder`; an absent or empty folder is always fine).
 
     Raises:
         `ValueError`: naming the folder and the fix.
@@ -57,7 +57,7 @@ def check_target(out_dir, overwrite):
 @contextlib.contextmanager
 def atomic_output(out_dir, overwrite=True):
     """Context manager yielding a temporary folder (`Path`) that replaces `out_dir` when the block succeeds
-    (`evaluation.atomic.atomic_folder`).
+    (`lira_utils.atomic.atomic_folder`).
 
     Args:
         out_dir (`str` or `Path`): final folder.

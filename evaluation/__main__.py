@@ -16,7 +16,7 @@ import argparse
 import logging
 import sys
 
-from .arguments import count
+from lira_utils.arguments import count
 from .systems import (BASELINE_SYSTEMS, DEFAULT_BACKBONES_DIR, DEFAULT_FINETUNE_DIR, DOC_FIELDS, LIRA_SYSTEMS,
                       SYSTEM_NAMES, build_system)
 
@@ -35,11 +35,11 @@ def _common(p):
     p.add_argument("--batch-size", type=count(1, 65_536), default=64)
     p.add_argument("--doc-field", choices=DOC_FIELDS, default="title",
                    help="document text: English title, or title + English keywords")
-    p.add_argument("--backbones", default=DEFAULT_BACKBONES_DIR, help="folder from `python -m push_scripts.backbones`")
+    p.add_argument("--backbones", default=DEFAULT_BACKBONES_DIR, help="folder from `python -m lira_utils.backbones`")
     p.add_argument("--finetune", default=DEFAULT_FINETUNE_DIR,
                    help="plain fine-tune folder (python -m training.finetune) for the finetune / late_fusion systems")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--query-normalizer", help="folder with query_normalizer.json (python -m training.query_normalizer):"
+    p.add_argument("--query-normalizer", help="folder with query_normalizer.json (python -m dataset_builder.normalizer):"
                                               " every system reads the normalized query (same system names)")
 
 
@@ -87,7 +87,7 @@ def main(argv=None):
 
     systems = _systems(args)
     if args.command == "evaluate":
-        from .data import dataset_configs, dataset_zero_shot_languages
+        from lira_utils.dataset import dataset_configs, dataset_zero_shot_languages
         from .evaluator import run_evaluation
 
         # default: the trained languages; zero-shot ones (test-only, read as unknown by LiRA) when asked by name

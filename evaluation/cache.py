@@ -2,7 +2,7 @@
 
 Keys combine the hash of the model files (weights, tokenizer, config, code), the system's configuration and the
 exact inputs (query texts, candidates, corpus text, qrels), so a rerun recomputes only what changed. Files are
-written atomically (`evaluation.atomic`).
+written atomically (`lira_utils.atomic`).
 """
 
 import collections
@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_json
+from lira_utils.atomic import atomic_write_bytes, atomic_write_json
 
 
 class EvalCache:

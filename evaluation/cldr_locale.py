@@ -47,7 +47,7 @@ def locale_names(language):
 
 def dataset_texts(dataset, language):
     """Folded texts of the dataset in `language`: product titles and keywords, and every split's queries."""
-    from .data import dataset_configs, load_corpus, load_queries
+    from lira_utils.dataset import dataset_configs, load_corpus, load_queries
 
     texts = set()
     for product in load_corpus(dataset):

@@ -19,7 +19,7 @@ import unicodedata
 from .cache import EvalCache
 from .evaluator import score_system
 from .robustness import macro_average
-from .hashing import content_hash
+from lira_utils.hashing import content_hash
 
 PACKAGES = (("cldr-annotations-full", "annotations"), ("cldr-annotations-derived-full", "annotationsDerived"))
 SAMPLE_SEED = 13

@@ -12,8 +12,9 @@ import time
 from tqdm.auto import tqdm
 
 from .cache import EvalCache
-from .data import check_languages, load_corpus, load_queries, query_inputs
-from .hashing import content_hash
+from .inputs import check_languages, query_inputs
+from lira_utils.dataset import load_corpus, load_queries
+from lira_utils.hashing import content_hash
 from .leak import attach_scores, leak_meter
 from .metrics_loader import load_metric
 from .robustness import DROP_METRICS, macro_average, noise_breakdown, noise_by_language, robustness

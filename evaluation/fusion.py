@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from .encoders import MeanPoolEncoder, l2_normalize
-from .hashing import content_hash, folder_digest
+from lira_utils.hashing import content_hash, folder_digest
 from .metrics_loader import load_metric
 from .search import top_k
 from .texts import top_candidate

@@ -29,7 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .encoders import batched_by_length, l2_normalize
-from .hashing import content_hash, file_digest, folder_digest
+from lira_utils.hashing import content_hash, file_digest, folder_digest
 from .texts import document_text, top_candidate_index
 
 logger = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ class LiraSystem:
 
         Args:
             languages (`Iterable[str]`): codes outside `self.languages` (the evaluator passes the dataset's
-                zero-shot languages, `evaluation.data.check_languages`).
+                zero-shot languages, `evaluation.inputs.check_languages`).
 
         Raises:
             `ValueError`: a code the model knows (it would lose its language id).
@@ -327,3 +327,30 @@ class LiraSystem:
         """Language id predicted by the LaSR head with `languages=None` (argmax of `language_logits`)."""
         codes = self.language_codes()
         return [codes[int(i)] for i in np.asarray(self.language_logits(texts)).argmax(-1)]
+
+
+class LiraInMemorySystem(LiraSystem):
+    """[`LiraSystem`] over a model object (possibly PEFT-wrapped) instead of a folder.
+
+    Args:
+        model: [`LiraModel`] or a wrapper whose forward takes the processor's outputs.
+        processor ([`LiraProcessor`]).
+        mode (`str`, *optional*, defaults to `"lrl"`): `"lrl"`, `"noisy"` or `"oracle"`.
+        batch_size (`int`, *optional*, defaults to 64).
+    """
+
+    def __init__(self, model, processor, mode="lrl", batch_size=64):  # noqa: D107 - no folder to resolve
+        self.folder = None
+        self.mode = mode
+        self.name = f"lira_{mode}"
+        self.candidate_mode = "none" if mode == "lrl" else mode
+        self.doc_field = "title"
+        self.batch_size = batch_size
+        self.progress = False
+        self.languages = sorted(processor.lang2id, key=processor.lang2id.get)
+        self.unknown_languages = ()  # validation reads the trained languages only
+        self._model, self._proc = model, processor
+        self._digest = f"in-memory-{id(model)}-{np.random.randint(1 << 30)}"  # never reuse cached results
+
+    def _load(self):
+        return self._model, self._proc

@@ -8,14 +8,14 @@ import functools
 import os
 
 METRICS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metrics")
-METRIC_NAMES = ("retrieval", "correlation", "accuracy")
+METRIC_NAMES = ("retrieval", "accuracy")
 
 
 def metric_path(name):
     """Absolute path of the module script of metric `name`.
 
     Args:
-        name (`str`): one of `retrieval`, `correlation`, `accuracy`.
+        name (`str`): `retrieval` or `accuracy`.
 
     Returns:
         `str`: path to `evaluation/metrics/<name>/<name>.py`.
@@ -30,7 +30,7 @@ def load_metric(name):
     """Loads a local metric module with `evaluate.load` (offline, no Hub access).
 
     Args:
-        name (`str`): one of `retrieval`, `correlation`, `accuracy`.
+        name (`str`): `retrieval` or `accuracy`.
 
     Returns:
         `evaluate.EvaluationModule`: call `.compute(predictions=..., references=..., **kwargs)`.

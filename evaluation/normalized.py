@@ -3,7 +3,7 @@
 `NormalizedQuerySystem` wraps any system: its queries go through a `LiraQueryNormalizer` (romanized, unaccented or
 misspelt words rewritten into the vocabulary's script and spelling) before the system encodes them; documents,
 candidates and everything else are the wrapped system's. The name stays the same, so two runs (with and without the
-normalizer) compare system by system with `python -m training.noise_compare raw=... qn=...`; the cache key of the
+normalizer) compare system by system with `python -m evaluation.noise_compare raw=... qn=...`; the cache key of the
 query side adds the normalizer file's digest.
 """
 
@@ -11,7 +11,7 @@ import os
 
 from modeling_lira.query_normalizer import NORMALIZER_FILE, LiraQueryNormalizer, one_piece_words
 
-from .hashing import content_hash, file_digest
+from lira_utils.hashing import content_hash, file_digest
 
 
 def load_normalizer(path):
@@ -23,7 +23,7 @@ def load_normalizer(path):
     file = os.path.join(path, NORMALIZER_FILE) if os.path.isdir(path) else path
     if not os.path.isfile(file):
         raise ValueError(f"--query-normalizer {path!r} has no {NORMALIZER_FILE}; build one with "
-                         "`python -m training.query_normalizer --model DIR` and pass DIR.")
+                         "`python -m dataset_builder.normalizer --model DIR` and pass DIR.")
     import modeling_lira.query_normalizer as code
     import modeling_lira.spelling_index as tables
 

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from lira_utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 TABLE_METRICS = ("ndcg@10", "recall@10", "mrr@10")
 METRIC_LABELS = {"ndcg@10": "nDCG@10", "recall@10": "Recall@10", "mrr@10": "MRR@10", "recall@1": "Recall@1"}

@@ -27,7 +27,7 @@ Baselines (all documents are the product's English text, see `document_text`):
 import os
 
 from .encoders import MeanPoolEncoder, UseM3Encoder
-from .hashing import content_hash, folder_digest
+from lira_utils.hashing import content_hash, folder_digest
 from .texts import DOC_FIELDS, document_text, top_candidate  # noqa: F401  (re-exported)
 
 DEFAULT_BACKBONES_DIR = os.path.join("artifacts", "backbones")
@@ -113,7 +113,7 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
     Args:
         name (`str`): one of `SYSTEM_NAMES`.
         model (`str`, *optional*): LiRA folder or Hub id, required for the `lira_*` systems.
-        backbones_dir (`str`, *optional*): folder written by `python -m push_scripts.backbones`.
+        backbones_dir (`str`, *optional*): folder written by `python -m lira_utils.backbones`.
         doc_field (`str`, *optional*, defaults to `"title"`): see `document_text`.
         batch_size (`int`, *optional*, defaults to 64): encoding batch size.
         progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.

@@ -9,26 +9,60 @@ Example::
     >>> card = build_model_card("artifacts/lira-small-trained", eval_json="runs/eval/results.json",
     ...                         repo_id="org/lira", revision="v0.1.0")
     >>> card.save("README.md")
+    >>> card.save_pages(".")  # EVALUATION.md, the long tables the card links to (`card.pages`)
 """
 
 import json
 import os
 import re
 
+import jinja2
 from huggingface_hub import ModelCard, ModelCardData
 
 from evaluation.lira_system import check_revision
 
 from .constants import BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, LIMITS, PAPER_URL, ST_BASE_MODEL
-from .eval_results import (METRIC_NAMES, load_eval_json, ordered_metrics, pick_system, results_table, system_legend,
-                           to_eval_results)
-from .sources import TRAINING_FACTS, count_parameters, read_dataset_card, read_model_config, read_training_args
+from .eval_results import (METRIC_NAMES, MODES, SYSTEM_DESCRIPTIONS, load_eval_json, mode_system, mode_table,
+                           ordered_metrics, pick_system, results_table, system_legend, to_eval_results)
+from .facts import TRAINING_FACTS, count_parameters, read_dataset_card, read_model_config, read_training_args
 from .widget import LANGUAGE_NAMES, LANGUAGES, load_widget_examples, usage_examples
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _TAGS = ["sentence-similarity", "feature-extraction", "cross-lingual", "retrieval", "product-search",
          "low-resource-languages", "lira"]
+# The page shipped next to README.md with the long tables (per-language, robustness, leak, seeds, label budget,
+# zero-shot, hyperparameters); the card links it relatively, so it resolves at the card's own revision.
+EVALUATION_PAGE = "EVALUATION.md"
+# Training rows the card itself shows in one line (the page has them all), in this order when present.
+TRAINING_SUMMARY_KEYS = ("train_queries", "stage1_steps", "stage2_steps", "max_steps", "num_train_epochs", "batch_size",
+                         "per_device_train_batch_size", "learning_rate", "lora_r", "seed", "best validation nDCG@10")
+MODE_TITLES = {"lrl": "LRL-only mode: the query alone, no translator",
+               "full": "Full mode: the query with English candidate translations and critic scores"}
+
+
+class LiraModelCard(ModelCard):
+    """A `huggingface_hub.ModelCard` plus the pages its body links to.
+
+    Attributes:
+        pages (`dict[str, str]`): path relative to ``README.md`` -> Markdown, e.g. ``{"EVALUATION.md": "..."}``;
+            empty when the card links no page.
+    """
+
+    def __init__(self, content, ignore_metadata_errors=False):
+        super().__init__(content, ignore_metadata_errors=ignore_metadata_errors)
+        self.pages = {}
+
+    def save_pages(self, folder):
+        """Writes every page of [`pages`] under ``folder`` (the folder ``README.md`` goes to); returns their paths."""
+        written = []
+        for rel, text in self.pages.items():
+            path = os.path.join(folder, *rel.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            written.append(path)
+        return written
 
 
 def _check_repo_id(name, value):
@@ -59,12 +93,13 @@ ROBUSTNESS_SYSTEMS = ("lira_lrl", "lira_noisy", "backbone", "finetune", "transla
 
 
 def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, strict_system=True):
-    """Template kwargs and model-index entries for an evaluation file (or the 'not evaluated yet' state)."""
+    """Template kwargs, model-index entries and the loaded file for an evaluation file (or the 'not evaluated yet'
+    state: ``({"has_eval": False}, None, None)``)."""
     if eval_json is None:
-        return {"has_eval": False}, None
+        return {"has_eval": False}, None, None
     evaluation = load_eval_json(eval_json)
     if eval_system is None and not strict_system:
-        return {"has_eval": False}, None
+        return {"has_eval": False}, None, None
     system = pick_system(evaluation, eval_system)
     columns = [lang for lang in languages if any(lang in per_lang for per_lang in evaluation["results"].values())]
     tables = [(METRIC_NAMES.get(m, m), results_table(evaluation, columns, m)) for m in ordered_metrics(evaluation)]
@@ -80,7 +115,37 @@ def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, str
 
         shown = [name for name in ROBUSTNESS_SYSTEMS if name in by_noise]
         kwargs["robustness_tables"] = [noise_language_table(name, by_noise[name]) for name in shown]
-    return kwargs, to_eval_results(evaluation, system, dataset_id, dataset_name, languages) or None
+    return kwargs, to_eval_results(evaluation, system, dataset_id, dataset_name, languages) or None, evaluation
+
+
+def _mode_tables(evaluation, languages, metric="ndcg@10"):
+    """The card's evaluation: one table per mode (LRL-only, full) with paired intervals, and the legend of the
+    systems they show."""
+    tables, shown = [], []
+    for mode, (_, alternatives) in MODES.items():
+        system = mode_system(evaluation, mode)
+        table = mode_table(evaluation, system, alternatives, languages, metric) if system else None
+        if table:
+            tables.append((f"{MODE_TITLES[mode]} (`{system}`)", table))
+            shown += [system] + [a for a in alternatives if a in evaluation["results"]]
+    first = evaluation["results"].get(shown[0], {}) if shown else {}
+    langs = [lang for lang in languages if metric in first.get(lang, {})]
+    per_query = (evaluation.get("per_query") or {}).get(shown[0], {}) if shown else {}
+    counts = [len(per_query[lang].get("query_id", [])) for lang in langs if isinstance(per_query.get(lang), dict)]
+    queries = None
+    if counts and len(counts) == len(langs):
+        queries = (f"{counts[0]:,} queries per language" if len(set(counts)) == 1
+                   else f"{sum(counts):,} queries, {min(counts):,} to {max(counts):,} per language")
+    return {"mode_tables": tables, "mode_metric": METRIC_NAMES.get(metric, metric), "mode_languages": langs,
+            "mode_queries": queries,
+            "mode_legend": [(s, SYSTEM_DESCRIPTIONS[s]) for s in shown if s in SYSTEM_DESCRIPTIONS]}
+
+
+def _training_summary(rows):
+    """One line of the key training facts (``train_queries`` 700, ``seed`` 13, ...) for the card."""
+    values = dict(rows)
+    keys = [k for k in TRAINING_SUMMARY_KEYS if k in values] or [k for k, _ in rows[:6]]
+    return ", ".join(f"`{k}` {values[k]}" for k in keys)
 
 
 def _limits(dataset_id, critic):
@@ -120,16 +185,25 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         license (`str`, *optional*, defaults to ``"apache-2.0"``): Hub license id.
         critic (`str`, *optional*): sentence describing the critic that produced the training critic scores.
         st_dir (`str`, *optional*): the export folder, read for its prompts (``prompt_name`` in the snippet).
-        comparison_md (`str`, *optional*): Markdown written by ``python -m training.compare`` over several training
+        comparison_md (`str`, *optional*): Markdown written by ``python -m evaluation.compare`` over several training
             seeds (every system with intervals, LiRA against each simple alternative with paired intervals); shown
-            verbatim under "Against the simple alternatives".
+            verbatim on the evaluation page under "Against the simple alternatives".
         anchoring_md (`str`, *optional*): `report.md` of ``python -m studies.label_budget`` (label budget x parallel
-            text, products and out-of-domain sets), shown under "Where anchoring pays".
-        zero_shot_md (`str`, *optional*): ``python -m training.compare`` output over languages the model never
-            trained on, shown under "Zero-shot languages"; its languages are added to the card's `language` list.
+            text, products and out-of-domain sets), shown on the evaluation page under "Where anchoring pays".
+        zero_shot_md (`str`, *optional*): ``python -m evaluation.compare`` output over languages the model never
+            trained on, shown on the evaluation page under "Zero-shot languages"; its languages are added to the
+            card's `language` list.
+
+    The card carries the usage, which mode to pick, one table per mode (LRL-only; full, with candidates: macro
+    nDCG@10 with paired bootstrap intervals against the simple alternatives of that mode) and the limits. Every
+    long table (every metric per language, the leak meter, robustness per noise type, the inputs above, all training
+    hyperparameters) goes to [`EVALUATION_PAGE`] (``EVALUATION.md``), which the card links relatively: write
+    ``card.pages`` next to ``README.md`` (``card.save_pages(folder)``). The ``model-index`` keeps every language and
+    metric of ``eval_system``.
 
     Returns:
-        `huggingface_hub.ModelCard`
+        [`LiraModelCard`]: a `huggingface_hub.ModelCard` whose ``pages`` maps ``"EVALUATION.md"`` to its Markdown
+        (empty when there is nothing to put there: no evaluation, training arguments or tables).
     """
     _check_repo_id("repo_id", repo_id)
     _check_revision(revision)
@@ -143,10 +217,13 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         training_args_json = os.path.join(model_dir, TRAINING_FACTS)
     dataset_facts = read_dataset_card(dataset_card_path) if dataset_card_path else {}
     dataset_name = dataset_facts.get("pretty_name") or "LiRA Products"
-    eval_kwargs, eval_results = _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages)
-    comparison = _read_md(comparison_md, "--comparison-md", "python -m training.compare RESULTS.json ... > compare.md")
+    eval_kwargs, eval_results, evaluation = _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages)
+    if evaluation is not None:
+        eval_kwargs.update(_mode_tables(evaluation, languages))
+    comparison = _read_md(comparison_md, "--comparison-md",
+                          "python -m evaluation.compare RESULTS.json ... > compare.md")
     anchoring = _read_md(anchoring_md, "--anchoring-md", "python -m studies.label_budget --report")
-    zero_shot = _read_md(zero_shot_md, "--zero-shot-md", "python -m training.compare ZERO_SHOT/results.json > z.md")
+    zero_shot = _read_md(zero_shot_md, "--zero-shot-md", "python -m evaluation.compare ZERO_SHOT/results.json > z.md")
     zero_shot_languages = _table_languages(zero_shot, exclude=languages) if zero_shot else []
     auto_map = config.get("auto_map") or {}
     code_files = sorted({f"{ref.split('--')[-1].split('.')[0]}.py" for ref in auto_map.values()
@@ -158,8 +235,8 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         model_name=repo_id.split("/")[-1], eval_results=eval_results,
         inference=False, widget=load_widget_examples(),
     )
-    return ModelCard.from_template(
-        card_data, template_path=os.path.join(TEMPLATE_DIR, "model_card.md"),
+    training_rows = read_training_args(training_args_json) if training_args_json else []
+    kwargs = dict(
         model_title=f"LiRA: cross-lingual product retrieval for {', '.join(languages)}",
         repo_id=repo_id, st_repo_id=st_repo_id, revision=revision, dataset_id=dataset_id,
         dataset_facts=dataset_facts, paper_url=PAPER_URL, language_list=_language_list(languages),
@@ -168,13 +245,30 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         embedding_dim=config.get("adaptor_dim") or config.get("hidden_size"),
         base_models=BASE_MODELS, example_queries=json.dumps(queries, ensure_ascii=False),
         example_products=json.dumps(products, ensure_ascii=False), **_st_prompts(st_dir),
-        training_rows=read_training_args(training_args_json) if training_args_json else [],
+        training_rows=training_rows, training_summary=_training_summary(training_rows),
         limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
         anchoring=anchoring, zero_shot=zero_shot, zero_shot_languages=zero_shot_languages,
         query_normalizer=os.path.isfile(os.path.join(model_dir, "query_normalizer.json")),
-        normalizer_letters=_normalizer_letters(model_dir),
+        normalizer_letters=_normalizer_letters(model_dir), page=EVALUATION_PAGE,
         **eval_kwargs,
     )
+    extras = [what for what, present in (
+        ("the leak meter", kwargs.get("leak_table")), ("robustness to noisy queries", kwargs.get("robustness_tables")),
+        ("the comparison over training seeds", comparison), ("the label-budget study", anchoring),
+        ("zero-shot languages", zero_shot)) if present]
+    kwargs.update(page_extras=extras, has_page_extras=bool(extras))
+    card = LiraModelCard.from_template(card_data, template_path=os.path.join(TEMPLATE_DIR, "model_card.md"),
+                                       **kwargs)
+    if kwargs["has_eval"] or training_rows or comparison or anchoring or zero_shot:
+        card.pages[EVALUATION_PAGE] = _render_page("evaluation.md", **kwargs)
+    return card
+
+
+def _render_page(template, **kwargs):
+    """A Markdown page (no front matter) from a template of ``templates/``."""
+    with open(os.path.join(TEMPLATE_DIR, template), encoding="utf-8") as f:
+        text = jinja2.Template(f.read()).render(**kwargs)
+    return text.strip() + "\n"
 
 
 def _read_md(path, flag, command):
@@ -188,7 +282,7 @@ def _read_md(path, flag, command):
 
 
 def _table_languages(markdown, exclude=()):
-    """Language codes in the first column of a `training.compare` table (rows such as `| km | ...`)."""
+    """Language codes in the first column of a `evaluation.compare` table (rows such as `| km | ...`)."""
     found = []
     for line in markdown.splitlines():
         cell = line.split("|")[1].strip() if line.startswith("|") and line.count("|") > 2 else ""
@@ -251,8 +345,8 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
     _check_revision(revision)
     dataset_id = dataset_id or f"{full_repo_id.split('/')[0]}/lira-products"
     languages = list(languages)
-    eval_kwargs, eval_results = _evaluation(eval_json, eval_system, dataset_id, "LiRA Products", languages,
-                                            strict_system=False)
+    eval_kwargs, eval_results, _ = _evaluation(eval_json, eval_system, dataset_id, "LiRA Products", languages,
+                                               strict_system=False)
     queries, products = usage_examples()
     card_data = ModelCardData(
         language=languages + ["en"], license=license, library_name="sentence-transformers",

@@ -53,8 +53,9 @@ def load_eval_json(path):
 
     Returns:
         `dict`: ``{"split": str, "results": {system: {lang: {metric: float}}}, "leak_meter": {lang: {...}},
-        "robustness_by_language_noise": {system: [rows]}}`` with non-numeric result entries dropped (`leak_meter`
-        and the robustness rows are empty when the file has none).
+        "robustness_by_language_noise": {system: [rows]}, "per_query": {system: {lang: {"query_id": [...],
+        metric: [...]}}}}`` with non-numeric result entries dropped (`leak_meter`, the robustness rows and
+        `per_query`, the per-query scores at ``split``, are empty when the file has none).
 
     Raises:
         `ValueError`: when the file does not have a ``results`` mapping of systems to languages to metrics.
@@ -83,8 +84,11 @@ def load_eval_json(path):
                 clean[system][lang] = numbers
     meter = data.get("leak_meter") if isinstance(data.get("leak_meter"), dict) else {}
     by_noise = data.get("robustness_by_language_noise")
-    return {"split": str(data.get("split", "test")), "results": clean, "leak_meter": meter,
-            "robustness_by_language_noise": by_noise if isinstance(by_noise, dict) else {}}
+    split = str(data.get("split", "test"))
+    per_query = (data.get("per_query") or {}).get(split) if isinstance(data.get("per_query"), dict) else None
+    return {"split": split, "results": clean, "leak_meter": meter,
+            "robustness_by_language_noise": by_noise if isinstance(by_noise, dict) else {},
+            "per_query": per_query if isinstance(per_query, dict) else {}}
 
 
 def pick_system(evaluation, system=None):
@@ -155,3 +159,104 @@ def to_eval_results(evaluation, system, dataset_id, dataset_name, languages):
 def system_legend(evaluation):
     """``[(system, description)]`` for the systems of the file that evaluation/ documents."""
     return [(s, SYSTEM_DESCRIPTIONS[s]) for s in evaluation["results"] if s in SYSTEM_DESCRIPTIONS]
+
+
+# The two ways to run this model, as the card's two tables: the LiRA system of the mode (the first one present) and
+# the simple alternatives that need the same inputs, in row order.
+MODES = {
+    "lrl": (("lira_lrl",), ("finetune", "backbone", "use_m3", "minilm_query")),
+    "full": (("lira_noisy", "lira_top", "lira"), ("late_fusion", "translate_test", "translate_test_first")),
+}
+
+
+def mode_system(evaluation, mode):
+    """The LiRA system of ``mode`` (``"lrl"`` or ``"full"``) present in the file, or `None`."""
+    return next((name for name in MODES[mode][0] if name in evaluation["results"]), None)
+
+
+def _query_scores(evaluation, system, languages, metric):
+    """language -> (query ids, per-query ``metric``) of ``system``, or `None` when the file lacks any of them."""
+    out = {}
+    for lang in languages:
+        found = (evaluation.get("per_query") or {}).get(system, {}).get(lang)
+        if not isinstance(found, dict) or metric not in found or "query_id" not in found:
+            return None
+        out[lang] = (list(found["query_id"]), [float(x) for x in found[metric]])
+    return out
+
+
+def _interval(ci):
+    return f"[{ci['low']:+.3f}, {ci['high']:+.3f}]" if ci else "[–]"
+
+
+def _verdict(per_language, languages):
+    """"ahead in ur, bn; behind in vi" from per-language paired intervals that exclude 0 (or "–" without them)."""
+    if not per_language:
+        return "–"
+    ahead = [lang for lang in languages if per_language[lang]["low"] > 0]
+    behind = [lang for lang in languages if per_language[lang]["high"] < 0]
+    parts = ([f"ahead in {', '.join(ahead)}"] if ahead else []) + ([f"behind in {', '.join(behind)}"] if behind else [])
+    return "; ".join(parts) or "tied in every language"
+
+
+def mode_table(evaluation, system, alternatives, languages, metric="ndcg@10", num_samples=2000, seed=0):
+    """Markdown table of one mode: ``system`` (this model) and each alternative present, macro ``metric`` over
+    ``languages`` with a 95 % bootstrap interval over queries, and ``system``'s paired delta against each alternative
+    with its paired bootstrap 95 % interval (stratified by language, `evaluation.stats.macro_paired_bootstrap`) and
+    the languages whose paired interval lies above or below 0.
+
+    Point values are the file's own per-language numbers averaged over languages; intervals come from the file's
+    ``per_query`` scores and are ``[–]`` for files written without them. An alternative scored on fewer languages
+    is compared on the shared ones, and its row says which.
+
+    Args:
+        evaluation (`dict`): output of [`load_eval_json`].
+        system (`str`): the LiRA system of the mode (see [`mode_system`]).
+        alternatives (`list[str]`): systems to compare it with; those not in the file are left out.
+        languages (`list[str]`): languages in card order.
+        metric (`str`, *optional*, defaults to ``"ndcg@10"``).
+        num_samples (`int`, *optional*), seed (`int`, *optional*): bootstrap settings.
+
+    Returns:
+        `str` or `None` (``system`` has no ``metric`` in any of ``languages``).
+
+    Raises:
+        `ValueError`: two systems of the file were scored on different queries of a language.
+    """
+    from evaluation.stats import check_same_queries, macro_paired_bootstrap
+
+    results = evaluation["results"]
+    langs = [lang for lang in languages if metric in results.get(system, {}).get(lang, {})]
+    if not langs:
+        return None
+    name = METRIC_NAMES.get(metric, metric)
+
+    def mean(of, shared):
+        return sum(results[of][lang][metric] for lang in shared) / len(shared)
+
+    mine = _query_scores(evaluation, system, langs, metric)
+    own = (macro_paired_bootstrap({lang: [0.0] * len(s) for lang, (_, s) in mine.items()},
+                                  {lang: s for lang, (_, s) in mine.items()}, num_samples, seed) if mine else None)
+    lines = [f"| system | {name}, macro [95 % CI] | `{system}` minus system [paired 95 % CI] | per language (paired CI "
+             "excludes 0) |",
+             "|---|---|---|---|",
+             f"| **`{system}` (this model)** | **{mean(system, langs):.3f}** {_interval(own).replace('+', '')} | | |"]
+    for alt in alternatives:
+        shared = [lang for lang in langs if metric in results.get(alt, {}).get(lang, {})]
+        if not shared:
+            continue
+        theirs = _query_scores(evaluation, alt, shared, metric)
+        alone = paired = None
+        if mine and theirs:
+            for lang in shared:
+                check_same_queries(theirs[lang][0], mine[lang][0], what=f"{alt} on {lang}")
+            alone = macro_paired_bootstrap({lang: [0.0] * len(theirs[lang][1]) for lang in shared},
+                                           {lang: theirs[lang][1] for lang in shared}, num_samples, seed)
+            paired = macro_paired_bootstrap({lang: theirs[lang][1] for lang in shared},
+                                            {lang: mine[lang][1] for lang in shared}, num_samples, seed)
+        label = f"`{alt}`" + ("" if shared == langs else f" ({', '.join(shared)} only)")
+        delta = mean(system, shared) - mean(alt, shared)
+        lines.append(f"| {label} | {mean(alt, shared):.3f} {_interval(alone).replace('+', '')} | "
+                     f"{delta:+.3f} {_interval(paired)} | "
+                     f"{_verdict(paired['per_language'] if paired else None, shared)} |")
+    return "\n".join(lines)

@@ -17,7 +17,7 @@ Example::
 import json
 import os
 
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 
 CLDR_PACKAGE = "cldr-annotations-full"
 WIDGET_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "widget_examples.json")

@@ -3,7 +3,6 @@
 Shapes use B = batch, K = candidates, N = scored documents per query.
 """
 
-import math
 
 import torch
 import torch.nn.functional as F
@@ -214,7 +213,3 @@ def consistency_loss(lrl_view, full_view, temperature=0.05, row_mask=None):
     labels = torch.arange(logits.shape[0], device=logits.device)
     return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
 
-
-def dcg_at_k(ranked_gains, k):
-    """Exact DCG@k of gains already in ranked order (python helper for tests and metrics)."""
-    return sum(g / math.log2(i + 2) for i, g in enumerate(ranked_gains[:k]))

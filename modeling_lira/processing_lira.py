@@ -291,7 +291,7 @@ class LiraProcessor(ProcessorMixin):
         prefix = self._prefix(text_type)
         if normalize and self.query_normalizer is None:
             raise ValueError("normalize=True but this processor has no query normalizer; build one with "
-                             "`python -m training.query_normalizer --model DIR` and reload, or pass normalize=None.")
+                             "`python -m dataset_builder.normalizer --model DIR` and reload, or pass normalize=None.")
         max_length = max_length or self.max_length
         text = [t[: MAX_CHARS_PER_TOKEN * max_length] for t in text]  # bounds the tokenizer's work on any input
         if text_type == "query" and self.query_normalizer is not None and normalize is not False:

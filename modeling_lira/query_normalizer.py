@@ -94,15 +94,15 @@ class LiraQueryNormalizer:
             words are never fuzzy-corrected. `LiraProcessor` sets "the tokenizer keeps it as one piece".
         min_fuzzy_letters (`int` or `dict[str, int]`, *optional*, defaults to 5): least letters (marks joined to
             their letter, spaces not counted) of a span that may be fuzzy-corrected; one number, or one per language
-            code (languages missing from the dict use 5). `python -m training.normalizer_letters` chooses it per
+            code (languages missing from the dict use 5). `python -m dataset_builder.normalizer_letters` chooses it per
             language on validation queries with synthetic typos: short words (Bengali, Urdu) need a lower bound to
             be corrected at all, and a lower bound changes more clean queries.
         real_words (`dict[str, list[str]]`, *optional*): per language code, words known to be spelt right that
-            lie one slip from a vocabulary word (`training.query_normalizer` takes them from the `wordfreq` lexicon);
+            lie one slip from a vocabulary word (`dataset_builder.normalizer` takes them from the `wordfreq` lexicon);
             a span made only of real words is never fuzzy-corrected. Without them short clean words are "corrected"
             into known neighbours (in Urdu, one clean validation query in six at a bound of 3 letters).
         lexicon (`dict[str, list[str]]`, *optional*): per language code, real words the vocabulary lacks
-            (`training.query_normalizer` takes the `wordfreq` words of at least `lexicon_min_letters` letters): real
+            (`dataset_builder.normalizer` takes the `wordfreq` words of at least `lexicon_min_letters` letters): real
             words, known words for `min_coverage`, and corrections (a swap or a letter typed twice, never a missing or other extra one) of
             a one-word span no vocabulary text is one slip from. Of the Urdu typos on test, about a quarter change a
             word no title or training query holds.
@@ -121,7 +121,7 @@ class LiraQueryNormalizer:
                  lexicon_min_letters=LEXICON_MIN_LETTERS):
         if not isinstance(vocabulary, dict) or not vocabulary:
             raise ValueError("vocabulary must be a non-empty {language: [{'text': ..., 'romanized': [...]}]} dict; "
-                             "build one with `python -m training.query_normalizer`.")
+                             "build one with `python -m dataset_builder.normalizer`.")
         for name, value in (("threshold", threshold), ("min_coverage", min_coverage)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 raise ValueError(f"{name}={value!r} must be a number in (0, 1], e.g. {name}=0.8.")
@@ -135,7 +135,7 @@ class LiraQueryNormalizer:
                         romanized, list) or not all(isinstance(r, str) for r in romanized):
                     raise ValueError(f"vocabulary[{language!r}][{n}]={_short(entry)} must be {{'text': str, "
                                      "'romanized': [str, ...]}; rebuild the file with `python -m "
-                                     "training.query_normalizer`.")
+                                     "dataset_builder.normalizer`.")
         per_language = min_fuzzy_letters if isinstance(min_fuzzy_letters, dict) else {None: min_fuzzy_letters}
         for language, value in [*per_language.items(), ("lexicon_min_letters", lexicon_min_letters)]:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -150,7 +150,7 @@ class LiraQueryNormalizer:
                 isinstance(words, list) and all(isinstance(w, str) for w in words) for words in value.values()
             ):
                 raise ValueError(f"{name} must be a {{language: [word, ...]}} dict of strings (or None); build it "
-                                 "with `python -m training.query_normalizer`.")
+                                 "with `python -m dataset_builder.normalizer`.")
         self.vocabulary, self.threshold, self.min_coverage = vocabulary, float(threshold), float(min_coverage)
         self.real_words, self.lexicon, self.lexicon_min_letters = real_words, lexicon, lexicon_min_letters
         self.min_fuzzy_letters = dict(min_fuzzy_letters) if isinstance(min_fuzzy_letters, dict) else min_fuzzy_letters
@@ -269,7 +269,7 @@ class LiraQueryNormalizer:
             file = cached_file(path, NORMALIZER_FILE, _raise_exceptions_for_missing_entries=False, **hub_kwargs)
             if file is None:
                 return None
-        fix = "rebuild it with `python -m training.query_normalizer --model DIR`"
+        fix = "rebuild it with `python -m dataset_builder.normalizer --model DIR`"
         try:
             with open(file, encoding="utf-8") as f:
                 data = json.load(f)

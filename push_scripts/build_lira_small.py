@@ -14,9 +14,9 @@ import json
 import os
 import sys
 
-from evaluation.atomic import atomic_folder, atomic_write_json, check_output_folder
+from lira_utils.atomic import atomic_folder, atomic_write_json, check_output_folder
 from modeling_lira import LiraConfig, LiraModel, LiraProcessor
-from push_scripts.backbones import load_me5_small, load_minilm
+from lira_utils.backbones import load_me5_small, load_minilm
 
 
 def drop_json_keys(path, keys):

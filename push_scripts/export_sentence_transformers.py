@@ -16,7 +16,7 @@ import sys
 
 import torch
 
-from evaluation.atomic import atomic_folder, check_output_folder
+from lira_utils.atomic import atomic_folder, check_output_folder
 from modeling_lira import LiraModel, LiraProcessor
 from push_scripts.build_lira_small import drop_json_keys
 

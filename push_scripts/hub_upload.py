@@ -23,7 +23,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 
-from evaluation.atomic import MARKER
+from lira_utils.atomic import MARKER
 
 REPO_TYPES = ("model", "dataset", "space")
 SPACE_SDK = "gradio"  # the SDK a new Space is created with (the README front matter must agree)
@@ -74,7 +74,7 @@ def plan_folder(folder, repo_id, repo_type, commit_message, *, private=False, ta
     """Lists a staged folder as an :class:`UploadPlan`, checking every file locally first.
 
     Args:
-        folder (`str`): the staged folder; every file in it but LiRA's marker (`evaluation.atomic.MARKER`) is
+        folder (`str`): the staged folder; every file in it but LiRA's marker (`lira_utils.atomic.MARKER`) is
             uploaded (sorted, POSIX paths).
         repo_id (`str`): ``"org/name"``.
         repo_type (`str`): ``"model"``, ``"dataset"`` or ``"space"``.

@@ -1,7 +1,8 @@
 """Publishes a trained LiRA folder as two Hub model repos: the full model and its sentence-transformers export.
 
 * ``ORG/NAME`` (``--repo-id``): weights (safetensors), ``config.json`` with ``auto_map``, the flat
-  ``modeling_lira`` code files, the processor with both tokenizers, and the model card. Custom code.
+  ``modeling_lira`` code files, the processor with both tokenizers, the model card and ``EVALUATION.md`` (the long
+  tables the card links to). Custom code.
 * ``ORG/NAME-st`` (``--st-repo-id``): the anchored low-resource-language path as a stock sentence-transformers model
   (backbone + mean Pooling + Dense + Normalize), with its own card. A separate repo rather than a subfolder: the
   Hub's widget and Inference Providers never run custom code and read ``pipeline_tag``/``library_name`` per repo,
@@ -119,6 +120,7 @@ def _stage_and_verify(model_dir, files, staging_dir, repo_id, st_repo_id, revisi
                             eval_system=eval_system, st_dir=staged_st, license=license, comparison_md=comparison_md,
                             anchoring_md=anchoring_md, zero_shot_md=zero_shot_md)
     stage_folder(model_dir, files, staged_model, str(card))
+    card.save_pages(staged_model)  # EVALUATION.md, the long tables the card links to, uploaded beside README.md
     verification = None
     if verify:
         from push_scripts.verify_staged import verify_staged
@@ -156,10 +158,11 @@ def parse_args(argv=None):
     p.add_argument("--dry-run", action="store_true", help="print files, sizes and commit messages; send nothing")
     p.add_argument("--eval-json", help="results.json written by evaluation/")
     p.add_argument("--eval-system", help="which system of --eval-json is this model")
-    p.add_argument("--comparison-md", help="`python -m training.compare` output over several seeds (shown in the card)")
+    p.add_argument("--comparison-md",
+                   help="`python -m evaluation.compare` output over several seeds (on EVALUATION.md)")
     p.add_argument("--anchoring-md", help="`python -m studies.label_budget --report` output (report.md): where "
-                                          "anchoring pays, shown in the card")
-    p.add_argument("--zero-shot-md", help="`python -m training.compare` output on the zero-shot languages")
+                                          "anchoring pays, on EVALUATION.md")
+    p.add_argument("--zero-shot-md", help="`python -m evaluation.compare` output on the zero-shot languages")
     p.add_argument("--training-args-json", help="JSON of the training arguments (shown in the card)")
     p.add_argument("--dataset-card", help="README.md (or folder) of the built dataset")
     p.add_argument("--dataset-id", help="ORG/NAME of the dataset repo (default: ORG/lira-products)")

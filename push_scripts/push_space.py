@@ -6,7 +6,7 @@ What is staged (the Space must run without this repository installed):
 * `README.md`: `space/README.md` with its front matter's `models` / `datasets` set to the repos the Space reads
   (the Hub links them both ways) and `sdk_version` set to the installed Gradio;
 * `space_config.json`: model id + pinned revision, dataset id, backbone id, fine-tune id (optional);
-* the code the demo reuses, vendored: the whole `evaluation/` package and `dataset_builder/{critics,qe_critic,
+* the code the demo reuses, vendored: the whole `evaluation/` and `lira_utils/` packages and `dataset_builder/{critics,qe_critic,
   schema}.py` under a stub `dataset_builder/__init__.py` (the full builder needs the CLDR sources and more);
 * `critic_lexicon.json`: the English vocabulary and affect words of the CLDR data, so typed candidates get the
   dataset's critic scores (skipped, with a note, when the CLDR npm packages are not installed).
@@ -28,31 +28,17 @@ import subprocess
 import sys
 import tempfile
 
+from dataset_builder.critics import critic_lexicon
+from lira_utils.atomic import atomic_write_json
 from push_scripts.hub_upload import HubPublisher, UploadError, format_plan, local_only, plan_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPACE_DIR = os.path.join(REPO, "space")
 SPACE_FILES = ("app.py", "space_inputs.py", "space_search.py", "space_render.py", "requirements.txt")
+VENDORED_PACKAGES = ("evaluation", "lira_utils")
 BUILDER_FILES = ("critics.py", "qe_critic.py", "schema.py")
 BUILDER_INIT = '"""The part of LiRA\'s dataset_builder the demo needs: the reference-free critic (vendored)."""\n'
 DEFAULT_BACKBONE = "intfloat/multilingual-e5-small"
-
-
-def critic_lexicon(npm_dir=None):
-    """`{"vocabulary": [...], "affect_words": [...]}` from the CLDR English data, as the dataset critic uses them.
-
-    Returns:
-        `dict`, or `None` when the CLDR npm packages are not installed.
-    """
-    from dataset_builder.critics import ReferenceTranslationCritic
-    from dataset_builder.sources import ensure_sources
-
-    try:
-        modules = ensure_sources(npm_dir)
-    except FileNotFoundError:
-        return None
-    reference = ReferenceTranslationCritic.from_cldr(modules)
-    return {"vocabulary": sorted(reference.vocabulary), "affect_words": sorted(reference.affect_words)}
 
 
 def render_space_card(model_id, dataset_id, backbone_id, finetune_id=None):
@@ -70,14 +56,6 @@ def render_space_card(model_id, dataset_id, backbone_id, finetune_id=None):
         if not card.data.get(key):
             raise ValueError(f"space/README.md front matter has no {key!r}; the Hub needs it to build the Space.")
     return str(card)
-
-
-def _atomic_json(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def stage_space(out_dir, settings, card, lexicon=None):
@@ -101,10 +79,11 @@ def stage_space(out_dir, settings, card, lexicon=None):
             shutil.copy2(os.path.join(SPACE_DIR, name), os.path.join(tmp, name))
         with open(os.path.join(tmp, "README.md"), "w", encoding="utf-8") as f:
             f.write(card)
-        _atomic_json(os.path.join(tmp, "space_config.json"), settings)
+        atomic_write_json(os.path.join(tmp, "space_config.json"), settings)
         if lexicon:
-            _atomic_json(os.path.join(tmp, "critic_lexicon.json"), lexicon)
-        shutil.copytree(os.path.join(REPO, "evaluation"), os.path.join(tmp, "evaluation"), ignore=ignore)
+            atomic_write_json(os.path.join(tmp, "critic_lexicon.json"), lexicon)
+        for package in VENDORED_PACKAGES:
+            shutil.copytree(os.path.join(REPO, package), os.path.join(tmp, package), ignore=ignore)
         builder = os.path.join(tmp, "dataset_builder")
         os.makedirs(builder)
         for name in BUILDER_FILES:
@@ -117,9 +96,9 @@ def stage_space(out_dir, settings, card, lexicon=None):
 def verify_staged_space(folder, timeout=300):
     """Imports the staged app in a fresh process run from `folder` and checks that every module it reuses comes from
     the staged copy, not from this repository. Returns the module -> file map."""
-    code = ("import json, sys; import app, space_search, evaluation, dataset_builder.qe_critic as q; "
+    code = ("import json, sys; import app, space_search, evaluation, lira_utils, dataset_builder.qe_critic as q; "
             "print(json.dumps({m: sys.modules[m].__file__ for m in "
-            "['app', 'space_search', 'evaluation', 'dataset_builder', 'dataset_builder.qe_critic']}))")
+            "['app', 'space_search', 'evaluation', 'lira_utils', 'dataset_builder', 'dataset_builder.qe_critic']}))")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     proc = subprocess.run([sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True,

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 
-from evaluation.atomic import MARKER, atomic_folder
+from lira_utils.atomic import MARKER, atomic_folder
 
 _TOP_LEVEL = re.compile(
     r"^(config\.json|generation_config\.json|model(-\d{5}-of-\d{5})?\.safetensors|model\.safetensors\.index\.json|"
@@ -127,7 +127,7 @@ def check_st_modules(st_dir, allow_custom=True):
 
 @contextlib.contextmanager
 def upload_folder(out_dir, what="staging folder"):
-    """`evaluation.atomic.atomic_folder` for a folder that is uploaded as it is: its marker file stays (so the next
+    """`lira_utils.atomic.atomic_folder` for a folder that is uploaded as it is: its marker file stays (so the next
     staging may replace it) and `push_scripts.hub_upload.plan_folder` leaves the marker out of every upload.
 
     Args:

@@ -36,4 +36,4 @@ for seed in $SEEDS; do
     --finetune "$OUT/finetune-s$seed" --out "$OUT/eval-s$seed" --no-progress > "$OUT/eval-s$seed.log"
   results+=("$OUT/eval-s$seed/results.json")
 done
-python -m training.compare "${results[@]}" | tee "$OUT/compare.md"
+python -m evaluation.compare "${results[@]}" | tee "$OUT/compare.md"

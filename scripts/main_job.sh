@@ -9,36 +9,39 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-LANGS=${LANGS:-vi,th,id,ms,fil,ur,bn}
-STAGE2_STEPS=${STAGE2_STEPS:-160}
+# the recipe's defaults live in lira_utils/defaults.py (read, not repeated, here)
+default() { python -c "from lira_utils import defaults; print(defaults.$1)"; }
+LANGS=${LANGS:-$(default LANGUAGES)}
+STAGE2_STEPS=${STAGE2_STEPS:-$(default STAGE2_STEPS)}
 MAX_QUERIES=${MAX_QUERIES:-150}
-SEED=${SEED:-13}
-STAGE1_STEPS=20
+SEED=${SEED:-$(default SEED)}
+STAGE1_STEPS=$(default STAGE1_STEPS)
+BATCH_SIZE=$(default BATCH_SIZE)
 
-python -m push_scripts.backbones --out artifacts/backbones
+python -m lira_utils.backbones --out artifacts/backbones
 python -m dataset_builder build --out artifacts/lira-products \
   --critic-encoder artifacts/backbones/multilingual-e5-small   # the qe critic's encodings are cached in .cache/critic
 python -m push_scripts.build_lira_small --out artifacts/lira-small
 python -m training --model artifacts/lira-small --dataset artifacts/lira-products \
   --output-dir artifacts/lira-small-trained --run-dir runs/main --languages "$LANGS" --seed "$SEED" \
-  --stage1-steps "$STAGE1_STEPS" --stage2-steps "$STAGE2_STEPS" --batch-size 32 --eval-steps 40 \
+  --stage1-steps "$STAGE1_STEPS" --stage2-steps "$STAGE2_STEPS" --batch-size "$BATCH_SIZE" --eval-steps 40 \
   --early-stopping-patience 2 --validation-queries-per-language 30 --logging-steps 10
 # the strongest simple alternative, same train split and the same number of (query, product) pairs as LiRA
 python -m training.finetune --dataset artifacts/lira-products --output-dir artifacts/finetune --run-dir runs/finetune \
-  --languages "$LANGS" --seed "$SEED" --steps $((STAGE1_STEPS + STAGE2_STEPS)) --batch-size 32
+  --languages "$LANGS" --seed "$SEED" --steps $((STAGE1_STEPS + STAGE2_STEPS)) --batch-size "$BATCH_SIZE"
 python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-products \
   --languages ${LANGS//,/ } --systems backbone finetune translate_test translate_test_first late_fusion \
   lira_lrl lira_noisy --max-queries "$MAX_QUERIES" --out artifacts/eval --finetune artifacts/finetune \
   --splits test test_noisy   # test_noisy: robustness per language and noise type (evaluation output and model card)
 echo; echo "== LiRA against the simple alternatives, test split, first $MAX_QUERIES queries per language (95 % paired bootstrap) =="
-python -m training.compare artifacts/eval/results.json | tee artifacts/eval/compare.md
+python -m evaluation.compare artifacts/eval/results.json | tee artifacts/eval/compare.md
 # robustness: LiRA's processor applies the query normalizer saved with the model; put the same normalizer in front of
 # the fine-tune too, so the comparison shows what the normalizer (not the anchoring) earns
 python -m evaluation evaluate --dataset artifacts/lira-products --languages ${LANGS//,/ } --systems finetune \
   --finetune artifacts/finetune --max-queries "$MAX_QUERIES" --splits test test_noisy --out artifacts/eval-qn \
   --query-normalizer artifacts/lira-small-trained --no-progress > artifacts/eval-qn.log 2>&1
 echo; echo "== clean -> noisy nDCG@10 (macro rows; per language in artifacts/eval/robustness.md) =="
-python -m training.noise_compare main=artifacts/eval/results.json qn=artifacts/eval-qn/results.json \
+python -m evaluation.noise_compare main=artifacts/eval/results.json qn=artifacts/eval-qn/results.json \
   --systems main:backbone main:finetune qn:finetune main:lira_lrl > artifacts/eval/robustness.md
 grep -E '^\*\*|\| macro \|' artifacts/eval/robustness.md
 # what a fine-tune forgets: the same models on CLDR locale names, text outside the shop that no system trains on
@@ -49,7 +52,7 @@ python -m evaluation evaluate --model artifacts/lira-small-trained --dataset art
   --languages ${LANGS//,/ } --systems backbone finetune lira_lrl --finetune artifacts/finetune --splits test \
   --max-queries "$MAX_QUERIES" --out artifacts/eval-ood-locale --no-progress > artifacts/eval-ood-locale.log 2>&1
 echo; echo "== out of domain (CLDR locale names), first $MAX_QUERIES queries per language =="
-python -m training.compare artifacts/eval-ood-locale/results.json --pairs backbone:lira_lrl finetune:lira_lrl \
+python -m evaluation.compare artifacts/eval-ood-locale/results.json --pairs backbone:lira_lrl finetune:lira_lrl \
   backbone:finetune | tee artifacts/eval-ood-locale/compare.md
 python -m push_scripts.push_dataset --dataset-dir artifacts/lira-products --repo-id lira-org/lira-products \
   --dry-run --staging-dir artifacts/hub/lira-products

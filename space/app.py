@@ -19,8 +19,11 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+# On the Hub the reused packages are vendored beside app.py; in a clone they are one folder up (the repository's own
+# packages are not installed into the environment, see setup.cfg).
+for _root in (os.path.dirname(HERE), HERE):
+    if (_root == HERE or os.path.isdir(os.path.join(_root, "lira_utils"))) and _root not in sys.path:
+        sys.path.insert(0, _root)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage pings from a demo that must run offline
 
 from space_inputs import AUTO_LANGUAGE, LiraSpaceInputError, language_label, parse_query  # noqa: E402
@@ -39,7 +42,9 @@ Type a product query in Vietnamese, Thai, Indonesian, Malay, Filipino, Urdu or B
 *auto* (LiRA's language-ID head decides). Optionally give up to {k} English candidate translations, one per line:
 LiRA picks one (full mode: the highest semantic critic score, or its actor when the model is configured
 so); without candidates LiRA uses its LRL-only vector. Each column shows the top
-10 of the {n} products of `lira-products`; the backbone (and the plain fine-tune) read the query alone.
+10 of the {n} products of `lira-products`; the backbone (and the plain fine-tune) read the query alone, without
+candidates. When the model ships a query normalizer (romanized, unaccented or misspelt words rewritten into the
+catalogue's script and spelling), every column reads the query it rewrote, and the page shows that text.
 """
 
 
@@ -79,7 +84,7 @@ def make_searcher(settings):
             lexicon = json.load(f)
     else:
         try:  # run from the repository: read the CLDR data directly (the Space ships critic_lexicon.json instead)
-            from push_scripts.push_space import critic_lexicon
+            from dataset_builder.critics import critic_lexicon
 
             lexicon = critic_lexicon()
         except ImportError:

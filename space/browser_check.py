@@ -64,7 +64,8 @@ class LiraSpaceBrowser:
 
         Returns:
             `dict`: `error` (the message shown, or `None`), `detected` (language code), `chosen` (the candidate
-            marked as LiRA's choice, or `None`) and `rankings` (system -> product ids in page order).
+            marked as LiRA's choice, or `None`), `normalized` (the line on the query normalizer, as shown),
+            `read` (the query every column read) and `rankings` (system -> product ids in page order).
         """
         page = self.page
         previous = page.locator("#lira-output .lira-answer, #lira-output .lira-error").count()
@@ -79,13 +80,16 @@ class LiraSpaceBrowser:
         page.wait_for_selector("#lira-output .lira-answer:not([data-stale]), #lira-output .lira-error:not([data-stale])")
         error = page.locator("#lira-output .lira-error")
         if error.count():
-            return {"error": error.first.inner_text(), "detected": None, "chosen": None, "rankings": {}}
+            return {"error": error.first.inner_text(), "detected": None, "chosen": None, "normalized": None,
+                    "read": None, "rankings": {}}
         rankings = {}
         for table in page.locator("#lira-output table.lira-results").all():
             ids = [row.get_attribute("data-product-id") for row in table.locator("tr[data-product-id]").all()]
             rankings[table.get_attribute("data-system")] = ids
         chosen = page.locator("#lira-output table.lira-candidates tr[data-chosen=true] td:nth-child(2)")
-        return {"error": None,
+        normalized = page.locator("#lira-output [data-query-normalizer]").first
+        return {"error": None, "normalized": normalized.inner_text(),
+                "read": normalized.get_attribute("data-normalized-query"),
                 "detected": page.locator("#lira-output [data-detected-language]").first.get_attribute(
                     "data-detected-language"),
                 "chosen": chosen.first.inner_text() if chosen.count() else None,

@@ -1,7 +1,9 @@
-"""HTML of the demo's answer: the language line, the candidates with LiRA's choice, one ranked table per system.
+"""HTML of the demo's answer: what the query normalizer made of the query, the language line, the candidates with
+LiRA's choice, one ranked table per system.
 
 Every value is escaped. The markup carries stable hooks for tests and scrapers: `div.lira-error[role=alert]` for a
-bad input, `table.lira-results[data-system=...]` with one `tr[data-product-id]` per ranked product.
+bad input, `div[data-query-normalizer]` (`rewritten`, `unchanged` or `none`) with `data-normalized-query` (the text
+every column read), `table.lira-results[data-system=...]` with one `tr[data-product-id]` per ranked product.
 """
 
 import html
@@ -32,6 +34,22 @@ tr.lira-chosen {background: #e8f6ec; font-weight: 600}
 def render_error(message):
     """The page's answer to a bad input: the message, no traceback."""
     return f'<div class="lira-error" role="alert"><b>Cannot search:</b> {html.escape(str(message))}</div>'
+
+
+def _query_line(result):
+    """What every column read: the normalized query when the normalizer rewrote it, else the query as typed."""
+    typed, read = result["query"], result["normalized_query"]
+    if not result["has_normalizer"]:
+        state, text = "none", "This model ships no query normalizer: every column reads the query as typed."
+    elif read == typed:
+        state, text = "unchanged", "Normalized query: unchanged (the query normalizer kept it as typed)."
+    else:
+        state = "rewritten"
+        columns = ", ".join(SYSTEM_TITLES.get(name, name) for name in result["rankings"])
+        text = (f"Normalized query: <b>{html.escape(read)}</b> (typed: {html.escape(typed)}); every column "
+                f"({html.escape(columns)}) reads this text.")
+    return (f'<div class="lira-meta" data-query-normalizer="{state}" data-normalized-query="{html.escape(read)}">'
+            f"{text}</div>")
 
 
 def _language_line(result):
@@ -81,6 +99,7 @@ def _ranking_table(name, rows, mode):
 def render_result(result):
     """The page's answer to a search (see `LiraSpaceSearcher.search` for `result`)."""
     tables = "".join(_ranking_table(name, rows, result["lira_mode"]) for name, rows in result["rankings"].items())
-    return (f'<div class="lira-answer" data-seconds="{result["seconds"]}">{_language_line(result)}'
+    return (f'<div class="lira-answer" data-seconds="{result["seconds"]}">{_query_line(result)}'
+            f"{_language_line(result)}"
             f"{_candidates_table(result)}<div class='lira-grid'>{tables}</div>"
             f'<div class="lira-meta">answered in {result["seconds"]:.2f} s on this machine</div></div>')

@@ -9,7 +9,12 @@ It is a thin layer over the evaluation package, so the demo ranks exactly as the
 * corpus embeddings go through `evaluation.cache.EvalCache` under the evaluator's key (document key = model file hash
   + document config, plus the corpus hash), so they are computed once and reused across restarts;
 * typed candidates are scored by the dataset's own reference-free critic
-  (`dataset_builder.qe_critic.QualityEstimationCritic`) on the backbone's weights, see `build_critic`.
+  (`dataset_builder.qe_critic.QualityEstimationCritic`) on the backbone's weights, see `build_critic`; like the
+  dataset's noisy rows, the critic reads the query as typed;
+* when the model ships a query normalizer (`query_normalizer.json`, `processor.query_normalizer`), the query is
+  rewritten once by that very object (`LiraSpaceModel.normalize_query`, the processor's own cut and call), and every
+  column reads the rewritten text: LiRA (with `normalize=False`, so not twice), the backbone and the fine-tune, as
+  `python -m evaluation evaluate --query-normalizer` compares them. Without one, every column reads the raw text.
 """
 
 import os
@@ -20,10 +25,10 @@ import numpy as np
 from dataset_builder.critics import tokens
 from dataset_builder.qe_critic import QualityEstimationCritic
 from evaluation.cache import EvalCache
-from evaluation.data import dataset_configs, load_corpus, load_queries
+from lira_utils.dataset import dataset_configs, load_corpus, load_queries
 from evaluation.encoders import MeanPoolEncoder, l2_normalize
 from evaluation.evaluator import corpus_hash
-from evaluation.hashing import content_hash
+from lira_utils.hashing import content_hash
 from evaluation.lira_system import LiraSystem, check_revision, model_languages, warn_if_unpinned
 from evaluation.search import top_k
 from evaluation.systems import TextSystem
@@ -86,8 +91,42 @@ class LiraSpaceModel:
             self._loaded = (model, proc)
         return self._loaded
 
+    @property
+    def query_normalizer(self):
+        """The processor's `LiraQueryNormalizer` (loaded from the model's `query_normalizer.json`), or `None`."""
+        return getattr(self.load()[1], "query_normalizer", None)
+
+    def normalize_query(self, text, language):
+        """The query as LiRA's processor reads it: what `processor(text, text_type="query")` feeds its tokenizer.
+
+        It calls the processor's own normalizer the way `LiraProcessor.__call__` does (on `kept_text`, the part the
+        tokenizer keeps at `max_length`); there is no second normalizer here.
+
+        Args:
+            text (`str`): the query as typed (validated by `space_inputs.parse_query`).
+            language (`str` or `None`): its language code; `None` lets the normalizer try every language (as the
+                processor does for `languages=[None]`).
+
+        Returns:
+            `str`: the rewritten query, or `text` itself when the model has no query normalizer.
+
+        Raises:
+            `ValueError`: `text` is not a string or `language` is neither `None` nor a code of the model.
+        """
+        if not isinstance(text, str):
+            raise ValueError(f"the query must be a string, got {type(text).__name__}.")
+        if language is not None and language not in self.languages:
+            raise ValueError(f"language {language!r} is not one of the model's {self.languages} (or None).")
+        proc = self.load()[1]
+        normalizer = self.query_normalizer
+        if normalizer is None:
+            return text
+        kept = proc.kept_text([text], proc.query_prefix, proc.max_length) if hasattr(proc, "kept_text") else [text]
+        return normalizer(kept, [language])[0]
+
     def encode_query(self, text, language, candidates, critic_scores):
-        """One query through the model.
+        """One query through the model, read as given: pass the text `normalize_query` returned (the processor's
+        normalizer is turned off here, so the query is not rewritten twice).
 
         Returns:
             `dict` with `vector` `(1, 2d)` float32 (L2-normalised `embeddings`), `language_probs` `(L,)` and
@@ -96,9 +135,9 @@ class LiraSpaceModel:
         import torch
 
         model, proc = self.load()
-        kwargs = {}
+        kwargs = {"normalize": False} if self.query_normalizer is not None else {}
         if candidates:
-            kwargs = {"candidates": [list(candidates)], "critic_scores": [list(critic_scores)]}
+            kwargs.update(candidates=[list(candidates)], critic_scores=[list(critic_scores)])
         with torch.inference_mode():
             out = model(**proc([text], languages=[language], text_type="query", **kwargs))
         probs = torch.softmax(out.language_logits.float(), dim=-1)[0].numpy()  # (L,)
@@ -218,12 +257,15 @@ class LiraSpaceSearcher:
             k (`int`, *optional*, defaults to 10): products per system.
 
         Returns:
-            `dict` with `language` (given, detected, probabilities), `candidates` (text, critic scores, chosen),
+            `dict` with `query` (as typed), `normalized_query` (what every column read: see
+            `LiraSpaceModel.normalize_query`), `has_normalizer` (whether the model ships a query normalizer),
+            `language` (given, detected, probabilities), `candidates` (text, critic scores, chosen),
             `lira_mode` (`"full"` or `"lrl"`), `rankings` (system name -> list of product rows) and `seconds`.
         """
         start = time.perf_counter()
         scores = self.critic.score([query.text], [query.candidates], [query.language])[0] if query.candidates else []
-        lira = self.lira.encode_query(query.text, query.language, query.candidates, scores)
+        read = self.lira.normalize_query(query.text, query.language)  # what every column reads
+        lira = self.lira.encode_query(read, query.language, query.candidates, scores)
         codes = self.lira.languages
         probs = {code: round(float(p), 4) for code, p in zip(codes, lira["language_probs"])}
         detected = codes[int(np.argmax(lira["language_probs"]))]
@@ -232,10 +274,12 @@ class LiraSpaceSearcher:
         rankings = {"lira": self._ranking(f"lira_{mode}", lira["vector"], shown_language, k)}
         for name in ("backbone", "finetune"):
             if name in self.systems:
-                vector = self.systems[name].encode_queries([query.text])  # (1, d); baselines ignore candidates
+                vector = self.systems[name].encode_queries([read])  # (1, d); baselines ignore candidates
                 rankings[name] = self._ranking(name, vector, shown_language, k)
         return {
             "query": query.text,
+            "normalized_query": read,
+            "has_normalizer": self.lira.query_normalizer is not None,
             "language": {"given": query.language, "detected": detected, "probabilities": probs},
             "candidates": [{"text": c, "scores": s, "chosen": i == lira["selected"]}
                            for i, (c, s) in enumerate(zip(query.candidates, scores))],

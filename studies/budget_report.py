@@ -14,15 +14,19 @@ import os
 
 import numpy as np
 
-from evaluation.atomic import atomic_write_json, atomic_write_text
+from lira_utils.atomic import atomic_write_json, atomic_write_text
 from evaluation.stats import macro_paired_bootstrap, mean_over_seeds
 
-from .label_budget import cell_name
 
 METRIC = "ndcg@10"
 LABELS = ("backbone", "finetune", "finetune_lora", "lira_lrl", "translate_test", "late_fusion", "lira_noisy")
 PAIRS = (("finetune", "lira_lrl"), ("finetune_lora", "lira_lrl"), ("backbone", "lira_lrl"),
          ("late_fusion", "lira_noisy"), ("translate_test", "lira_noisy"))
+
+
+def cell_name(budget, parallel, seed):
+    """Folder name of one grid cell, e.g. `b10-par-s13` (`ball` = every labelled query)."""
+    return f"b{'all' if budget is None else budget}-{'par' if parallel else 'nopar'}-s{seed}"
 
 
 def load_cells(out_dir):

@@ -18,7 +18,7 @@ vi,id,ms,fil,ur,bn --eval-languages vi,th,id,ms,fil,ur,bn --out artifacts/studie
 Each cell is evaluated on the products test split and on every out-of-domain folder (`dataset_builder
 anchor-text`: held-out CLDR emoji names, CLDR locale names), and written to `<out>/<cell>/cell.json` (a cell with one
 is skipped, so the grid resumes). `--report` tables the cells: mean over seeds, paired 95 % intervals of LiRA
-LRL-only minus each fine-tune (`training.compare`).
+LRL-only minus each fine-tune (`evaluation.compare`).
 """
 
 import argparse
@@ -27,8 +27,11 @@ import subprocess
 import sys
 import time
 
-from evaluation.arguments import count
-from evaluation.atomic import atomic_write_json
+from lira_utils.arguments import count
+from lira_utils.atomic import atomic_write_json
+
+from .budget_report import cell_name, write_report
+from lira_utils.defaults import BATCH_SIZE, LANGUAGES, SEEDS, STAGE1_STEPS, STAGE2_STEPS
 
 PRODUCTS = "products"
 LRL_SYSTEMS = ("backbone", "finetune", "finetune_lora", "lira_lrl")
@@ -48,10 +51,6 @@ def parse_budgets(text):
     if not out:
         raise ValueError(f"--budgets {text!r} names no budget; e.g. --budgets 0,10,150,all.")
     return out
-
-
-def cell_name(budget, parallel, seed):
-    return f"b{'all' if budget is None else budget}-{'par' if parallel else 'nopar'}-s{seed}"
 
 
 def grid(budgets, parallel_modes, seeds):
@@ -182,16 +181,16 @@ def parse_args(argv=None):
     p.add_argument("--backbone", default="artifacts/backbones/multilingual-e5-small")
     p.add_argument("--parallel", default="artifacts/lira-parallel", help="parallel text folder")
     p.add_argument("--ood", nargs="*", default=["artifacts/lira-ood-emoji", "artifacts/lira-ood-locale"])
-    p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    p.add_argument("--languages", default=LANGUAGES)
     p.add_argument("--eval-languages", default="", help="languages to score (default: --languages); a language "
                    "scored but not trained on is left out (leave-one-language-out: train on six, score all seven)")
     p.add_argument("--budgets", default="0,10,30,150,all", help="labelled queries per language; 'all' = every one")
     p.add_argument("--parallel-text", default="both", help="none, parallel or both")
     p.add_argument("--parallel-share", type=float, default=0.5)
-    p.add_argument("--seeds", default="13,14,15")
-    p.add_argument("--stage1-steps", type=count(0), default=20)
-    p.add_argument("--stage2-steps", type=count(1), default=160)
-    p.add_argument("--batch-size", type=count(2, 65_536), default=32)
+    p.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    p.add_argument("--stage1-steps", type=count(0), default=STAGE1_STEPS)
+    p.add_argument("--stage2-steps", type=count(1), default=STAGE2_STEPS)
+    p.add_argument("--batch-size", type=count(2, 65_536), default=BATCH_SIZE)
     p.add_argument("--lora-r", type=count(1, 4096), default=8)
     p.add_argument("--late-fusion-weight", type=float, default=1.0,
                    help="w of cos_finetune + w cos_English (fixed: choosing it would read validation labels)")
@@ -201,8 +200,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from .budget_report import write_report
-
     if not args.report:
         run_grid(args)
     print(write_report(args.out))

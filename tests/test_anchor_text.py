@@ -153,8 +153,8 @@ def test_parallel_and_ood_emoji_groups_are_disjoint(built):
 def test_folders_load_with_the_project_readers(built):
     import datasets
 
-    from evaluation.data import load_corpus, load_queries
-    from training.data import read_split
+    from lira_utils.dataset import load_corpus, load_queries
+    from lira_utils.dataset import read_split
 
     root, stats = built
     rows = read_split(str(root / "par"), "th", "train")

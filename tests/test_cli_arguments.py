@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-from evaluation.arguments import count, number
+from lira_utils.arguments import count, number
 
 
 @pytest.mark.parametrize("text, ok", [("1", 1), ("64", 64), ("+3", 3)])
@@ -50,3 +50,24 @@ def test_training_run_arguments_name_a_bad_value(field, value):
     with pytest.raises(ValueError, match=f"--{field.replace('_', '-')}={value!r} must be"):
         LiraRunArguments(**{field: value})
     LiraRunArguments()  # the defaults pass
+
+
+def test_study_switches_are_not_flags_of_the_main_cli_and_defaults_are_shared():
+    import dataclasses
+
+    from lira_utils import defaults
+    from training.finetune import LiraFinetuneArguments
+    from training.train import LiraAblation, LiraRunArguments, parse_args
+
+    with pytest.raises(ValueError, match="--no-actor"):  # HfArgumentParser: not one of its arguments
+        parse_args(["--no-actor"])
+    assert {f.name for f in dataclasses.fields(LiraAblation)} == {"no_actor", "no_queues", "no_consistency",
+                                                                  "no_language"}
+    assert not {f.name for f in dataclasses.fields(LiraAblation)} & set(LiraRunArguments.__dataclass_fields__)
+    run, ft = LiraRunArguments(), LiraFinetuneArguments()
+    assert (run.seed, run.stage1_steps, run.stage2_steps, run.batch_size, run.languages) == (
+        defaults.SEED, defaults.STAGE1_STEPS, defaults.STAGE2_STEPS, defaults.BATCH_SIZE, defaults.LANGUAGES)
+    assert (ft.seed, ft.steps, ft.batch_size) == (defaults.SEED, run.stage1_steps + run.stage2_steps, run.batch_size)
+    shared = ("train_queries_per_language", "parallel_dataset", "parallel_share")
+    assert [LiraRunArguments.__dataclass_fields__[n].default for n in shared] == [
+        LiraFinetuneArguments.__dataclass_fields__[n].default for n in shared]

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from evaluation.data import check_languages, load_corpus, load_queries, query_inputs
+from evaluation.inputs import check_languages, query_inputs
+from lira_utils.dataset import load_corpus, load_queries
 from evaluation.evaluator import evaluate_encoder, run_evaluation
 from evaluation.robustness import robustness
 from evaluation.search import exact_top_k, top_k

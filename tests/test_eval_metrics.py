@@ -8,7 +8,7 @@ from evaluation.metrics_loader import load_metric, metric_path
 
 
 def test_modules_load_from_local_paths_offline():
-    for name in ("retrieval", "correlation", "accuracy"):
+    for name in ("retrieval", "accuracy"):
         assert metric_path(name).endswith(f"metrics/{name}/{name}.py")
         assert load_metric(name).name == name
     with pytest.raises(ValueError, match="unknown metric 'bleu'"):
@@ -57,19 +57,6 @@ def test_retrieval_rejects_bad_input():
         m.compute(predictions=[["a"]], references=[["a", "b"]], relevance=[[1]])
     with pytest.raises(ValueError, match="positive cut-offs"):
         m.compute(predictions=[["a"]], references=[["a"]], k_values=[0])
-
-
-def test_correlation_hand_computed():
-    # x = 1 2 3 4, y = 2 4 5 4. Pearson: sum dx*dy = 3.5, sum dx^2 = 5, sum dy^2 = 4.75 -> 3.5 / sqrt(23.75) = 0.71818
-    # Spearman: ranks(y) = 1 2.5 4 2.5 -> sum = 3.0, sum dr^2 = 4.5 -> 3 / sqrt(5 * 4.5) = 0.63246
-    out = load_metric("correlation").compute(predictions=[1, 2, 3, 4], references=[2, 4, 5, 4])
-    assert out["pearson"] == pytest.approx(0.71818, abs=1e-5)
-    assert out["spearman"] == pytest.approx(0.63246, abs=1e-5)
-    assert out["num_pairs"] == 4
-    out = load_metric("correlation").compute(predictions=[1, 2, 3], references=[9, 4, 1])
-    assert out["spearman"] == pytest.approx(-1.0)
-    with pytest.raises(ValueError, match="constant"):
-        load_metric("correlation").compute(predictions=[1, 1, 1], references=[1, 2, 3])
 
 
 def test_accuracy_hand_computed():

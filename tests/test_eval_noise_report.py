@@ -7,7 +7,7 @@ import pytest
 
 from evaluation.report import markdown_report
 from evaluation.robustness import noise_by_language, noise_drop_table, noise_pairs
-from training.noise_compare import main as noise_compare
+from evaluation.noise_compare import main as noise_compare
 
 
 def _pq(ids, scores, clean_ids=None, noise=None):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from evaluation.data import load_corpus, load_queries
+from lira_utils.dataset import load_corpus, load_queries
 from evaluation.systems import top_candidate
 
 

@@ -113,7 +113,7 @@ def _results(shift, noise=0.0, per_query=True):
 
 
 def test_comparison_table_shows_intervals_and_falls_back_without_per_query():
-    from training.compare import comparison_table
+    from evaluation.compare import comparison_table
 
     lines = comparison_table(_results(0.1, noise=0.1)).splitlines()
     assert lines[0].startswith("| language | ndcg@10 backbone -> lira_lrl (delta [95% CI])")
@@ -128,7 +128,7 @@ def test_comparison_table_shows_intervals_and_falls_back_without_per_query():
 
 
 def test_comparison_table_averages_two_runs():
-    from training.compare import comparison_table_runs, parse_pairs
+    from evaluation.compare import comparison_table_runs, parse_pairs
 
     one, two = _results(0.1), _results(0.3)
     lines = comparison_table_runs([one, two]).splitlines()
@@ -148,7 +148,7 @@ def test_comparison_table_averages_two_runs():
 def test_compare_command_reads_several_files(tmp_path, capsys):
     import json
 
-    from training.compare import main
+    from evaluation.compare import main
 
     paths = []
     for i, shift in enumerate((0.1, 0.3)):
@@ -173,7 +173,7 @@ def _variant(shift, seed=5, n=(30, 20)):
 
 
 def test_ablation_markdown_has_a_delta_column_against_full():
-    from training.ablations import delta_vs_full, markdown, mean_over_seed_runs
+    from studies.ablations import delta_vs_full, markdown, mean_over_seed_runs
 
     results = {"full": _variant(0.0, seed=5), "no_actor": _variant(-0.2, seed=6)}
     lines = markdown(results).splitlines()
@@ -205,7 +205,7 @@ def test_evaluation_report_keeps_per_query_scores_for_the_comparison(eval_datase
     from evaluation.evaluator import run_evaluation
     from evaluation.report import write_report
     from tests.fixtures_eval import EVAL_PRODUCTS
-    from training.compare import comparison_table
+    from evaluation.compare import comparison_table
 
     ids = [p[0] for p in EVAL_PRODUCTS]
     perfect = lookup_system_factory({p[3]: p[0] for p in EVAL_PRODUCTS}, ids, name="lira_lrl")
@@ -224,7 +224,7 @@ def test_evaluation_report_keeps_per_query_scores_for_the_comparison(eval_datase
 
 
 def test_systems_table_gives_each_mean_an_interval():
-    from training.compare import systems_table
+    from evaluation.compare import systems_table
 
     results = _results(0.1)
     lines = systems_table([results]).splitlines()

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from evaluation.data import load_corpus, load_queries, query_inputs
+from lira_utils.dataset import load_corpus, load_queries
+from evaluation.inputs import query_inputs
 from evaluation.systems import build_system, document_text
 
 
@@ -114,35 +115,6 @@ def test_cli_refuses_model_dataset_language_mismatch(tiny_lira_dir, tiny_backbon
               "--systems", "lira_lrl", "--out", str(tmp_path / "o"), "--no-progress"])
     with pytest.raises(ValueError, match="not a LiRA model"):
         build_system("lira_lrl", model=os.path.join(tiny_backbones_dir, "multilingual-e5-small"))
-
-
-def test_langid_refresh_rewrites_only_langid(tiny_lira_dir, tiny_backbones_dir, eval_dataset_dir, tmp_path):
-    from evaluation.__main__ import main as evaluate_main
-    from evaluation.langid_refresh import main
-
-    out = str(tmp_path / "eval")
-    evaluate_main(["evaluate", "--model", tiny_lira_dir, "--dataset", eval_dataset_dir, "--backbones",
-                   tiny_backbones_dir, "--out", out, "--no-progress", "--systems", "lira_lrl", "backbone"])
-    path = os.path.join(out, "results.json")
-    saved = json.load(open(path, encoding="utf-8"))
-    for split in saved["splits"].values():
-        for metrics in split["lira_lrl"].values():
-            metrics["langid_acc"] = -1.0  # stale value to be replaced
-    json.dump(saved, open(path, "w", encoding="utf-8"))
-    main(["--model", tiny_lira_dir, "--results", path, "--no-progress"])
-    fresh = json.load(open(path, encoding="utf-8"))
-    system = build_system("lira_lrl", model=tiny_lira_dir, progress=False)
-    for split, systems in fresh["splits"].items():
-        for lang, metrics in systems["lira_lrl"].items():
-            rows = load_queries(eval_dataset_dir, lang, split, fresh["num_queries"][split][lang])
-            pred = system.predict_languages([r["query"] for r in rows])
-            assert metrics["langid_acc"] == pytest.approx(np.mean([p == r["language"] for p, r in zip(pred, rows)]))
-            assert metrics["ndcg@10"] == saved["splits"][split]["lira_lrl"][lang]["ndcg@10"]  # retrieval untouched
-        assert "langid_acc" not in systems["backbone"][next(iter(systems["backbone"]))]
-        per_lang = [m["langid_acc"] for m in systems["lira_lrl"].values()]
-        assert fresh["macro_average"][split]["lira_lrl"]["langid_acc"] == pytest.approx(np.mean(per_lang))
-        assert fresh["macro_average"][split]["backbone"] == saved["macro_average"][split]["backbone"]
-    assert fresh["results"] == fresh["splits"][fresh["split"]]  # the copy model cards read is refreshed too
 
 
 def test_lira_top_passes_only_the_critics_top_candidate(tiny_lira_dir, eval_dataset_dir):

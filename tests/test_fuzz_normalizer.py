@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from modeling_lira import LiraQueryNormalizer
 from modeling_lira.query_normalizer import NORMALIZER_FILE
 from modeling_lira.spelling_index import fold
-from training.query_normalizer import build_vocabulary
+from dataset_builder.normalizer import build_vocabulary
 
 NORMALIZER = LiraQueryNormalizer({
     "vi": build_vocabulary(["tai nghe không dây", "giày chạy bộ", "dây sạc"], "vi", progress=False),

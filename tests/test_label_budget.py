@@ -60,7 +60,7 @@ def test_parallel_pairs_fill_their_share_of_every_batch_with_distinct_positives(
 
 
 def test_budget_zero_without_parallel_text_names_the_fix(eval_training_dataset_dir):
-    from training.data import load_corpus_rows
+    from lira_utils.dataset import load_corpus_rows
 
     corpus = load_corpus_rows(eval_training_dataset_dir)
     with pytest.raises(ValueError, match="--parallel-dataset"):

@@ -39,7 +39,7 @@ def test_no_unknown_tokens_on_real_text(lira_small):
 
 def test_untrained_lira_small_ranks_like_multilingual_e5_small(lira_small):
     """LRL-only lira-small == multilingual-e5-small (mean pooling over the same dequantized weights)."""
-    from push_scripts.backbones import load_me5_small
+    from lira_utils.backbones import load_me5_small
 
     model, proc = lira_small
     me5, tok = load_me5_small()

@@ -2,9 +2,9 @@
 
 import pytest
 
-import training.normalizer_letters as letters_module
+import dataset_builder.normalizer_letters as letters_module
 from modeling_lira import LiraModel, LiraProcessor
-from training.normalizer_letters import choose_min_fuzzy_letters, typo_rows
+from dataset_builder.normalizer_letters import choose_min_fuzzy_letters, typo_rows
 
 
 def test_typo_rows_change_each_query_deterministically():

@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("modeling_lira")
 
 from push_scripts.push_model import push_model  # noqa: E402
+from tests.test_push_model import relative_links  # noqa: E402
 
 
 @pytest.fixture
@@ -23,7 +24,10 @@ def tiny_lira_dir(tiny_model, tiny_processor, tmp_path):
 
 def test_tiny_lira_round_trip_push(tiny_lira_dir, tmp_path, mock_hub, hub_api):
     staging = tmp_path / "staging"
-    result = push_model(tiny_lira_dir, "org/lira", api=hub_api, staging_dir=str(staging))
+    eval_json = tmp_path / "results.json"
+    eval_json.write_text(json.dumps({"split": "test", "results": {
+        "lira_lrl": {"vi": {"ndcg@10": 0.45}}, "finetune": {"vi": {"ndcg@10": 0.46}}}}))
+    result = push_model(tiny_lira_dir, "org/lira", api=hub_api, staging_dir=str(staging), eval_json=str(eval_json))
     diffs = result["verification"]["max_abs_diff"]
     assert {"embeddings", "anchored_embeddings"} <= set(diffs) and max(diffs.values()) < 1e-5
     assert result["verification"]["st_max_abs_diff"] < 1e-4
@@ -35,8 +39,13 @@ def test_tiny_lira_round_trip_push(tiny_lira_dir, tmp_path, mock_hub, hub_api):
     module_types = [m["type"] for m in json.loads(st["files"]["modules.json"])]
     assert module_types and all(t.startswith("sentence_transformers.") for t in module_types)  # no custom code
 
-    # The card's transformers snippet runs as written against the staged folder (repo id -> local path).
+    # The card's relative links (EVALUATION.md, the long tables) resolve in the upload and in the staged folder.
     readme = full["files"]["README.md"].decode()
+    links = relative_links(readme)
+    assert "EVALUATION.md" in links and links <= set(uploaded)
+    assert all(os.path.isfile(os.path.join(str(staging), "lira", link)) for link in links)
+
+    # The card's transformers snippet runs as written against the staged folder (repo id -> local path).
     snippet = re.search(r"```python\n(import torch\n.*?)```", readme, re.S).group(1)
     staged = os.path.join(str(staging), "lira")
     code = snippet.replace('repo, revision = "org/lira", "v0.1.0"', f'repo, revision = {staged!r}, None')

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 
@@ -25,6 +26,12 @@ def st_files(tiny_st_dir):
     files = {f for f in push_model_module.collect_all(tiny_st_dir) if f != "README.md"} | {"README.md"}
     assert {"modules.json", "1_Pooling/config.json", "2_Dense/config.json", "model.safetensors"} <= files
     return sorted(files)
+
+
+def relative_links(markdown):
+    """Targets of the Markdown links of `markdown` that point inside the repo (no scheme, no anchor-only link)."""
+    targets = {t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", markdown)}
+    return {t for t in targets if t and "://" not in t and not t.startswith(("#", "mailto:"))}
 
 
 def _copy(src, tmp_path, name="model"):
@@ -119,13 +126,16 @@ def test_push_uploads_both_repos_in_one_commit_each(tiny_model_dir, st_files, tm
                api=hub_api, verify=False)
     full, st = mock_hub.commits
     assert (full["repo_id"], st["repo_id"]) == ("org/lira", "org/lira-st")
-    assert sorted(list(full["files"]) + list(full["lfs"])) == MODEL_FILES
+    uploaded = sorted(list(full["files"]) + list(full["lfs"]))
+    assert uploaded == sorted(MODEL_FILES + ["EVALUATION.md"])  # the page the card links, staged beside README.md
     assert sorted(full["lfs"]) == ["model.safetensors"]
     assert sorted(list(st["files"]) + list(st["lfs"])) == st_files
     assert full["header"]["summary"] == "Upload LiRA v0.1.0"
     assert st["header"]["summary"] == "Upload LiRA sentence-transformers export v0.1.0"
     readme = full["files"]["README.md"].decode()
     assert 'repo, revision = "org/lira", "v0.1.0"' in readme and "value: 0.5" in readme
+    assert "[EVALUATION.md](EVALUATION.md)" in readme and relative_links(readme) <= set(uploaded)
+    assert "| lira | 0.5000 |" in full["files"]["EVALUATION.md"].decode()
     assert "library_name: sentence-transformers" in st["files"]["README.md"].decode()
     assert [(t["repo_id"], t["tag"]) for t in mock_hub.tags] == [("org/lira", "v0.1.0"), ("org/lira-st", "v0.1.0")]
     assert mock_hub.repos["model:org/lira"]["private"] and mock_hub.repos["model:org/lira-st"]["private"]

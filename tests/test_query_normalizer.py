@@ -8,7 +8,7 @@ from dataset_builder.noise import _romanizer
 from modeling_lira import LiraProcessor, LiraQueryNormalizer
 from modeling_lira.query_normalizer import NORMALIZER_FILE
 from tests.fixtures_model import WORDS, make_word_tokenizer
-from training.query_normalizer import build_query_normalizer, build_vocabulary, vocabulary_texts
+from dataset_builder.normalizer import build_query_normalizer, build_vocabulary, vocabulary_texts
 
 VI = ["tai nghe không dây", "giày chạy bộ", "ấm đun nước"]
 TH = ["รองเท้า", "หูฟัง", "กาน้ำชา"]
@@ -112,7 +112,7 @@ def test_save_load_and_the_processor_applies_it(tmp_path, normalizer):
 
 def test_vocabulary_never_reads_test_rows(tiny_products_dir):
     """Titles of the catalogue plus clean train/validation queries only; a test-only query text is absent."""
-    from evaluation.data import load_corpus, load_split
+    from lira_utils.dataset import load_corpus, load_split
 
     for lang in ("th", "vi"):
         known = set(vocabulary_texts(tiny_products_dir, lang))
@@ -133,7 +133,7 @@ def test_vocabulary_never_reads_test_rows(tiny_products_dir):
 
 
 def train_val_texts(dataset, lang):
-    from evaluation.data import load_split
+    from lira_utils.dataset import load_split
 
     return {r["query"] for s in ("train", "validation") for r in load_split(dataset, lang, s)}
 
@@ -231,7 +231,7 @@ def test_min_fuzzy_letters_survive_save_and_load(tmp_path):
 
 
 def test_cli_parses_min_fuzzy_letters():
-    from training.query_normalizer import parse_min_fuzzy_letters
+    from dataset_builder.normalizer import parse_min_fuzzy_letters
 
     assert parse_min_fuzzy_letters("4") == 4 and parse_min_fuzzy_letters("auto") == "auto"
     assert parse_min_fuzzy_letters("bn=3,ur=4") == {"bn": 3, "ur": 4}
@@ -240,20 +240,20 @@ def test_cli_parses_min_fuzzy_letters():
 
 
 def test_cli_writes_the_bounds_and_sends_auto_to_the_chooser(tmp_path, tiny_products_dir, capsys):
-    from training.query_normalizer import main
+    from dataset_builder.normalizer import main
 
     main(["--model", str(tmp_path), "--dataset", tiny_products_dir, "--languages", "bn,ur",
           "--min-fuzzy-letters", "bn=3"])
     assert json.loads(capsys.readouterr().out)["min_fuzzy_letters"] == {"bn": 3}
     loaded = LiraQueryNormalizer.from_pretrained(str(tmp_path))
     assert (loaded.min_letters("bn"), loaded.min_letters("ur")) == (3, 5)
-    with pytest.raises(ValueError, match="python -m training.normalizer_letters"):
+    with pytest.raises(ValueError, match="python -m dataset_builder.normalizer_letters"):
         main(["--model", str(tmp_path), "--dataset", tiny_products_dir, "--min-fuzzy-letters", "auto"])
 
 
 def test_real_words_are_the_lexicons_slips_of_vocabulary_words():
     """`real_words` keeps the wordfreq words one slip from a one-word vocabulary entry, and only those."""
-    from training.query_normalizer import real_words
+    from dataset_builder.normalizer import real_words
 
     entries = build_vocabulary(["kencan buta", "sepatu lari"], "id", progress=False)
     words = real_words(entries, "id")
@@ -280,7 +280,7 @@ def test_real_words_are_never_corrected_and_survive_save_and_load(tmp_path):
 
 
 def test_saved_normalizer_carries_real_words(tmp_path, tiny_products_dir):
-    from training.query_normalizer import save_query_normalizer
+    from dataset_builder.normalizer import save_query_normalizer
 
     save_query_normalizer(str(tmp_path), tiny_products_dir, ["bn", "th"])
     loaded = LiraQueryNormalizer.from_pretrained(str(tmp_path))

@@ -11,7 +11,7 @@ from modeling_lira import LiraProcessor, LiraQueryNormalizer
 from modeling_lira.query_normalizer import NORMALIZER_FILE
 from modeling_lira.spelling_index import _SlipTable, letters, slip_kind
 from tests.fixtures_model import WORDS, make_word_tokenizer
-from training.query_normalizer import build_vocabulary
+from dataset_builder.normalizer import build_vocabulary
 
 VI = ["tai nghe không dây", "giày chạy bộ", "ấm đun nước", "bàn phím cơ không dây", "dây sạc nhanh"]
 
@@ -152,7 +152,7 @@ def test_a_bad_normalizer_file_is_named(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=message) as err:
         LiraQueryNormalizer.from_pretrained(str(tmp_path))
-    assert str(path) in str(err.value) and "python -m training.query_normalizer" in str(err.value) or "NaN" in content
+    assert str(path) in str(err.value) and "python -m dataset_builder.normalizer" in str(err.value) or "NaN" in content
     path.write_bytes(b'{"vocabulary": "\xff"}')
     with pytest.raises(ValueError, match="not UTF-8 JSON"):
         LiraQueryNormalizer.from_pretrained(str(tmp_path))

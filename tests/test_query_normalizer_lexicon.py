@@ -6,7 +6,7 @@ import pytest
 
 from modeling_lira import LiraQueryNormalizer
 from modeling_lira.query_normalizer import NORMALIZER_FILE
-from training.query_normalizer import build_vocabulary, lexicon_words
+from dataset_builder.normalizer import build_vocabulary, lexicon_words
 
 ID_TEXTS = ["kencan buta", "sepatu lari"]
 
@@ -85,7 +85,7 @@ def test_lexicon_survives_save_and_load_and_bad_values_are_named(tmp_path, vocab
 
 
 def test_saved_normalizer_carries_the_lexicon(tmp_path, tiny_products_dir):
-    from training.query_normalizer import save_query_normalizer
+    from dataset_builder.normalizer import save_query_normalizer
 
     summary = save_query_normalizer(str(tmp_path), tiny_products_dir, ["bn", "th"])
     loaded = LiraQueryNormalizer.from_pretrained(str(tmp_path))

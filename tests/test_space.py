@@ -7,6 +7,7 @@ Everything runs on tiny models built in code and a 6-product dataset with Thai a
 import html
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ SPACE = os.path.join(REPO, "space")
 sys.path.insert(0, SPACE)
 
 from space_inputs import LiraSpaceInputError, parse_query  # noqa: E402
+from space_render import render_result  # noqa: E402
 from space_search import LiraSpaceSearcher  # noqa: E402
 
 SCREENSHOT = os.path.join(REPO, "artifacts", "space", "screenshot-test.png")
@@ -210,6 +212,98 @@ def test_missing_sources_name_the_fix(space_sources, tmp_path):
         LiraSpaceSearcher(str(tmp_path / "nope"), space_sources["dataset"], space_sources["backbone"])
 
 
+# --- the query normalizer: every column reads what LiRA's processor reads ---------------------------------------------
+
+# romanized Thai back into Thai script (a tiny `query_normalizer.json`, as `dataset_builder.normalizer` writes them)
+NORMALIZER_VOCABULARY = {"th": [{"text": "รองเท้าวิ่ง", "romanized": ["rongthao wing"]},
+                                {"text": "ร่ม", "romanized": ["rom"]}]}
+
+
+@pytest.fixture(scope="module")
+def normalized_searcher(space_sources, tmp_path_factory):
+    """A searcher whose LiRA folder also ships a `query_normalizer.json` (loaded by the processor)."""
+    from modeling_lira.query_normalizer import LiraQueryNormalizer
+
+    folder = str(tmp_path_factory.mktemp("space-normalizer") / "lira")
+    shutil.copytree(space_sources["model"], folder)
+    LiraQueryNormalizer(NORMALIZER_VOCABULARY).save_pretrained(folder)
+    s = space_sources
+    return LiraSpaceSearcher(folder, s["dataset"], s["backbone"], finetune=s["finetune"], critic_lexicon=LEXICON)
+
+
+def _spy_queries(monkeypatch, system):
+    """Records the texts `system.encode_queries` receives (then encodes them as before)."""
+    seen, encode = [], system.encode_queries
+
+    def spy(texts, *args, **kwargs):
+        seen.append(list(texts))
+        return encode(texts, *args, **kwargs)
+
+    monkeypatch.setattr(system, "encode_queries", spy)
+    return seen
+
+
+@pytest.mark.parametrize("language", ["th", "auto"])
+def test_every_column_reads_the_normalized_query(normalized_searcher, space_sources, monkeypatch, language):
+    searcher = normalized_searcher
+    assert searcher.lira.query_normalizer is not None  # loaded by LiraProcessor.from_pretrained from the folder
+    seen = {name: _spy_queries(monkeypatch, searcher.systems[name]) for name in ("backbone", "finetune")}
+    result = searcher.search(parse_query("rongthao wing", language, "", searcher.languages, 4))
+    assert result["query"] == "rongthao wing" and result["normalized_query"] == "รองเท้าวิ่ง"
+    assert seen == {"backbone": [["รองเท้าวิ่ง"]], "finetune": [["รองเท้าวิ่ง"]]}
+    # like for like: the romanized query ranks exactly as the same query typed in Thai script, in every column
+    typed_thai = searcher.search(parse_query("รองเท้าวิ่ง", language, "", searcher.languages, 4))
+    assert typed_thai["normalized_query"] == "รองเท้าวิ่ง"
+    assert typed_thai["rankings"] == result["rankings"]
+    # LiRA's column is what LiRA's own processor makes of the raw text (evaluation's LiraSystem normalizes inside)
+    lrl = LiraSystem(searcher.lira.folder, "lrl", progress=False)
+    lang = None if language == "auto" else language
+    idx, val = top_k(lrl.encode_queries(["rongthao wing"], [lang]), lrl.encode_documents(searcher.corpus), 10)
+    assert _ids(result["rankings"]["lira"]) == [searcher.corpus[j]["product_id"] for j in idx[0]]
+    assert np.allclose([r["score"] for r in result["rankings"]["lira"]], val[0], atol=1e-4)
+    # ... and the raw text would have ranked the fine-tune differently (so the check above can fail)
+    finetune = searcher.systems["finetune"]
+    _, raw = top_k(finetune.encode_queries(["rongthao wing"]), searcher.documents("finetune"), 10)
+    assert not np.allclose([r["score"] for r in result["rankings"]["finetune"]], raw[0], atol=1e-4)
+    page = render_result(result)
+    assert 'data-query-normalizer="rewritten"' in page and 'data-normalized-query="รองเท้าวิ่ง"' in page
+    assert "Normalized query: <b>รองเท้าวิ่ง</b> (typed: rongthao wing)" in page and "plain fine-tune" in page
+
+
+def test_a_query_the_normalizer_keeps_is_shown_as_unchanged(normalized_searcher, monkeypatch):
+    seen = _spy_queries(monkeypatch, normalized_searcher.systems["finetune"])
+    result = normalized_searcher.search(parse_query("ร่ม", "th", "umbrella", normalized_searcher.languages, 4))
+    assert result["normalized_query"] == "ร่ม" and seen == [["ร่ม"]]
+    page = render_result(result)
+    assert 'data-query-normalizer="unchanged"' in page and "Normalized query: unchanged" in page
+    assert "Normalized query: <b>" not in page
+
+
+def test_without_a_normalizer_every_column_reads_the_raw_text(searcher, monkeypatch):
+    assert searcher.lira.query_normalizer is None
+    seen = {name: _spy_queries(monkeypatch, searcher.systems[name]) for name in ("backbone", "finetune")}
+    result = searcher.search(parse_query("rongthao wing", "th", "", searcher.languages, 4))
+    assert result["normalized_query"] == "rongthao wing" and not result["has_normalizer"]
+    assert seen == {"backbone": [["rongthao wing"]], "finetune": [["rongthao wing"]]}
+    page = render_result(result)
+    assert 'data-query-normalizer="none"' in page and "ships no query normalizer" in page
+
+
+def test_the_normalized_query_is_escaped_in_the_page():
+    result = {"query": "x", "normalized_query": "<b>x</b>", "has_normalizer": True, "seconds": 0.1, "lira_mode": "lrl",
+              "language": {"given": "th", "detected": "th", "probabilities": {"th": 1.0}}, "candidates": [],
+              "rankings": {"lira": [], "finetune": []}}
+    page = render_result(result)
+    assert "<b>x</b>" not in page and "Normalized query: <b>&lt;b&gt;x&lt;/b&gt;</b>" in page
+
+
+def test_normalize_query_rejects_bad_values(normalized_searcher):
+    with pytest.raises(ValueError, match="the query must be a string, got int"):
+        normalized_searcher.lira.normalize_query(3, "th")
+    with pytest.raises(ValueError, match="language 'xx' is not one of the model's"):
+        normalized_searcher.lira.normalize_query("rom", "xx")
+
+
 # --- the page's answer to bad input -----------------------------------------------------------------------------------
 
 def test_answer_shows_messages_never_tracebacks(searcher, monkeypatch):
@@ -286,6 +380,7 @@ def test_app_in_headless_chromium(running_app, searcher):
             assert list(shown["rankings"]) == ["lira", "backbone", "finetune"]
             assert all(len(ids) == 6 for ids in shown["rankings"].values())
             assert shown["detected"] == expected["language"]["detected"]
+            assert shown["read"] == text and "ships no query normalizer" in shown["normalized"]  # none in this model
             chosen = [c["text"] for c in expected["candidates"] if c["chosen"]]
             assert shown["chosen"] == (chosen[0] if chosen else None)
         browser.screenshot(SCREENSHOT)  # the Bengali search in full mode, under the form (git-ignored)

@@ -235,7 +235,7 @@ def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model,
                                                           tiny_backbones_dir, capsys):
     import json
 
-    from training.ablations import main
+    from studies.ablations import main
 
     start = tmp_path / "start"
     tiny_model.save_pretrained(start)
@@ -284,7 +284,7 @@ def test_language_probe_fits_the_head_and_only_the_head(tiny_processor, tiny_tra
         fit_language_identifier(model, x[:1], ["xx"])
 
 
-@pytest.mark.parametrize("command", ["training.ablations", "training.language_probe"])
+@pytest.mark.parametrize("command", ["studies.ablations", "training.language_probe"])
 def test_side_commands_reject_an_empty_language_list_before_any_work(tmp_path, command):
     import importlib
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from training.shards import reassemble, split_folder
-from training.vocab_trim import trim_lira, verify_trim
-from training.weight_pack import pack_q4, pack_state_dict, unpack_q4, unpack_state_dict
+from training.gpu.shards import reassemble, split_folder
+from training.gpu.vocab_trim import trim_lira, verify_trim
+from training.gpu.weight_pack import pack_q4, pack_state_dict, unpack_q4, unpack_state_dict
 
 
 def _q4_tensor(shape, seed=0):
@@ -76,7 +76,7 @@ def test_trimmed_tiny_model_equals_the_full_one(tmp_path, tiny_model, tiny_proce
 def test_trimmed_lira_small_equals_the_full_one_on_real_texts(tmp_path, lira_small_dir, tiny_products_dir):
     """The real embedded default: every text of a real CLDR build tokenizes identically, embeddings are equal, and
     the trimmed + 4-bit packed model is several times smaller."""
-    from training.weight_pack import pack_file
+    from training.gpu.weight_pack import pack_file
 
     report = trim_lira(lira_small_dir, tiny_products_dir, str(tmp_path / "trim"))
     check = verify_trim(lira_small_dir, str(tmp_path / "trim"), tiny_products_dir, report)
@@ -107,7 +107,7 @@ def _run_args(**kw):
 def test_adapter_from_the_trimmed_model_merges_into_the_local_runs_weights(tmp_path, tiny_model, tiny_processor,
                                                                           tiny_products_dir):
     from modeling_lira import LiraModel
-    from training.merge_adapter import merge_adapter
+    from training.gpu.merge_adapter import merge_adapter
     from training.train import run_training
 
     start = _start_folder(tmp_path, tiny_model, tiny_processor)
@@ -132,7 +132,7 @@ def test_adapter_from_the_trimmed_model_merges_into_the_local_runs_weights(tmp_p
 def test_prepare_remote_collect_on_cpu(tmp_path, tiny_model, tiny_processor, tiny_products_dir, monkeypatch, capsys):
     """The whole path but the device call: prepare prints every call under the limits; the last call's command,
     run here on CPU against the parked groups, returns adapter tars small enough to come back; collect merges."""
-    from training import gpu
+    from training.gpu import job as gpu
 
     start = _start_folder(tmp_path, tiny_model, tiny_processor)
     out = tmp_path / ".gpu"

@@ -2,8 +2,9 @@
 
 import pytest
 
-from training.data import LiraQueryDataset, load_corpus_rows, load_query_rows, plan_batches
-from training.noise import LiraTrainNoise
+from training.data import LiraQueryDataset, plan_batches
+from lira_utils.dataset import load_corpus_rows, load_query_rows
+from training.train_noise import LiraTrainNoise
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_read_split_without_datasets_reads_the_same_rows(tiny_products_dir, monk
     """The GPU machine has no `datasets`: the Parquet fallback (README `configs:`) returns exactly its rows."""
     import sys
 
-    from training.data import read_split
+    from lira_utils.dataset import read_split
 
     with_datasets = read_split(tiny_products_dir, "th", "validation")
     corpus = read_split(tiny_products_dir, "corpus", "corpus")

@@ -133,7 +133,7 @@ def zs_eval_dataset(tmp_path_factory):
 
 def test_evaluator_reads_a_zero_shot_language_as_unknown_for_lira(zs_eval_dataset, tiny_lira_dir,
                                                                  lookup_system_factory):  # fmt: skip
-    from evaluation.data import dataset_zero_shot_languages, load_queries
+    from lira_utils.dataset import dataset_zero_shot_languages, load_queries
     from evaluation.evaluator import run_evaluation
     from evaluation.lira_system import LiraSystem
 
@@ -158,7 +158,7 @@ def test_evaluator_reads_a_zero_shot_language_as_unknown_for_lira(zs_eval_datase
 
 def test_evaluator_still_refuses_a_language_the_dataset_does_not_mark(zs_eval_dataset, tiny_lira_dir,
                                                                      eval_dataset_dir):  # fmt: skip
-    from evaluation.data import check_languages
+    from evaluation.inputs import check_languages
     from evaluation.evaluator import run_evaluation
     from evaluation.lira_system import LiraSystem
 

@@ -1,80 +1,34 @@
-"""Reads the `lira-products` layout for training: with `datasets` when installed, else straight from Parquet.
+"""Training data: the labelled budget, parallel anchor text, the batch plan and the `torch` dataset over it.
 
-The GPU machine has no `datasets`; the Parquet files and README `configs:` are the same data, so the fallback
-reads exactly what `load_dataset(folder, config, split=split)` would.
+Rows come from `lira_utils.dataset` (the one reader; it works without `datasets` on the GPU machine).
 """
 
-import glob
 import hashlib
 import json
-import os
 import random
+from dataclasses import dataclass, field
+from typing import Optional
 
 import torch
 
-
-def _yaml_configs(dataset_dir):
-    import yaml
-
-    path = os.path.join(dataset_dir, "README.md")
-    if not os.path.exists(path):
-        raise ValueError(f"{dataset_dir!r} has no README.md with `configs:`; build it with "
-                         f"`python -m dataset_builder build --out {dataset_dir}`.")
-    text = open(path, encoding="utf-8").read()
-    if not text.startswith("---"):
-        raise ValueError(f"{path} has no YAML front matter; rebuild the dataset.")
-    meta = yaml.safe_load(text.split("---", 2)[1])
-    return {c["config_name"]: c for c in meta.get("configs", [])}
+from lira_utils.dataset import load_corpus_rows, load_query_rows, read_split
 
 
-def _read_parquet_split(dataset_dir, config, split):
-    import pyarrow.parquet as pq
+@dataclass
+class LiraDataArguments:
+    """The training-data flags LiRA (`python -m training`) and the fine-tunes (`python -m training.finetune`) share,
+    so both read the same rows and plan for the same values (the budget study relies on it)."""
 
-    configs = _yaml_configs(dataset_dir)
-    if config not in configs:
-        raise ValueError(f"config {config!r} is not in {dataset_dir!r}; available: {sorted(configs)}.")
-    files = configs[config]["data_files"]
-    entries = [f for f in files if f["split"] == split] if isinstance(files, list) else []
-    if not entries:
-        raise ValueError(f"split {split!r} is not in config {config!r} of {dataset_dir!r}.")
-    rows = []
-    for entry in entries:
-        paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
-        for pattern in paths:
-            for path in sorted(glob.glob(os.path.join(dataset_dir, pattern))):
-                rows.extend(pq.read_table(path).to_pylist())
-    return rows
-
-
-def read_split(dataset_dir, config, split):
-    """Rows (list of dicts) of one config and split of a local `lira-products` folder."""
-    if not os.path.isdir(dataset_dir):
-        raise ValueError(f"dataset folder {dataset_dir!r} does not exist; build it with "
-                         f"`python -m dataset_builder build --out {dataset_dir}`.")
-    import importlib.util
-
-    if importlib.util.find_spec("datasets") is None:
-        return _read_parquet_split(dataset_dir, config, split)
-    from evaluation.data import load_split  # keys the Arrow cache by the folder's files, so a rebuild is never stale
-
-    return load_split(dataset_dir, config, split).to_list()
-
-
-def parse_languages(text):
-    """`"vi, th,,id"` (the `--languages` flag) -> `["vi", "th", "id"]`; an empty list raises ValueError."""
-    langs = [lang.strip() for lang in text.split(",") if lang.strip()]
-    if not langs:
-        raise ValueError(f"--languages {text!r} names no language; e.g. --languages vi,th.")
-    return langs
-
-
-def load_query_rows(dataset_dir, languages, split="train", max_per_language=None):
-    """Query rows of several languages, concatenated (first `max_per_language` of each, dataset order)."""
-    rows = []
-    for lang in languages:
-        part = read_split(dataset_dir, lang, split)
-        rows.extend(part[:max_per_language] if max_per_language else part)
-    return rows
+    train_queries_per_language: Optional[int] = field(default=None, metadata={
+        "help": "Label budget: a seeded sample of N labelled train queries per language (`sample_train_rows`; the "
+                "same rows for LiRA and the fine-tunes with the same --seed); 0 = none, train on --parallel-dataset "
+                "alone; unset = all."})
+    parallel_dataset: str = field(default="", metadata={
+        "help": "Parallel text folder (`python -m dataset_builder anchor-text`): local/English pairs without a "
+                "product label, mixed into every batch. LiRA's anchor pulls each local text toward its English "
+                "(LiraConfig.parallel_anchor_weight); the fine-tune reads them as InfoNCE pairs."})
+    parallel_share: float = field(default=0.5, metadata={
+        "help": "Share of every batch taken by parallel pairs when labelled queries exist (all of it otherwise)."})
 
 
 def sample_train_rows(rows, per_language, seed):
@@ -184,11 +138,6 @@ def training_rows(dataset_dir, languages, corpus, steps, batch_size, seed, train
     return rows, list(corpus), plan_batches(rows, [p["product_id"] for p in corpus], steps, batch_size, seed)
 
 
-def load_corpus_rows(dataset_dir):
-    """Product rows of the `corpus` config."""
-    return read_split(dataset_dir, "corpus", "corpus")
-
-
 def best_positives(row, known):
     """Highest-grade relevant product ids of a query row that are in `known` (the corpus)."""
     grades = [g for pid, g in zip(row["relevant_ids"], row["relevance"]) if pid in known]
@@ -244,7 +193,7 @@ class LiraQueryDataset(torch.utils.data.Dataset):
             [`plan_batches`]; item i is then row `plan[i][0]` with `positive_id` set, read in order
             (`planned` is True, and [`LiraTrainer`] then uses a sequential sampler).
         noise (`callable`, *optional*): `fn(index, item) -> item` applied to every item, e.g.
-            [`training.noise.LiraTrainNoise`]; only ever given to the train dataset.
+            [`training.train_noise.LiraTrainNoise`]; only ever given to the train dataset.
     """
 
     def __init__(self, rows, plan=None, noise=None):

@@ -16,11 +16,12 @@ import argparse
 import numpy as np
 import torch
 
-from evaluation.data import query_inputs
+from evaluation.inputs import query_inputs
 from evaluation.encoders import l2_normalize
 from evaluation.fusion import score_fusion_grid
 
-from .validation import LiraInMemorySystem
+from evaluation.lira_system import LiraInMemorySystem
+from lira_utils.defaults import LANGUAGES
 
 DEFAULT_GRID = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 
@@ -78,13 +79,13 @@ def parse_grid(text):
 def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
 
-    from .data import load_corpus_rows, load_query_rows, parse_languages
+    from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
     from .saving import save_in_place
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved LiRA folder, rewritten in place")
     parser.add_argument("--dataset", default="artifacts/lira-products")
-    parser.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    parser.add_argument("--languages", default=LANGUAGES)
     parser.add_argument("--queries-per-language", type=int, default=200, help="validation queries per language")
     parser.add_argument("--grid", default=",".join(str(s) for s in DEFAULT_GRID))
     args = parser.parse_args(argv)

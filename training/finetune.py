@@ -23,41 +23,42 @@ import json
 import os
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Optional
 
 import torch
 from torch.utils.data import SequentialSampler
 from transformers import AutoModel, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments, set_seed
 
-from evaluation.arguments import check_fields
-from evaluation.atomic import atomic_folder, check_output_folder
+from lira_utils.arguments import check_fields
+from lira_utils.atomic import atomic_folder, check_output_folder
 from modeling_lira.losses import symmetric_info_nce_loss
 
-from .data import LiraQueryDataset, load_corpus_rows, parse_languages, plan_digest, training_rows
+from .data import LiraDataArguments, LiraQueryDataset, plan_digest, training_rows
+from lira_utils.dataset import load_corpus_rows, parse_languages
 from .distributed import finish_distributed, gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
-from .noise import LiraTrainNoise
+from .train_noise import LiraTrainNoise
+from lira_utils.defaults import BATCH_SIZE, FINETUNE_STEPS, LANGUAGES, SEED
 
 FACTS_FILE = "finetune_facts.json"
 
 
 @dataclass
-class LiraFinetuneArguments:
+class LiraFinetuneArguments(LiraDataArguments):
     """What the plain fine-tune trains on and how; every field is a command-line flag."""
 
     model: str = field(default="artifacts/backbones/multilingual-e5-small", metadata={"help": "Backbone folder."})
     dataset: str = field(default="artifacts/lira-products", metadata={"help": "Built lira-products folder."})
     output_dir: str = field(default="artifacts/finetune", metadata={"help": "Fine-tuned model folder."})
     run_dir: str = field(default="runs/finetune", metadata={"help": "Trainer checkpoints."})
-    languages: str = field(default="vi,th,id,ms,fil,ur,bn")
-    steps: int = field(default=180, metadata={"help": "Optimizer steps (LiRA's stage 1 + stage 2 in the main job)."})
-    batch_size: int = field(default=32, metadata={"help": "Queries (and distinct positive products) per batch."})
+    languages: str = field(default=LANGUAGES)
+    steps: int = field(default=FINETUNE_STEPS, metadata={"help": "Optimizer steps (LiRA's stage 1 + stage 2 in the main job)."})
+    batch_size: int = field(default=BATCH_SIZE, metadata={"help": "Queries (and distinct positive products) per batch."})
     learning_rate: float = field(default=3e-5)
     weight_decay: float = field(default=0.01)
     warmup_ratio: float = field(default=0.1)
     temperature: float = field(default=0.05)
     max_length: int = field(default=32)
-    seed: int = field(default=13)
+    seed: int = field(default=SEED)
     logging_steps: int = field(default=10)
     save_steps: int = field(default=60, metadata={"help": "Checkpoint every N steps (for --resume)."})
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
@@ -65,14 +66,6 @@ class LiraFinetuneArguments:
     train_noise_rate: float = field(default=0.0, metadata={
         "help": "Share of train queries rewritten by the test_noisy noise generators (as LiRA's "
                 "--train-noise-rate; same seed and rate -> the same noisy queries)."})
-    train_queries_per_language: Optional[int] = field(default=None, metadata={
-        "help": "Label budget: a seeded sample of N labelled train queries per language, the same rows LiRA gets "
-                "with the same --seed (training.data.sample_train_rows); 0 = none (--parallel-dataset alone); "
-                "unset = all."})
-    parallel_dataset: str = field(default="", metadata={
-        "help": "Parallel text folder (`python -m dataset_builder anchor-text`), mixed into every batch as "
-                "(local text, English text) InfoNCE pairs: the very pairs LiRA's anchor reads."})
-    parallel_share: float = field(default=0.5, metadata={"help": "Share of a batch taken by parallel pairs."})
     lora_r: int = field(default=0, metadata={
         "help": "0 = full fine-tune; r > 0 = LoRA of rank r on the same linear layers LiRA adapts (merged before "
                 "saving, so the folder is a plain encoder). Use LiRA's stage-2 rate with it (--learning-rate 2e-4)."})

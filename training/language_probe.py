@@ -17,6 +17,7 @@ import random
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from lira_utils.defaults import LANGUAGES, SEED
 
 
 @torch.no_grad()
@@ -32,7 +33,7 @@ def pooled_features(model, processor, texts, batch_size=64, progress=True):
     return torch.cat(feats)
 
 
-def probe_examples(query_rows, corpus, languages, per_language=400, seed=13):
+def probe_examples(query_rows, corpus, languages, per_language=400, seed=SEED):
     """Balanced (text, language) pairs: queries of each LRL and English product titles / keywords."""
     rng = random.Random(seed)
     texts, labels = [], []
@@ -48,7 +49,7 @@ def probe_examples(query_rows, corpus, languages, per_language=400, seed=13):
     return texts, labels
 
 
-def fit_language_identifier(model, features, labels, steps=300, learning_rate=1e-2, weight_decay=1e-4, seed=13):
+def fit_language_identifier(model, features, labels, steps=300, learning_rate=1e-2, weight_decay=1e-4, seed=SEED):
     """Trains `model.language_identifier` (LayerNorm + Linear) on cached `features (N, D_g)` and label codes.
 
     Returns:
@@ -91,13 +92,13 @@ def refit_language_identifier(model, processor, query_rows, corpus, languages, p
 def main(argv=None):
     from modeling_lira import LiraModel, LiraProcessor
 
-    from .data import load_corpus_rows, load_query_rows, parse_languages
+    from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
     from .saving import save_in_place
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved LiRA folder, refit in place")
     parser.add_argument("--dataset", default="artifacts/lira-products")
-    parser.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    parser.add_argument("--languages", default=LANGUAGES)
     parser.add_argument("--per-language", type=int, default=400)
     parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args(argv)

@@ -14,11 +14,12 @@ import os
 
 import numpy as np
 
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 from evaluation.fusion import LATE_FUSION_FILE, LateFusionSystem, score_fusion_grid
-from evaluation.data import query_inputs
+from evaluation.inputs import query_inputs
 
-from .data import load_corpus_rows, load_query_rows, parse_languages
+from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
+from lira_utils.defaults import LANGUAGES
 
 DEFAULT_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
@@ -70,7 +71,7 @@ def main(argv=None):
     parser.add_argument("--finetune", default="artifacts/finetune", help="plain fine-tune folder")
     parser.add_argument("--english-encoder", default="artifacts/backbones/all-MiniLM-L6-v2")
     parser.add_argument("--dataset", default="artifacts/lira-products")
-    parser.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    parser.add_argument("--languages", default=LANGUAGES)
     parser.add_argument("--queries-per-language", type=int, default=200)
     args = parser.parse_args(argv)
     result = calibrate_late_fusion(args.finetune, args.english_encoder, args.dataset, parse_languages(args.languages),

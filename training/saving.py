@@ -4,7 +4,7 @@ import json
 import os
 import shutil
 
-from evaluation.atomic import atomic_folder, atomic_write_json
+from lira_utils.atomic import atomic_folder, atomic_write_json
 
 
 def save_merged(merged, processor, out_dir, facts):

@@ -11,23 +11,24 @@ Multi-GPU: the same command under `torchrun --nproc_per_node N -m training ...` 
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Optional
 
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
-from evaluation.arguments import check_fields
+from lira_utils.arguments import check_fields
 
 from modeling_lira import LiraModel, LiraProcessor
 
 from .collator import LiraRetrievalCollator
 from .device import device_settings
 from .saving import save_facts, save_merged
-from .data import LiraQueryDataset, load_corpus_rows, load_query_rows, parse_languages, plan_digest, training_rows
+from .data import LiraDataArguments, LiraQueryDataset, plan_digest, training_rows
+from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
 from .english_scale import calibrate_english_scale
 from .language_probe import refit_language_identifier
-from .noise import LiraTrainNoise
+from .train_noise import LiraTrainNoise
 from .trainer import LiraTrainer
 from .validation import make_validation
+from lira_utils.defaults import BATCH_SIZE, LANGUAGES, SEED, STAGE1_STEPS, STAGE2_STEPS
 
 # every linear layer of g's Transformer blocks (never h's: "english_encoder." does not match the anchored regex)
 LORA_TARGETS = (r"encoder\.encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|"
@@ -37,17 +38,17 @@ STAGE1_TRAINABLE = ("english_in", "arca.", "language_identifier.")  # g side of 
 
 
 @dataclass
-class LiraRunArguments:
+class LiraRunArguments(LiraDataArguments):
     """What to train on and how; every field is a command-line flag (`--stage2-steps 300`)."""
 
     model: str = field(default="artifacts/lira-small", metadata={"help": "LiRA folder to start from."})
     dataset: str = field(default="artifacts/lira-products", metadata={"help": "Built lira-products folder."})
     output_dir: str = field(default="artifacts/lira-small-trained", metadata={"help": "Merged model folder."})
     run_dir: str = field(default="runs/lira", metadata={"help": "Checkpoints and logs of both stages."})
-    languages: str = field(default="vi,th,id,ms,fil,ur,bn", metadata={"help": "Comma-separated languages."})
-    stage1_steps: int = field(default=30, metadata={"help": "Arca steps (encoders frozen)."})
-    stage2_steps: int = field(default=200, metadata={"help": "LaSR steps."})
-    batch_size: int = field(default=32, metadata={"help": "Queries per device batch (+ as many products)."})
+    languages: str = field(default=LANGUAGES, metadata={"help": "Comma-separated languages."})
+    stage1_steps: int = field(default=STAGE1_STEPS, metadata={"help": "Arca steps (encoders frozen)."})
+    stage2_steps: int = field(default=STAGE2_STEPS, metadata={"help": "LaSR steps."})
+    batch_size: int = field(default=BATCH_SIZE, metadata={"help": "Queries per device batch (+ as many products)."})
     gradient_accumulation_steps: int = field(default=1)
     stage1_learning_rate: float = field(default=1e-3)
     learning_rate: float = field(default=2e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
@@ -55,15 +56,6 @@ class LiraRunArguments:
     lora_alpha: int = field(default=16)
     max_train_queries_per_language: int = field(default=0, metadata={
         "help": "First N train queries per language (0 = all); see --train-queries-per-language for a budget."})
-    train_queries_per_language: Optional[int] = field(default=None, metadata={
-        "help": "Label budget: a seeded sample of N labelled train queries per language (the same rows for the "
-                "fine-tunes with the same --seed); 0 = none, train on --parallel-dataset alone; unset = all."})
-    parallel_dataset: str = field(default="", metadata={
-        "help": "Parallel text folder (`python -m dataset_builder anchor-text`): local/English pairs without a "
-                "product label, mixed into every batch; Arca's anchor pulls each local text toward its English "
-                "(LiraConfig.parallel_anchor_weight)."})
-    parallel_share: float = field(default=0.5, metadata={
-        "help": "Share of every batch taken by parallel pairs when labelled queries exist (all of it otherwise)."})
     validation_queries_per_language: int = field(default=60)
     eval_steps: int = field(default=50)
     language_probe_per_language: int = field(default=400, metadata={
@@ -72,12 +64,12 @@ class LiraRunArguments:
         "help": "Validation queries per language on which the English-half weight s is chosen after merging "
                 "(training/english_scale.py; 0 = keep the trained s)."})
     query_normalizer: bool = field(default=True, metadata={
-        "help": "Save a query normalizer with the model (training/query_normalizer.py: the catalogue's titles and "
+        "help": "Save a query normalizer with the model (dataset_builder/normalizer.py: the catalogue's titles and "
                 "the train/validation queries, romanized forms included), which the processor applies to queries; "
                 "--query-normalizer false saves none."})
     query_normalizer_min_fuzzy_letters: str = field(default="auto", metadata={
         "help": "Least letters of a span the normalizer may fuzzy-correct: 'auto' chooses it per language on "
-                "validation queries with synthetic typos (training/normalizer_letters.py), or a number (5), or "
+                "validation queries with synthetic typos (dataset_builder/normalizer_letters.py), or a number (5), or "
                 "'bn=3,ur=4' (others 5)."})
     query_normalizer_choice_queries: int = field(default=0, metadata={
         "help": "Clean validation queries per language (each also typo'd) for --query-normalizer-min-fuzzy-letters "
@@ -87,21 +79,17 @@ class LiraRunArguments:
         "help": "Stop stage 2 after this many validations without a better nDCG@10 (0 = run every step); needs "
                 "--validate."})
     logging_steps: int = field(default=10)
-    seed: int = field(default=13)
+    seed: int = field(default=SEED)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
     train_noise_rate: float = field(default=0.0, metadata={
         "help": "Share of train queries rewritten by the test_noisy noise generators (typo, no_diacritics, "
-                "code_mix, romanized; training/noise.py); validation and test rows are never noised. Chosen on "
-                "validation with `python -m training.noise_rate`."})
+                "code_mix, romanized; training/train_noise.py); validation and test rows are never noised. Chosen on "
+                "validation with `python -m studies.noise_rate`."})
     adapter_only: bool = field(default=False, metadata={
         "help": "Stop after writing run_dir/adapter (+ training_facts.json): no merge, no language-id refit, no s "
                 "calibration. For a remote (GPU) run whose adapter is merged locally with `python -m "
-                "training.merge_adapter`, which does those steps exactly as a local run would."})
-    no_actor: bool = field(default=False, metadata={"help": "Ablation: always candidate 1."})
-    no_queues: bool = field(default=False, metadata={"help": "Ablation: no DocQueue/CorrQueue."})
-    no_consistency: bool = field(default=False, metadata={"help": "Ablation: no consistency loss."})
-    no_language: bool = field(default=False, metadata={"help": "Ablation: no language embedding."})
+                "training.gpu.merge_adapter`, which does those steps exactly as a local run would."})
     config_overrides: str = field(default="", metadata={
         "help": "LiraConfig values for this run, e.g. `retrieval_temperature=0.05,doc_queue_size=128` (the "
                 "run_clm convention); saved with the merged model."})
@@ -147,6 +135,23 @@ class LiraRunArguments:
 
     def language_list(self):
         return parse_languages(self.languages)
+
+
+@dataclass
+class LiraAblation:
+    """What `studies.ablations` switches off; not flags of `python -m training` (the shipped recipe has them all on).
+
+    Args:
+        no_actor (`bool`, *optional*, defaults to `False`): always feed candidate 1 (no Arca actor).
+        no_queues (`bool`, *optional*, defaults to `False`): no DocQueue / CorrQueue.
+        no_consistency (`bool`, *optional*, defaults to `False`): no LRL/English consistency loss.
+        no_language (`bool`, *optional*, defaults to `False`): no language embedding.
+    """
+
+    no_actor: bool = False
+    no_queues: bool = False
+    no_consistency: bool = False
+    no_language: bool = False
 
 
 def build_peft_model(model, args):
@@ -203,13 +208,19 @@ def _last_checkpoint(stage_dir):
     return get_last_checkpoint(stage_dir) if os.path.isdir(stage_dir) else None
 
 
-def run_training(args):
-    """Runs both stages and writes the merged model to `args.output_dir`. Returns a dict of run facts."""
+def run_training(args, ablation=None):
+    """Runs both stages and writes the merged model to `args.output_dir`. Returns a dict of run facts.
+
+    Args:
+        args ([`LiraRunArguments`]): the run.
+        ablation ([`LiraAblation`], *optional*): a study's switched-off parts (default: none).
+    """
+    ablation = ablation or LiraAblation()
     set_seed(args.seed)
     languages = args.language_list()
     callbacks = stage2_callbacks(args)  # flag errors surface before stage 1 spends any time
     processor = LiraProcessor.from_pretrained(args.model)
-    model = LiraModel.from_pretrained(args.model, **{"use_language_embedding": not args.no_language,
+    model = LiraModel.from_pretrained(args.model, **{"use_language_embedding": not ablation.no_language,
                                                      **args.parsed_config_overrides()})
     missing = [lang for lang in languages if lang not in model.config.lang2id]
     if missing:
@@ -218,7 +229,7 @@ def run_training(args):
     val_rows = {lang: load_query_rows(args.dataset, [lang], "validation", args.validation_queries_per_language)
                 for lang in languages}
     peft_model = build_peft_model(model, args)
-    collator_kwargs = dict(first_candidate_only=args.no_actor, use_language=not args.no_language, seed=args.seed)
+    collator_kwargs = dict(first_candidate_only=ablation.no_actor, use_language=not ablation.no_language, seed=args.seed)
     # one plan for both stages, built like the `finetune` baseline's (same seed -> the same (query, product) pairs in
     # the same order). Under DDP a micro-step's global batch (WORLD_SIZE x B, rank r reading the r-th B of it) has
     # distinct positives and is the batch one process would read with --batch-size W x B: with the cross-rank
@@ -262,7 +273,7 @@ def run_training(args):
                            train_dataset=dataset, data_collator=LiraRetrievalCollator(processor, corpus,
                                                                                       **collator_kwargs),
                            eval_dataset=LiraQueryDataset([r for rows in val_rows.values() for r in rows]),
-                           stage="lasr", use_queues=not args.no_queues, use_consistency=not args.no_consistency,
+                           stage="lasr", use_queues=not ablation.no_queues, use_consistency=not ablation.no_consistency,
                            validation=validation, callbacks=callbacks)
     facts["stage2"] = trainer2.train(resume_from_checkpoint=resume2).metrics
     facts["best_checkpoint"] = trainer2.state.best_model_checkpoint
@@ -281,7 +292,7 @@ def run_training(args):
 def finish_training(merged, processor, args, train_rows, corpus, facts):
     """After merging: refits the language-id head, chooses s on validation, saves the merged folder.
 
-    Shared by `run_training` and `training.merge_adapter` (an adapter trained elsewhere), so both end identically.
+    Shared by `run_training` and `training.gpu.merge_adapter` (an adapter trained elsewhere), so both end identically.
     """
     languages = args.language_list()
     if args.language_probe_per_language > 0:
@@ -292,11 +303,11 @@ def finish_training(merged, processor, args, train_rows, corpus, facts):
                                           args.english_scale_queries_per_language) for lang in languages}
         facts["english_scale"] = calibrate_english_scale(merged, processor, cal_rows, corpus)
     if args.query_normalizer:  # after the calibration, which reads clean validation queries as they are
-        from .query_normalizer import build_query_normalizer, parse_min_fuzzy_letters
+        from dataset_builder.normalizer import build_query_normalizer, parse_min_fuzzy_letters
 
         letters = parse_min_fuzzy_letters(args.query_normalizer_min_fuzzy_letters)
         if letters == "auto":
-            from .normalizer_letters import choose_min_fuzzy_letters
+            from dataset_builder.normalizer_letters import choose_min_fuzzy_letters
 
             choice = choose_min_fuzzy_letters(merged, processor, args.dataset, languages,
                                               queries_per_language=args.query_normalizer_choice_queries)

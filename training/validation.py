@@ -3,34 +3,7 @@
 import numpy as np
 
 from evaluation.evaluator import score_system
-from evaluation.lira_system import LiraSystem
-
-
-class LiraInMemorySystem(LiraSystem):
-    """[`evaluation.lira_system.LiraSystem`] over a model object (possibly PEFT-wrapped) instead of a folder.
-
-    Args:
-        model: [`LiraModel`] or a wrapper whose forward takes the processor's outputs.
-        processor ([`LiraProcessor`]).
-        mode (`str`, *optional*, defaults to `"lrl"`): `"lrl"`, `"noisy"` or `"oracle"`.
-        batch_size (`int`, *optional*, defaults to 64).
-    """
-
-    def __init__(self, model, processor, mode="lrl", batch_size=64):  # noqa: D107 - no folder to resolve
-        self.folder = None
-        self.mode = mode
-        self.name = f"lira_{mode}"
-        self.candidate_mode = "none" if mode == "lrl" else mode
-        self.doc_field = "title"
-        self.batch_size = batch_size
-        self.progress = False
-        self.languages = sorted(processor.lang2id, key=processor.lang2id.get)
-        self.unknown_languages = ()  # validation reads the trained languages only
-        self._model, self._proc = model, processor
-        self._digest = f"in-memory-{id(model)}-{np.random.randint(1 << 30)}"  # never reuse cached results
-
-    def _load(self):
-        return self._model, self._proc
+from evaluation.lira_system import LiraInMemorySystem
 
 
 def make_validation(processor, query_rows_by_lang, corpus, modes=("lrl",)):

@@ -46,7 +46,7 @@ def folder_digest(folder, patterns=WEIGHT_PATTERNS):
     """
     if not os.path.isdir(folder):
         raise ValueError(f"model folder {folder!r} does not exist; build it first "
-                         "(e.g. `python -m push_scripts.backbones --out artifacts/backbones`).")
+                         "(e.g. `python -m lira_utils.backbones --out artifacts/backbones`).")
     files = sorted({p for pat in patterns for p in glob.glob(os.path.join(folder, pat))})
     if not files:
         raise ValueError(f"no weight/config files matching {patterns} in {folder!r}; is it a model folder?")

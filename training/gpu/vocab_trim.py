@@ -9,7 +9,7 @@ penalty (derived from the lowest piece score) is kept by keeping the lowest-scor
 it anyway: the token ids of every dataset text, mapped through the renumbering, and the embeddings of a sample.
 
 The LoRA adapter and the heads trained on the trimmed model have no vocabulary dimension, so they apply unchanged to
-the full model (see `training.merge_adapter`).
+the full model (see `training.gpu.merge_adapter`).
 """
 
 import glob
@@ -19,7 +19,7 @@ import shutil
 
 import torch
 
-from evaluation.atomic import atomic_folder
+from lira_utils.atomic import atomic_folder
 
 TOKENIZERS = {"encoder": ".", "english_encoder": "english_tokenizer"}  # model stream -> its tokenizer subfolder
 PREFIXES = ("query: ", "passage: ")

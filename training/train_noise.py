@@ -14,6 +14,7 @@ real romanized queries can be lower than measured on `test_noisy`.
 """
 
 import random
+from lira_utils.defaults import SEED
 
 
 class LiraTrainNoise:
@@ -29,7 +30,7 @@ class LiraTrainNoise:
             offset + i.
     """
 
-    def __init__(self, corpus, rate, seed=13, offset=0):
+    def __init__(self, corpus, rate, seed=SEED, offset=0):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"noise rate {rate!r} must be in [0, 1]; e.g. --train-noise-rate 0.25.")
         self.rate, self.seed, self.offset = rate, seed, offset

@@ -1,11 +1,21 @@
-"""Loading the `lira-products` dataset for evaluation: query splits per language, the corpus, and checks.
+"""The one reader of the `lira-products` layout (and of the parallel / OOD folders written in it).
 
-The dataset is loaded with `datasets.load_dataset(folder_or_id, <config>)`: one config per language (splits
-`train`, `validation`, `test`, `test_noisy`) and `corpus` (split `corpus`); see `docs/interfaces.md`.
+Two ways in, the same rows:
+
+* `load_split` / `load_queries` / `load_corpus`: `datasets.load_dataset(folder_or_id, <config>)`, with the Arrow
+  cache keyed by the folder's files (`folder_stamp`), for evaluation and the Space;
+* `read_split` / `load_query_rows` / `load_corpus_rows`: plain lists of dicts for training; through `load_split`
+  when `datasets` is installed, else straight from the Parquet files the README `configs:` name (the GPU machine has
+  no `datasets`; a test checks both give the same rows).
+
+One config per language (splits `train`, `validation`, `test`, `test_noisy`) and `corpus` (split `corpus`); see
+`docs/interfaces.md`.
 """
 
 import functools
+import glob
 import hashlib
+import importlib.util
 import os
 
 EVAL_SPLITS = ("test", "test_noisy", "validation", "train")
@@ -90,42 +100,6 @@ def _dataset_zero_shot_languages(dataset, stamp):
     return tuple((meta or {}).get("zero_shot_languages") or ())
 
 
-def check_languages(dataset, languages, model_languages=None):
-    """Raises `ValueError` unless every requested language is a dataset config and (if given) a model language,
-    or a language the dataset marks as zero-shot (`dataset_zero_shot_languages`): a model evaluates those with
-    the language unknown.
-
-    Args:
-        dataset (`str`): dataset folder or Hub id.
-        languages (`list[str]`): requested language codes.
-        model_languages (`list[str]`, *optional*): languages of the model (`config.lang2id`).
-
-    Returns:
-        `list[str]`: the requested zero-shot languages the model does not know (empty without `model_languages`);
-        pass them to the system's `allow_unknown_languages`.
-    """
-    if not languages:
-        raise ValueError("no languages requested; pass e.g. --languages vi th id ms fil ur bn.")
-    configs = dataset_configs(dataset)
-    missing = [lang for lang in languages if lang not in configs]
-    if missing:
-        have = [c for c in configs if c not in ("corpus", "default")]
-        raise ValueError(f"dataset {dataset!r} has no config for {missing}; it has {have}. "
-                         f"Request only those languages (--languages {' '.join(have)}) or rebuild the dataset.")
-    if model_languages is None:
-        return []
-    zero_shot = dataset_zero_shot_languages(dataset)
-    unknown = [lang for lang in languages if lang not in model_languages and lang not in zero_shot]
-    if unknown:
-        known = " ".join(lang for lang in languages if lang in model_languages or lang in zero_shot) or "<none>"
-        shot = f" or one of its zero-shot languages {list(zero_shot)}" if zero_shot else ""
-        raise ValueError(f"the model knows languages {list(model_languages)} but {unknown} were requested "
-                         f"from dataset {dataset!r}: the model and the dataset do not match. Request only "
-                         f"languages the model knows{shot} (--languages {known}) or evaluate a model trained with "
-                         "those languages in config.lang2id.")
-    return [lang for lang in languages if lang not in model_languages]
-
-
 def load_corpus(dataset):
     """The corpus as a tuple of dicts (product rows), in dataset order."""
     return _load_corpus(dataset, folder_stamp(dataset))
@@ -158,30 +132,66 @@ def load_queries(dataset, language, split="test", max_queries=None):
     return ds.to_list()
 
 
-def query_inputs(rows, candidate_mode, titles_by_id):
-    """The arguments of `encode_queries` for `rows` under a system's candidate mode.
+def _yaml_configs(dataset_dir):
+    import yaml
 
-    Args:
-        rows (`list[dict]`): query rows.
-        candidate_mode (`str`): `"none"`, `"noisy"` (the rows' candidates and critic scores) or `"oracle"`
-            (the English title of the highest-graded relevant product, first on ties).
-        titles_by_id (`dict[str, str]`): product id -> English title.
+    path = os.path.join(dataset_dir, "README.md")
+    if not os.path.exists(path):
+        raise ValueError(f"{dataset_dir!r} has no README.md with `configs:`; build it with "
+                         f"`python -m dataset_builder build --out {dataset_dir}`.")
+    text = open(path, encoding="utf-8").read()
+    if not text.startswith("---"):
+        raise ValueError(f"{path} has no YAML front matter; rebuild the dataset.")
+    meta = yaml.safe_load(text.split("---", 2)[1])
+    return {c["config_name"]: c for c in meta.get("configs", [])}
 
-    Returns:
-        `dict` with `texts`, `languages`, `candidates`, `critic_scores`.
-    """
-    texts = [r["query"] for r in rows]
-    languages = [r["language"] for r in rows]
-    if candidate_mode == "none":
-        return {"texts": texts, "languages": languages, "candidates": None, "critic_scores": None}
-    if candidate_mode == "noisy":
-        cands = [list(r["candidates"] or []) for r in rows]
-        scores = [[list(map(float, s)) for s in (r["critic_scores"] or [])] for r in rows]
-        return {"texts": texts, "languages": languages, "candidates": cands, "critic_scores": scores}
-    if candidate_mode == "oracle":
-        cands = []
-        for r in rows:
-            best = max(range(len(r["relevant_ids"])), key=lambda i: (r["relevance"][i], -i))
-            cands.append([titles_by_id[r["relevant_ids"][best]]])
-        return {"texts": texts, "languages": languages, "candidates": cands, "critic_scores": None}
-    raise ValueError(f"candidate_mode {candidate_mode!r} is not one of ['none', 'noisy', 'oracle'].")
+
+def _read_parquet_split(dataset_dir, config, split):
+    import pyarrow.parquet as pq
+
+    configs = _yaml_configs(dataset_dir)
+    if config not in configs:
+        raise ValueError(f"config {config!r} is not in {dataset_dir!r}; available: {sorted(configs)}.")
+    files = configs[config]["data_files"]
+    entries = [f for f in files if f["split"] == split] if isinstance(files, list) else []
+    if not entries:
+        raise ValueError(f"split {split!r} is not in config {config!r} of {dataset_dir!r}.")
+    rows = []
+    for entry in entries:
+        paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
+        for pattern in paths:
+            for path in sorted(glob.glob(os.path.join(dataset_dir, pattern))):
+                rows.extend(pq.read_table(path).to_pylist())
+    return rows
+
+
+def read_split(dataset_dir, config, split):
+    """Rows (list of dicts) of one config and split of a local `lira-products` folder."""
+    if not os.path.isdir(dataset_dir):
+        raise ValueError(f"dataset folder {dataset_dir!r} does not exist; build it with "
+                         f"`python -m dataset_builder build --out {dataset_dir}`.")
+    if importlib.util.find_spec("datasets") is None:
+        return _read_parquet_split(dataset_dir, config, split)
+    return load_split(dataset_dir, config, split).to_list()
+
+
+def parse_languages(text):
+    """`"vi, th,,id"` (the `--languages` flag) -> `["vi", "th", "id"]`; an empty list raises ValueError."""
+    langs = [lang.strip() for lang in text.split(",") if lang.strip()]
+    if not langs:
+        raise ValueError(f"--languages {text!r} names no language; e.g. --languages vi,th.")
+    return langs
+
+
+def load_query_rows(dataset_dir, languages, split="train", max_per_language=None):
+    """Query rows of several languages, concatenated (first `max_per_language` of each, dataset order)."""
+    rows = []
+    for lang in languages:
+        part = read_split(dataset_dir, lang, split)
+        rows.extend(part[:max_per_language] if max_per_language else part)
+    return rows
+
+
+def load_corpus_rows(dataset_dir):
+    """Product rows of the `corpus` config."""
+    return read_split(dataset_dir, "corpus", "corpus")

@@ -1,6 +1,6 @@
 """Robustness per language and noise type, with paired intervals, from evaluation `results.json` files.
 
-    python -m training.noise_compare base=artifacts/benchmark/eval-s13/results.json \\
+    python -m evaluation.noise_compare base=artifacts/benchmark/eval-s13/results.json \\
         noise=artifacts/noise/eval-s13/results.json --systems base:backbone base:lira_lrl noise:finetune noise:lira_lrl
 
 Each `label=path[,path...]` names an evaluation run (several paths: seeds, averaged per query) that holds both the
@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 from evaluation.report import format_drop, noise_language_table
 from evaluation.robustness import noise_drop_table, noise_pairs
 from evaluation.stats import macro_paired_bootstrap, paired_bootstrap

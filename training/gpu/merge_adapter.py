@@ -1,6 +1,6 @@
 """Merges a LiRA adapter trained elsewhere (e.g. on a lent GPU, on a vocabulary-trimmed copy) into the full model.
 
-    python -m training.merge_adapter --adapter runs/gpu/adapter-s13 --model artifacts/lira-small \\
+    python -m training.gpu.merge_adapter --adapter runs/gpu/adapter-s13 --model artifacts/lira-small \\
         --dataset artifacts/lira-products --output-dir artifacts/gpu/lira-s13
 
 The adapter folder is what `python -m training ... --adapter-only` writes to `run_dir/adapter`: the PEFT adapter
@@ -14,8 +14,9 @@ import argparse
 import json
 import os
 
-from .data import load_corpus_rows, load_query_rows, sample_train_rows
-from .train import LiraRunArguments, finish_training
+from lira_utils.dataset import load_corpus_rows, load_query_rows
+from ..data import sample_train_rows
+from ..train import LiraRunArguments, finish_training
 
 FACTS = "training_facts.json"
 
@@ -45,8 +46,7 @@ def merge_adapter(adapter_dir, model_dir, dataset_dir, output_dir):
         facts = json.load(f)
     args = run_args_from_facts(facts, model=model_dir, dataset=dataset_dir, output_dir=output_dir)
     processor = LiraProcessor.from_pretrained(model_dir)
-    model = LiraModel.from_pretrained(model_dir, **{"use_language_embedding": not args.no_language,
-                                                    **args.parsed_config_overrides()})
+    model = LiraModel.from_pretrained(model_dir, **args.parsed_config_overrides())  # as `run_training` without ablation
     merged = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     languages = args.language_list()
     corpus = load_corpus_rows(dataset_dir)

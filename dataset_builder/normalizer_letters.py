@@ -1,6 +1,6 @@
 """Chooses the query normalizer's `min_fuzzy_letters` per language on validation queries with synthetic typos.
 
-    python -m training.normalizer_letters --model artifacts/lira-small-trained   # choose, then write the normalizer
+    python -m dataset_builder.normalizer_letters --model artifacts/lira-small-trained   # choose, then write the normalizer
 
 `python -m training` does the same at the end of training (`--query-normalizer-min-fuzzy-letters auto`).
 
@@ -13,7 +13,7 @@ For each language, the clean validation queries (all by default) and a typo of e
 `dataset_builder.noise` that made `test_noisy`, seeded per query) are normalized with every candidate bound and
 retrieved by the trained model in LRL-only mode. The vocabulary used for the choice leaves the validation queries
 out (catalogue titles + train queries), so the chosen bound meets unseen queries as it will on test; its real
-words and lexicon (`training.query_normalizer.build_lexicons`) come from that vocabulary too. Rule: among
+words and lexicon (`dataset_builder.normalizer.build_lexicons`) come from that vocabulary too. Rule: among
 the bounds whose clean nDCG@10 is at most `tolerance` below the clean nDCG@10 without any normalizer, the one with
 the best nDCG@10 on the typo'd queries (ties: the larger bound, which changes fewer texts); if none qualifies, the
 largest candidate.
@@ -29,15 +29,16 @@ from tqdm.auto import tqdm
 
 from evaluation.evaluator import score_system
 
-from .data import load_corpus_rows, load_query_rows
-from .query_normalizer import (
+from lira_utils.dataset import load_corpus_rows, load_query_rows
+from .normalizer import (
     LEXICON_MIN_ZIPF,
     build_lexicons,
     build_vocabulary,
     save_query_normalizer,
     vocabulary_texts,
 )
-from .validation import LiraInMemorySystem
+from evaluation.lira_system import LiraInMemorySystem
+from lira_utils.defaults import LANGUAGES, SEED
 
 CANDIDATES = (3, 4, 5, 6)
 
@@ -69,7 +70,7 @@ class _MemoQueries:
         return np.stack([self._memo[(t, lang)] for t, lang in zip(texts, languages)])  # (len(texts), D)
 
 
-def typo_rows(rows, seed=13):
+def typo_rows(rows, seed=SEED):
     """Copies of `rows` whose query carries one typo (swap, missing or doubled letter); rows the generator leaves
     unchanged are dropped. Deterministic per (seed, query_id)."""
     from dataset_builder.noise import typo
@@ -90,7 +91,7 @@ def _mean_ndcg(system, rows, corpus, normalizer=None, language=None):
 
 
 def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CANDIDATES, queries_per_language=None,
-                             tolerance=0.002, seed=13, min_zipf=LEXICON_MIN_ZIPF, lexicon=True, progress=True):
+                             tolerance=0.002, seed=SEED, min_zipf=LEXICON_MIN_ZIPF, lexicon=True, progress=True):
     """Per-language `min_fuzzy_letters` chosen on validation (module docstring).
 
     Args:
@@ -107,7 +108,7 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
         min_zipf (`float`, *optional*, defaults to 3.0): the real words' least Zipf frequency (`None`: no real
             words, as before they existed); use the value the saved normalizer will use.
         lexicon (`bool`, *optional*, defaults to `True`): give the normalizer the lexicon of words the vocabulary
-            lacks (as `training.query_normalizer` saves it); `False`: real words only.
+            lacks (as `dataset_builder.normalizer` saves it); `False`: real words only.
 
     Returns:
         `dict`: `chosen` {language: bound} and `table` {language: {"raw_clean", "raw_typo", bound: {"clean",
@@ -153,7 +154,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="LiRA model folder; query_normalizer.json is written into it")
     p.add_argument("--dataset", default="artifacts/lira-products")
-    p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    p.add_argument("--languages", default=LANGUAGES)
     p.add_argument("--queries-per-language", type=int, default=0, help="0 = every clean validation query")
     p.add_argument("--tolerance", type=float, default=0.002)
     args = p.parse_args(argv)
@@ -163,7 +164,7 @@ def main(argv=None):
         model = LiraModel.from_pretrained(args.model).eval()
     except (OSError, ValueError) as err:
         raise ValueError(f"--model {args.model!r} holds no LiRA model ({err}); for another model pass the bounds "
-                         "yourself: python -m training.query_normalizer --model DIR --min-fuzzy-letters bn=3") from None
+                         "yourself: python -m dataset_builder.normalizer --model DIR --min-fuzzy-letters bn=3") from None
     languages = args.languages.split(",")
     choice = choose_min_fuzzy_letters(model, LiraProcessor.from_pretrained(args.model), args.dataset, languages,
                                       queries_per_language=args.queries_per_language, tolerance=args.tolerance)

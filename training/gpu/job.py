@@ -8,12 +8,12 @@ Limits it is built for (device README, ../shared/docs/gpu_machine.md): at most 6
 included), at most 8 files of 16 MiB come back, no network and no `datasets` there. The 572 MB lira-small cannot
 travel, so `prepare`:
 
-1. trims both vocabularies to the tokens of every dataset text plus a reserve (`training.vocab_trim`) and measures
+1. trims both vocabularies to the tokens of every dataset text plus a reserve (`training.gpu.vocab_trim`) and measures
    that every dataset text tokenizes identically and sampled embeddings are equal (max |diff| must be 0);
-2. stores g's weights, which are 4-bit values, as exact 4-bit blocks (`training.weight_pack`, bit-identical);
+2. stores g's weights, which are 4-bit values, as exact 4-bit blocks (`training.gpu.weight_pack`, bit-identical);
 3. copies the train/validation splits and the corpus (no test split travels), and pure-Python wheels of `datasets`
    and `evaluate` for validation there;
-4. cuts the payload into shards grouped so that each call stays under the limit (`training.shards`).
+4. cuts the payload into shards grouped so that each call stays under the limit (`training.gpu.shards`).
 
 On the GPU `remote` rebuilds the payload (SHA-256 checked), unpacks the model, measures training throughput, and
 trains every seed with bf16, fused AdamW and dataloader workers (`training.device`), writing the adapters only
@@ -34,7 +34,8 @@ import tarfile
 import tempfile
 import time
 
-from evaluation.atomic import atomic_folder, atomic_write_bytes, atomic_write_json
+from lira_utils.atomic import atomic_folder, atomic_write_bytes, atomic_write_json
+from lira_utils.defaults import BATCH_SIZE, SEEDS, STAGE1_STEPS, STAGE2_STEPS
 
 MIB = 1 << 20
 CALL_LIMIT = 64 * MIB
@@ -204,7 +205,7 @@ def remote(args):
     import transformers
 
     from .shards import reassemble
-    from .train import LiraRunArguments, run_training
+    from ..train import LiraRunArguments, run_training
     from .weight_pack import unpack_file
 
     work = args.work
@@ -220,7 +221,7 @@ def remote(args):
               "transformers": transformers.__version__, "cuda": torch.cuda.is_available(),
               "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu", "seeds": {}}
     if args.benchmark_steps > 0:
-        from benchmarks.bench_train_throughput import measure
+        from ..throughput import measure
 
         report["throughput"] = measure(model, os.path.join(payload, "dataset"), batch_size=args.batch_size,
                                        steps=args.benchmark_steps, rounds=3)
@@ -257,7 +258,7 @@ def remote(args):
 
 
 def collect(args):
-    """Merges every returned `adapter-s*.tar` into the full local model (`training.merge_adapter`)."""
+    """Merges every returned `adapter-s*.tar` into the full local model (`training.gpu.merge_adapter`)."""
     from .merge_adapter import merge_adapter
 
     tars = sorted(glob.glob(os.path.join(args.files_at, "**", "adapter-s*.tar"), recursive=True))
@@ -281,10 +282,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_flags = argparse.ArgumentParser(add_help=False)
-    run_flags.add_argument("--seeds", default="13,14,15")
-    run_flags.add_argument("--stage1-steps", type=int, default=20)
-    run_flags.add_argument("--stage2-steps", type=int, default=160)
-    run_flags.add_argument("--batch-size", type=int, default=32)
+    run_flags.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    run_flags.add_argument("--stage1-steps", type=int, default=STAGE1_STEPS)
+    run_flags.add_argument("--stage2-steps", type=int, default=STAGE2_STEPS)
+    run_flags.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     run_flags.add_argument("--num-workers", type=int, default=4)
     run_flags.add_argument("--config-overrides", default="")
     p = sub.add_parser("prepare", parents=[run_flags], help="build the payload and print the device calls")
@@ -312,9 +313,14 @@ def main(argv=None):
     return {"prepare": prepare, "remote": remote, "collect": collect}[args.command](args)
 
 
-if __name__ == "__main__":
+def cli(argv=None):
+    """`python -m training.gpu`: `main`, with a bad value reported as one `error:` line and exit status 2."""
     try:
-        main()
+        return main(argv)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    cli()

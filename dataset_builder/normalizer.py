@@ -1,6 +1,6 @@
 """Builds the query normalizer's vocabulary from what a shop has at training time, and saves it beside a model.
 
-    python -m training.query_normalizer --model artifacts/lira-small-trained --dataset artifacts/lira-products
+    python -m dataset_builder.normalizer --model artifacts/lira-small-trained --dataset artifacts/lira-products
 
 Per language the vocabulary holds the catalogue's localized titles (`corpus.titles`) and the clean texts of the
 `train` and `validation` queries, plus every word of those texts (Thai: segmented by `pythainlp`); never a `test`
@@ -26,6 +26,7 @@ from collections import Counter
 from tqdm.auto import tqdm
 
 from modeling_lira.query_normalizer import LEXICON_MIN_LETTERS, LiraQueryNormalizer
+from lira_utils.defaults import LANGUAGES
 
 DEFAULT_PRODUCT_SPLITS = ("train", "validation", "test")
 QUERY_SPLITS = ("train", "validation")
@@ -40,9 +41,9 @@ def vocabulary_texts(dataset, language, product_splits=DEFAULT_PRODUCT_SPLITS, q
         language (`str`): language config.
         product_splits (`tuple[str]`, *optional*): product splits whose localized titles enter.
         query_splits (`tuple[str]`, *optional*, defaults to `("train", "validation")`): splits whose clean queries
-            enter (`("train",)` when validation queries must stay unseen, as in `training.normalizer_letters`).
+            enter (`("train",)` when validation queries must stay unseen, as in `dataset_builder.normalizer_letters`).
     """
-    from evaluation.data import load_corpus, load_split
+    from lira_utils.dataset import load_corpus, load_split
 
     bad = [s for s in product_splits if s not in DEFAULT_PRODUCT_SPLITS]
     if bad:
@@ -182,20 +183,20 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="model folder to write query_normalizer.json into")
     p.add_argument("--dataset", default="artifacts/lira-products")
-    p.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    p.add_argument("--languages", default=LANGUAGES)
     p.add_argument("--product-splits", nargs="+", default=list(DEFAULT_PRODUCT_SPLITS))
     p.add_argument("--threshold", type=float, default=0.7)
     p.add_argument("--min-coverage", type=float, default=0.5)
     p.add_argument("--min-fuzzy-letters", default="5",
                    help="least letters of a fuzzy-corrected span: one number, or per language ('bn=3,ur=5', others "
-                        "5); `python -m training.normalizer_letters --model DIR` chooses them on validation instead")
+                        "5); `python -m dataset_builder.normalizer_letters --model DIR` chooses them on validation instead")
     p.add_argument("--no-lexicon", action="store_true", help="leave out the lexicon of words the shop lacks")
     args = p.parse_args(argv)
     if not os.path.isdir(args.model):
         raise ValueError(f"--model {args.model!r} is not a folder; pass a saved model folder (or any output folder).")
     letters = parse_min_fuzzy_letters(args.min_fuzzy_letters)
     if letters == "auto":
-        raise ValueError("--min-fuzzy-letters auto: run `python -m training.normalizer_letters --model DIR`, which "
+        raise ValueError("--min-fuzzy-letters auto: run `python -m dataset_builder.normalizer_letters --model DIR`, which "
                          "chooses the bounds on validation and writes the normalizer.")
     path = save_query_normalizer(args.model, args.dataset, args.languages.split(","), tuple(args.product_splits),
                                  threshold=args.threshold, min_coverage=args.min_coverage, min_fuzzy_letters=letters,

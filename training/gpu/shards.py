@@ -8,8 +8,8 @@ tree. `reassemble` refuses any missing or altered shard and writes the folder at
 import json
 import os
 
-from evaluation.atomic import atomic_folder
-from evaluation.hashing import file_digest as sha256
+from lira_utils.atomic import atomic_folder
+from lira_utils.hashing import file_digest as sha256
 
 MANIFEST = "manifest.json"
 
@@ -89,7 +89,7 @@ def _checked_path(rel, manifest_file):
     if norm is None or os.path.isabs(norm) or norm == os.curdir or norm.split(os.sep)[0] == os.pardir:
         raise ValueError(f"{manifest_file}: file path {rel!r} is not a relative path inside the rebuilt folder (it "
                          "is absolute, leaves it through '..', is empty or holds a NUL); re-split the payload with "
-                         "`training.shards.split_folder`.")
+                         "`training.gpu.shards.split_folder`.")
     return norm
 
 

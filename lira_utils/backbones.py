@@ -10,7 +10,7 @@ checkpoint ``intfloat/multilingual-e5-small``.
 
 Usage::
 
-    python -m push_scripts.backbones --out artifacts/backbones
+    python -m lira_utils.backbones --out artifacts/backbones
 """
 
 import argparse
@@ -20,7 +20,7 @@ import struct
 import numpy as np
 import torch
 
-from evaluation.atomic import atomic_folder
+from lira_utils.atomic import atomic_folder
 
 ME5_DIRNAME = "multilingual-e5-small"
 MINILM_DIRNAME = "all-MiniLM-L6-v2"
@@ -137,7 +137,7 @@ def load_minilm():
 
 
 def _save_atomic(model, tokenizer, out_dir):
-    """Saves a backbone folder through `evaluation.atomic.atomic_folder` (never replaces a folder LiRA did not
+    """Saves a backbone folder through `lira_utils.atomic.atomic_folder` (never replaces a folder LiRA did not
     write)."""
     with atomic_folder(out_dir) as tmp:
         model.save_pretrained(tmp)

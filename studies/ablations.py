@@ -2,8 +2,8 @@
 plus what our default leaves out put back: the paper's DocQueue (`with_doc_queue`), LaSR's residual in LRL-only
 mode (`with_lrl_residual`) and the English-teacher score distillation (`with_distillation`).
 
-    python -m training.ablations --stage2-steps 80 --max-queries 150 --out artifacts/ablations
-    python -m training.ablations --seeds 13 14 15 --out artifacts/ablations  # mean over 3 training seeds
+    python -m studies.ablations --stage2-steps 80 --max-queries 150 --out artifacts/ablations
+    python -m studies.ablations --seeds 13 14 15 --out artifacts/ablations  # mean over 3 training seeds
 
 Each variant is trained from the same start (`--model`) with the same seed, data and steps, then evaluated on the
 same test queries in LRL-only mode and in the noisy-candidate mode (no in-training validation: every variant is
@@ -21,24 +21,25 @@ import os
 
 import numpy as np
 
-from evaluation.atomic import atomic_write_json, atomic_write_text
-from evaluation.data import load_corpus, load_queries
+from lira_utils.atomic import atomic_write_json, atomic_write_text
+from lira_utils.dataset import load_corpus, load_queries
 from evaluation.evaluator import score_system
 from evaluation.lira_system import LiraSystem
 from evaluation.stats import check_same_queries, macro_paired_bootstrap, mean_over_seeds
 
-from .data import parse_languages
-from .train import LiraRunArguments, run_training
+from lira_utils.dataset import parse_languages
+from training.train import LiraAblation, LiraRunArguments, run_training
+from lira_utils.defaults import BATCH_SIZE, LANGUAGES, STAGE1_STEPS, STAGE2_STEPS
 
 # "full" is the default recipe (CorrQueue on, DocQueue off, see `LiraConfig.doc_queue_size`); "with_doc_queue" adds
 # the paper's DocQueue of past document embeddings; "no_queues" drops the CorrQueue too
 VARIANTS = {
     "full": {},
-    "no_actor": {"no_actor": True},
+    "no_actor": {"ablation": LiraAblation(no_actor=True)},
     "with_doc_queue": {"config_overrides": "doc_queue_size=256"},
-    "no_queues": {"no_queues": True},
-    "no_consistency": {"no_consistency": True},
-    "no_language": {"no_language": True},
+    "no_queues": {"ablation": LiraAblation(no_queues=True)},
+    "no_consistency": {"ablation": LiraAblation(no_consistency=True)},
+    "no_language": {"ablation": LiraAblation(no_language=True)},
     "with_distillation": {"config_overrides": "distillation_weight=1"},
     "with_lrl_residual": {"config_overrides": "lrl_residual=true"},
 }
@@ -135,11 +136,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="artifacts/lira-small")
     parser.add_argument("--dataset", default="artifacts/lira-products")
-    parser.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    parser.add_argument("--languages", default=LANGUAGES)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--stage1-steps", type=int, default=20)
-    parser.add_argument("--stage2-steps", type=int, default=80)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--stage1-steps", type=int, default=STAGE1_STEPS)
+    parser.add_argument("--stage2-steps", type=int, default=STAGE2_STEPS)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--max-queries", type=int, default=150, help="test queries per language")
     parser.add_argument("--seeds", type=int, nargs="+", default=[13],
                         help="training seeds; each variant is trained once per seed and the table shows the mean")
@@ -163,14 +164,15 @@ def main(argv=None):
                                    eval_steps=args.stage2_steps, seed=seed,
                                    validate=False, language_probe_per_language=0,  # retrieval is what is compared,
                                    english_scale_queries_per_language=0,  # at the end of training, as trained
-                                   **VARIANTS[name])
+                                   **{k: v for k, v in VARIANTS[name].items() if k != "ablation"})
+            ablation = VARIANTS[name].get("ablation", LiraAblation())
             if not os.path.exists(os.path.join(folder, "model.safetensors")):  # a rerun only trains what is missing
-                run_training(run)
+                run_training(run, ablation)
             per_seed[seed] = evaluate_variant(folder, args.dataset, languages, args.max_queries,
-                                              first_candidate_only=VARIANTS[name].get("no_actor", False))
+                                              first_candidate_only=ablation.no_actor)
             runs.append(run)
         results[name] = mean_over_seed_runs(per_seed)
-        results[name]["args"] = dataclasses.asdict(runs[0])  # the first seed's; `seeds` lists them all
+        results[name]["args"] = {**dataclasses.asdict(runs[0]), **dataclasses.asdict(ablation)}  # first seed's
         _write(results, args.out)
     if not args.no_baseline:
         results[BASELINE_ROW] = mean_over_seed_runs({seed: evaluate_baselines(args, seed, languages)
@@ -184,7 +186,7 @@ def evaluate_baselines(args, seed, languages):
     `late_fusion` (candidates) like a variant."""
     from evaluation.systems import build_system
 
-    from .finetune import LiraFinetuneArguments, run_finetune
+    from training.finetune import LiraFinetuneArguments, run_finetune
 
     folder = os.path.join(args.out, f"finetune-s{seed}")
     if not os.path.exists(os.path.join(folder, "late_fusion.json")):

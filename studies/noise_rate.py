@@ -1,6 +1,6 @@
 """Chooses the noise-aware training rate on validation, with the cheap plain fine-tune as the probe.
 
-    python -m training.noise_rate --rates 0,0.25,0.5 --seed 13 --out artifacts/noise_rate
+    python -m studies.noise_rate --rates 0,0.25,0.5 --seed 13 --out artifacts/noise_rate
 
 For every rate the `finetune` baseline is trained (same plan, seed and steps; `--train-noise-rate` = the rate) and
 scored on the first `--queries-per-language` validation queries of every language twice: as they are, and through
@@ -15,12 +15,13 @@ import os
 
 import numpy as np
 
-from evaluation.atomic import atomic_write_json
+from lira_utils.atomic import atomic_write_json
 from evaluation.evaluator import score_system
 from evaluation.systems import build_system
 
-from .data import load_corpus_rows, load_query_rows, parse_languages
-from .finetune import LiraFinetuneArguments, run_finetune
+from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
+from training.finetune import LiraFinetuneArguments, run_finetune
+from lira_utils.defaults import LANGUAGES, SEED
 
 SELECTION_SEED = 1013  # noise of the selection copy, distinct from the build's test_noisy seed
 
@@ -85,9 +86,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="artifacts/lira-products")
     parser.add_argument("--rates", default="0,0.25,0.5")
-    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--steps", type=int, default=180)
-    parser.add_argument("--languages", default="vi,th,id,ms,fil,ur,bn")
+    parser.add_argument("--languages", default=LANGUAGES)
     parser.add_argument("--queries-per-language", type=int, default=300)
     parser.add_argument("--out", default="artifacts/noise_rate")
     args = parser.parse_args(argv)

@@ -14,13 +14,14 @@ Examples::
 
 import argparse
 import logging
-import sys
 
-from lira_utils.arguments import count
+from lira_utils.arguments import count, run_cli
+from lira_utils.defaults import LANGUAGES
+
 from .systems import (BASELINE_SYSTEMS, DEFAULT_BACKBONES_DIR, DEFAULT_FINETUNE_DIR, DOC_FIELDS, LIRA_SYSTEMS,
                       SYSTEM_NAMES, build_system)
 
-ALL_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
+ALL_LANGUAGES = tuple(LANGUAGES.split(","))
 
 
 def _common(p):
@@ -118,8 +119,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main)

@@ -72,3 +72,20 @@ def check_fields(args, counts=(), numbers=()):
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value < low or (
                 high is not None and value > high):
             raise ValueError(f"--{name.replace('_', '-')}={value!r} must be a finite number {_bound(low, high, 'g')}.")
+
+
+def run_cli(main, argv=None):
+    """Runs a command's `main(argv)`; a `ValueError` (a bad value, already named with its fix) is printed as one
+    `error: ...` line on stderr with exit status 2, the way argparse reports a bad flag, instead of a traceback.
+
+    Args:
+        main (`Callable`): the command's entry point.
+        argv (`list[str]`, *optional*): arguments (default: `sys.argv[1:]`).
+    """
+    import sys
+
+    try:
+        return main(argv) if argv is not None else main()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -12,11 +12,11 @@ Usage::
 import argparse
 import json
 import os
-import sys
 
 from lira_utils.atomic import atomic_folder, atomic_write_json, check_output_folder
 from modeling_lira import LiraConfig, LiraModel, LiraProcessor
 from lira_utils.backbones import load_me5_small, load_minilm
+from lira_utils.arguments import run_cli
 
 
 def drop_json_keys(path, keys):
@@ -77,8 +77,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main)

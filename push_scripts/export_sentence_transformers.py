@@ -12,13 +12,13 @@ Usage::
 import argparse
 import os
 import shutil
-import sys
 
 import torch
 
 from lira_utils.atomic import atomic_folder, check_output_folder
 from modeling_lira import LiraModel, LiraProcessor
 from push_scripts.build_lira_small import drop_json_keys
+from lira_utils.arguments import run_cli
 
 
 _PROCESSOR_KEYS = ("processor_class", "auto_map", "is_local", "local_files_only")
@@ -75,8 +75,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main)

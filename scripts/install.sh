@@ -10,7 +10,7 @@ pip install -q --upgrade pip >/dev/null 2>&1 || true
 pip install -q torch==2.13.0
 pip install -q -e ".[test]"
 # the demo Space's browser test drives Debian's Chromium through Playwright (Playwright never downloads a browser
-# here); Noto fonts render the 7 scripts. Without them tests/test_space.py fails and says how to install them.
+# here); Noto fonts render the 7 scripts. Without them tests/space/test_space.py fails and says how to install them.
 need=""
 [ -x /usr/bin/chromium ] || need="chromium"
 dpkg -s fonts-noto-core >/dev/null 2>&1 || need="$need fonts-noto-core fonts-noto-color-emoji"

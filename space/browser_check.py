@@ -1,6 +1,6 @@
 """Drives a running demo in headless Chromium (Debian's `/usr/bin/chromium` through Playwright; no browser download).
 
-Used by `tests/test_space.py` and for screenshots of a real run (not uploaded to the Space)::
+Used by `tests/space/test_space.py` and for screenshots of a real run (not uploaded to the Space)::
 
     python space/browser_check.py --url http://127.0.0.1:7860 --search th "สีฟ้า" --search bn "ট্যাকো" \\
         --screenshot artifacts/space/screenshot-real.png

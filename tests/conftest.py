@@ -14,7 +14,7 @@ pytest_plugins = [
     "tests.fixtures_training",
 ]
 
-# the fuzz suite (tests/test_fuzz_*.py): hypothesis with a fixed seed, so CI tries the same inputs every run;
+# the fuzz suite (tests/*/test_fuzz_*.py): hypothesis with a fixed seed, so CI tries the same inputs every run;
 # HYPOTHESIS_PROFILE=deep tries ten times as many
 from hypothesis import HealthCheck, settings  # noqa: E402
 

@@ -21,7 +21,6 @@ weight w is chosen on validation (`training.late_fusion`) and saved beside the m
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -38,6 +37,7 @@ from .distributed import finish_distributed, gather_padded, gather_with_local_gr
 from .device import device_settings
 from .train_noise import LiraTrainNoise
 from lira_utils.defaults import BATCH_SIZE, FINETUNE_STEPS, LANGUAGES, SEED
+from lira_utils.arguments import run_cli
 
 FACTS_FILE = "finetune_facts.json"
 
@@ -249,8 +249,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main)

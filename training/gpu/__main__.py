@@ -1,3 +1,5 @@
-from .job import cli
+from lira_utils.arguments import run_cli
 
-cli()
+from .job import main
+
+run_cli(main)

@@ -35,6 +35,7 @@ import tempfile
 import time
 
 from lira_utils.atomic import atomic_folder, atomic_write_bytes, atomic_write_json
+from lira_utils.arguments import run_cli
 from lira_utils.defaults import BATCH_SIZE, SEEDS, STAGE1_STEPS, STAGE2_STEPS
 
 MIB = 1 << 20
@@ -313,14 +314,5 @@ def main(argv=None):
     return {"prepare": prepare, "remote": remote, "collect": collect}[args.command](args)
 
 
-def cli(argv=None):
-    """`python -m training.gpu`: `main`, with a bad value reported as one `error:` line and exit status 2."""
-    try:
-        return main(argv)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
 if __name__ == "__main__":
-    cli()
+    run_cli(main)

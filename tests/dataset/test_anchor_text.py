@@ -18,8 +18,9 @@ from dataset_builder.anchor_writer import STATS_FILE, build_anchor_text
 from dataset_builder.schema import LANGUAGES, QUERY_FEATURES
 from dataset_builder.sources import default_npm_dir, load_annotations
 from modeling_lira.query_normalizer import fold
+from tests import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 DATASET = None  # the real build the module checks against, set by `_dataset`
 MODULES = str(default_npm_dir() / "node_modules")
 
@@ -82,6 +83,7 @@ def _by_name(names):
     return found
 
 
+@pytest.mark.slow
 def test_group_keys_join_variants_and_flags_are_found():
     e = _by_name(["cook", "woman cook", "man cook: medium skin tone", "woman cook: dark skin tone", "person running",
                   "woman running: medium-light skin tone", "man running", "flag: Thailand", "flag: England",
@@ -107,6 +109,7 @@ def test_ood_fraction_moves_groups_and_half_is_near_half():
     assert sides[0.2] > sides[0.5] > sides[0.8] and 0.4 < sides[0.5] < 0.6
 
 
+@pytest.mark.slow
 def test_parallel_emoji_are_outside_the_products(built):
     root, _ = built
     products = {_strip(p["emoji"]) for p in _products()}
@@ -177,6 +180,7 @@ def _digest(folder):
     return h.hexdigest()
 
 
+@pytest.mark.slow
 def test_cli_build_is_deterministic(built, tmp_path):
     root, _ = built
     env = {**os.environ, "PYTHONHASHSEED": "7", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}

@@ -47,6 +47,7 @@ def thai_translator():
     return LiraNoisyTranslator.from_build(products, "th", generator, []), products, generator
 
 
+@pytest.mark.slow
 def test_clean_splits_are_byte_identical_and_noisy_rows_change(tiny_products_dir, tmp_path):
     """Same real build (e5 critic) as the session's, without noisy candidates: only `test_noisy` differs."""
     from tests.fixtures_data import TINY_PRODUCTS, TINY_QUERIES_PER_LANGUAGE

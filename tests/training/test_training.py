@@ -173,6 +173,7 @@ def test_stage1_leaves_frozen_weights_bit_identical(tmp_path, tiny_processor, ti
     assert any(not torch.equal(before[n], after[n]) for n in trainable)
 
 
+@pytest.mark.slow
 def test_run_training_end_to_end_on_real_data_slice(tmp_path, tiny_model, tiny_processor, tiny_products_dir):
     """Both stages + validation + merge on a tiny model and a real CLDR slice; the merged folder reloads."""
     import json
@@ -231,6 +232,7 @@ def test_config_overrides_are_typed_like_the_defaults():
     assert isinstance(parsed.parsed_config_overrides()["consistency_weight"], float)
 
 
+@pytest.mark.slow
 def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model, tiny_processor, tiny_products_dir,
                                                           tiny_backbones_dir, capsys):
     import json

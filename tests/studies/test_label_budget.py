@@ -87,7 +87,7 @@ def test_parallel_anchor_is_one_minus_cosine_on_both_halves_of_parallel_rows_onl
 
 
 def test_stage2_logs_the_parallel_anchor_and_it_trains(tmp_path, tiny_processor, tiny_training_rows):
-    from tests.test_training import _model, _trainer
+    from tests.training.test_training import _model, _trainer
 
     rows, corpus = tiny_training_rows
     par = [dict(r, parallel=True, candidates=[corpus[i % len(corpus)]["title_en"]], critic_scores=[[10.0] * 3],

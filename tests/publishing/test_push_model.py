@@ -119,7 +119,7 @@ def test_dry_run_prints_plans_and_sends_nothing(tiny_model_dir, st_files, mock_h
 
 
 def test_push_uploads_both_repos_in_one_commit_each(tiny_model_dir, st_files, tmp_path, mock_hub, hub_api, capsys):
-    # The fresh-process reload check runs end to end in tests/test_push_lira.py (real LiRA code); here the upload.
+    # The fresh-process reload check runs end to end in tests/publishing/test_push_lira.py (real LiRA code); here the upload.
     eval_json = tmp_path / "results.json"
     eval_json.write_text(json.dumps({"split": "test", "results": {"lira": {"vi": {"ndcg@10": 0.5}}}}))
     push_model(tiny_model_dir, "org/lira", private=True, eval_json=str(eval_json), export_fn=tiny_st_export,

@@ -12,6 +12,7 @@ def test_inputs_are_shared_and_round_robin(eval_dataset_dir):
     assert [r["language"] for r in rows] == ["vi", "th", "vi", "th", "vi"] and len(products) == 4
 
 
+@pytest.mark.slow
 def test_worker_subprocess_measures_one_system(eval_dataset_dir, tiny_backbones_dir, tmp_path):
     out = tmp_path / "encode.json"
     report = main(["--dataset", eval_dataset_dir, "--backbones", tiny_backbones_dir, "--systems", "translate_test",

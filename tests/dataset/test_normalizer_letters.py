@@ -16,6 +16,7 @@ def test_typo_rows_change_each_query_deterministically():
     assert [r["query"] for r in typo_rows(rows, seed=14)] != [r["query"] for r in first]
 
 
+@pytest.mark.slow
 def test_choice_reads_validation_only_and_follows_its_rule(lira_small_dir, tiny_products_dir, monkeypatch):
     """Real lira-small on the tiny real build: the chosen bound is the best on typo'd validation queries among the
     bounds that keep clean validation nDCG@10 within the tolerance."""

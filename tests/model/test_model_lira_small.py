@@ -8,7 +8,9 @@ import torch
 
 from modeling_lira import LiraModel, LiraProcessor
 from tests.fixtures_model import REPO
-from tests.test_model_processor_remote import run_remote_roundtrip
+from tests.model.test_model_processor_remote import run_remote_roundtrip
+
+pytestmark = pytest.mark.slow  # real weights / real data / several processes: run by scripts/test.sh
 
 LANGS = ["vi", "th", "id", "ms", "fil", "ur", "bn"]
 

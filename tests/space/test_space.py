@@ -20,9 +20,10 @@ from evaluation.lira_system import LiraSystem
 from evaluation.search import top_k
 from evaluation.systems import build_system
 from tests.fixtures_eval import _save_tiny_bert
+from tests import REPO_ROOT
 from tests.fixtures_model import make_word_tokenizer, tiny_config_kwargs
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = str(REPO_ROOT)
 SPACE = os.path.join(REPO, "space")
 sys.path.insert(0, SPACE)
 
@@ -365,6 +366,7 @@ def running_app(space_sources, tmp_path):
         log.close()
 
 
+@pytest.mark.slow
 def test_app_in_headless_chromium(running_app, searcher):
     from browser_check import CHROMIUM, LiraSpaceBrowser
 

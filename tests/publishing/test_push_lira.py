@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("modeling_lira")
 
 from push_scripts.push_model import push_model  # noqa: E402
-from tests.test_push_model import relative_links  # noqa: E402
+from tests.publishing.test_push_model import relative_links  # noqa: E402
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def tiny_lira_dir(tiny_model, tiny_processor, tmp_path):
     return str(out)
 
 
+@pytest.mark.slow
 def test_tiny_lira_round_trip_push(tiny_lira_dir, tmp_path, mock_hub, hub_api):
     staging = tmp_path / "staging"
     eval_json = tmp_path / "results.json"

@@ -43,6 +43,7 @@ def test_planned_dataset_applies_noise_to_its_items(real_rows):
         assert noisy[i]["query"] != clean[i]["query"]
 
 
+@pytest.mark.slow
 def test_training_noises_train_queries_only_and_like_the_finetune(tmp_path, tiny_model, tiny_processor,
                                                                   tiny_products_dir, tiny_backbones_dir,
                                                                   monkeypatch):

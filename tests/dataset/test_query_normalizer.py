@@ -155,6 +155,7 @@ def test_known_words_are_never_corrected():
     assert guarded.normalize("kencna", "id") == "kencan"  # a slip still is corrected
 
 
+@pytest.mark.slow
 def test_one_piece_words_and_the_processor_use_the_real_tokenizer(lira_small_dir, tmp_path):
     from modeling_lira.query_normalizer import one_piece_words
 

@@ -73,6 +73,7 @@ def test_trimmed_tiny_model_equals_the_full_one(tmp_path, tiny_model, tiny_proce
     assert torch.equal(kept, tiny_model.encoder.embeddings.word_embeddings.weight.detach()[rows])
 
 
+@pytest.mark.slow
 def test_trimmed_lira_small_equals_the_full_one_on_real_texts(tmp_path, lira_small_dir, tiny_products_dir):
     """The real embedded default: every text of a real CLDR build tokenizes identically, embeddings are equal, and
     the trimmed + 4-bit packed model is several times smaller."""
@@ -104,6 +105,7 @@ def _run_args(**kw):
     return LiraRunArguments(**{**base, **kw})
 
 
+@pytest.mark.slow
 def test_adapter_from_the_trimmed_model_merges_into_the_local_runs_weights(tmp_path, tiny_model, tiny_processor,
                                                                           tiny_products_dir):
     from modeling_lira import LiraModel
@@ -129,6 +131,7 @@ def test_adapter_from_the_trimmed_model_merges_into_the_local_runs_weights(tmp_p
     assert saved["args"]["config_overrides"] == "retrieval_temperature=0.07" and "english_scale" in saved
 
 
+@pytest.mark.slow
 def test_prepare_remote_collect_on_cpu(tmp_path, tiny_model, tiny_processor, tiny_products_dir, monkeypatch, capsys):
     """The whole path but the device call: prepare prints every call under the limits; the last call's command,
     run here on CPU against the parked groups, returns adapter tars small enough to come back; collect merges."""

@@ -10,6 +10,7 @@ from huggingface_hub import SpaceCard
 
 from push_scripts.push_space import main, push_space
 from tests.fixtures_push import TEST_TOKEN
+from tests import REPO_ROOT
 
 ARGS = ["--repo-id", "org/lira-demo", "--model-id", "org/lira", "--dataset-id", "org/lira-products",
         "--revision", "v0.2.0"]
@@ -19,6 +20,7 @@ def _listed(out):
     return [line.split()[-1] for line in out.splitlines() if line.startswith("  ")]
 
 
+@pytest.mark.slow
 def test_dry_run_stages_a_self_contained_space_and_sends_nothing(mock_hub, tmp_path, capsys, caplog):
     caplog.set_level(logging.DEBUG)
     assert main(ARGS + ["--dry-run", "--staging-dir", str(tmp_path)]) == 0
@@ -72,7 +74,7 @@ def test_bad_repo_ids_and_token_arguments_are_refused(capsys):
 def test_staged_space_has_no_local_paths(tmp_path):
     push_space("org/lira-demo", "org/lira", "org/lira-products", dry_run=True, staging_dir=str(tmp_path), verify=False,
                log=lambda *_: None)
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    repo = str(REPO_ROOT)
     for root, _, names in os.walk(tmp_path / "lira-demo"):
         for name in names:
             with open(os.path.join(root, name), encoding="utf-8") as f:

@@ -7,6 +7,8 @@ import pytest
 from lira_utils.dataset import load_corpus, load_queries
 from evaluation.systems import top_candidate
 
+pytestmark = pytest.mark.slow  # real weights / real data / several processes: run by scripts/test.sh
+
 
 @pytest.fixture(scope="module")
 def real_vocab_backbones(tiny_products_dir, tmp_path_factory):

@@ -32,6 +32,7 @@ def test_catalog_with_query_log(tiny_catalog, tmp_path):
     assert corpus[0]["titles"]["vi"] == "giày chạy bộ" and corpus[0]["titles"]["ur"] == ""
 
 
+@pytest.mark.slow
 def test_catalog_without_query_log_parquet(tmp_path):
     rows = [dict(zip(CATALOG_CSV.splitlines()[0].split(","), line.split(","))) for line in CATALOG_CSV.splitlines()[1:]]
     for row in rows:
@@ -93,6 +94,7 @@ def test_bad_input_raises_and_leaves_nothing(case, tmp_path):
     assert not out.exists() and not _leftovers(tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_input(tmp_path, capsys):
     catalog, queries = _write(tmp_path, query_rows=_replace_row(5, relevant_ids=["p404"]))
     out = tmp_path / "out"
@@ -103,6 +105,7 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert main(["build", "--out", str(out), "--catalog", str(catalog), "--quiet"]) == 0 and out.is_dir()
 
 
+@pytest.mark.slow
 def test_failure_while_writing_keeps_previous_build(tiny_catalog, tmp_path, monkeypatch):
     catalog, queries = tiny_catalog
     out = build_from_catalog(tmp_path / "out", catalog, queries, progress=False)

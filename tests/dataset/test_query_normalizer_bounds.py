@@ -20,6 +20,7 @@ def _one_slip_forms(table, typed):
     return {i for i, (form, _) in enumerate(table.forms) if slip_kind(typed, letters(form)) is not None}
 
 
+@pytest.mark.slow
 def test_candidates_hold_every_form_one_slip_away():
     """Brute force over the whole table: the 5 rarest 3-gram lists (and the short forms' one-slip keys) miss none
     of the forms one slip from a typed span, for spans of every length and every slip."""

@@ -13,8 +13,9 @@ import tempfile
 import pytest
 
 from lira_utils.atomic import MARKER, atomic_folder, atomic_write_bytes
+from tests import REPO_ROOT
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = str(REPO_ROOT)
 FOREIGN = "LiRA did not write"
 
 
@@ -204,6 +205,7 @@ CLIS = {
 
 
 @pytest.mark.parametrize("cli", sorted(CLIS))
+@pytest.mark.slow
 def test_real_cli_refuses_a_user_folder_as_output(tmp_path, cli):
     out = tmp_path / "my folder"
     snapshot = _user_folder(out)

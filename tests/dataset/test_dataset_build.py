@@ -14,6 +14,7 @@ from dataset_builder.products import select_cldr_products
 from dataset_builder.queries import normalize_query, product_terms
 from dataset_builder.schema import CANDIDATE_SOURCES, NOISE_TYPES
 from dataset_builder.sources import ensure_sources
+from tests import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +114,7 @@ def test_candidates_are_shuffled_and_mixed(loaded):
     assert sum(bool(noisy & set(r["candidate_sources"])) for r in rows) / len(rows) > 0.95
 
 
+@pytest.mark.slow
 def test_build_is_deterministic_and_seeded(tmp_path):
     kwargs = dict(languages=["th", "fil"], max_products=30, max_queries_per_language=120, progress=False)
     a = build_cldr_dataset(tmp_path / "a", seed=13, **kwargs)
@@ -142,6 +144,7 @@ def test_full_selection_rule():
     assert "grinning face" not in by_name and "dog" not in by_name
 
 
+@pytest.mark.slow
 def test_build_is_stable_across_processes(tmp_path):
     """Byte-identical output under different string-hash seeds (no set-order dependence)."""
     outs = []
@@ -150,7 +153,7 @@ def test_build_is_stable_across_processes(tmp_path):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         cmd = [sys.executable, "-m", "dataset_builder", "build", "--out", str(out), "--languages", "vi", "ur",
                "--max-products", "40", "--max-queries-per-language", "150", "--quiet"]  # fmt: skip
-        subprocess.run(cmd, check=True, env=env, capture_output=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        subprocess.run(cmd, check=True, env=env, capture_output=True, cwd=REPO_ROOT)
         outs.append(out)
     files = sorted(str(p.relative_to(outs[0])) for p in outs[0].rglob("*") if p.is_file())
     match, mismatch, errors = filecmp.cmpfiles(outs[0], outs[1], files, shallow=False)

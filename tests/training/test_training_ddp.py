@@ -8,8 +8,11 @@ import pytest
 import torch
 
 from training.distributed import gather_with_local_grad, scale_for_average, world_size
+from tests import REPO_ROOT
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytestmark = pytest.mark.slow  # real weights / real data / several processes: run by scripts/test.sh
+
+REPO = str(REPO_ROOT)
 WORKER = os.path.join(REPO, "tests", "ddp_worker.py")
 
 

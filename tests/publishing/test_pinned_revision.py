@@ -12,9 +12,10 @@ import pytest
 from evaluation import lira_system
 from evaluation.__main__ import _systems, parse_args
 from evaluation.lira_system import LiraSystem, UnpinnedRemoteCodeWarning, check_revision
-from tests.test_card_model import _card, model_dir  # noqa: F401  (model_dir is a fixture)
+from tests.publishing.test_card_model import _card, model_dir  # noqa: F401  (model_dir is a fixture)
+from tests import REPO_ROOT
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = str(REPO_ROOT)
 sys.path.insert(0, os.path.join(REPO, "space"))
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

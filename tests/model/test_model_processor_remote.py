@@ -121,6 +121,7 @@ def run_remote_roundtrip(folder, texts, tmp_path):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_remote_code_roundtrip_tiny(tmp_path, tiny_model, tiny_processor):
     folder = tmp_path / "tiny-lira"
     tiny_model.save_pretrained(folder)

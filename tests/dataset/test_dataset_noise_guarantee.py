@@ -59,6 +59,7 @@ def test_code_mix_inserts_one_word_of_the_list(noisy_rows):
         assert added_tokens(clean["query"], noisy["query"]) <= set(CODE_MIX_WORDS)
 
 
+@pytest.mark.slow
 def test_full_cldr_corpus_guarantee():
     """Every query of the full CLDR corpus: the noise adds no token of a relevant title; code_mix names no product."""
     from dataset_builder.products import select_cldr_products

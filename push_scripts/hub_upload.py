@@ -129,6 +129,25 @@ def format_plan(plan):
     return "\n".join(lines)
 
 
+
+def publish_plans(plans, dry_run, api=None, log=print):
+    """Prints every plan (`format_plan`), then sends them in order, unless `dry_run`.
+
+    Args:
+        plans (`list[UploadPlan]`): what to upload, one commit each.
+        dry_run (`bool`): print only; nothing reaches the Hub.
+        api (`huggingface_hub.HfApi`, *optional*), log (`Callable`, *optional*): see [`HubPublisher`].
+
+    Returns:
+        `list`: the commits (empty on a dry run).
+    """
+    for plan in plans:
+        log(format_plan(plan))
+    if dry_run:
+        log("dry run: nothing was sent to the Hub.")
+        return []
+    return HubPublisher(api=api, log=log).publish(*plans)
+
 @contextlib.contextmanager
 def local_only():
     """Blocks every request of ``huggingface_hub``'s client (its offline switch) while staging, rendering, exporting

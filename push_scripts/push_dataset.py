@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 from push_scripts.dataset_check import check_card_configs, validate_dataset_folder
-from push_scripts.hub_upload import HubPublisher, UploadError, format_plan, local_only, plan_folder
+from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
 from push_scripts.stage_model import stage_folder
 
 _LICENSE_KEYS = ("license", "license_name", "license_link")
@@ -68,11 +68,7 @@ def push_dataset(dataset_dir, repo_id, *, private=False, dry_run=False, revision
                                          f"({' '.join(stats['languages'])} + corpus)")
             plan = plan_folder(staged, repo_id, "dataset", message, private=private, tag=revision_tag,
                                commit_description=f"Built with seed {stats.get('seed')} by dataset_builder.")
-        log(format_plan(plan))
-        if dry_run:
-            log("dry run: nothing was sent to the Hub.")
-            return {"plan": plan, "commits": []}
-        return {"plan": plan, "commits": HubPublisher(api=api, log=log).publish(plan)}
+        return {"plan": plan, "commits": publish_plans([plan], dry_run, api, log)}
     finally:
         if own_staging:
             shutil.rmtree(staging_dir, ignore_errors=True)

@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 
-from push_scripts.hub_upload import HubPublisher, UploadError, format_plan, local_only, plan_folder
+from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
 from push_scripts.stage_model import check_model_files, check_st_modules, collect_model_files, stage_folder
 
 
@@ -85,13 +85,7 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
                 model_dir, files, staging_dir, repo_id, st_repo_id, revision_tag, private, eval_json, eval_system,
                 training_args_json, dataset_card, dataset_id, commit_message, license, with_st, verify, export_fn,
                 log, comparison_md=comparison_md, anchoring_md=anchoring_md, zero_shot_md=zero_shot_md)
-        for plan in plans:
-            log(format_plan(plan))
-        if dry_run:
-            log("dry run: nothing was sent to the Hub.")
-            return {"plans": plans, "verification": verification, "commits": []}
-        commits = HubPublisher(api=api, log=log).publish(*plans)
-        return {"plans": plans, "verification": verification, "commits": commits}
+        return {"plans": plans, "verification": verification, "commits": publish_plans(plans, dry_run, api, log)}
     finally:
         if own_staging:
             shutil.rmtree(staging_dir, ignore_errors=True)

@@ -30,7 +30,7 @@ import tempfile
 
 from dataset_builder.critics import critic_lexicon
 from lira_utils.atomic import atomic_write_json
-from push_scripts.hub_upload import HubPublisher, UploadError, format_plan, local_only, plan_folder
+from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPACE_DIR = os.path.join(REPO, "space")
@@ -169,11 +169,7 @@ def push_space(repo_id, model_id, dataset_id, *, revision="v0.1.0", backbone_id=
                 log("fresh-process import check passed: the staged Space is self-contained")
             plan = plan_folder(folder, repo_id, "space", commit_message or f"Demo of {model_id} at {revision}",
                                private=private, commit_description=f"Loads {model_id}@{revision} and {dataset_id}.")
-        log(format_plan(plan))
-        if dry_run:
-            log("dry run: nothing was sent to the Hub.")
-            return {"plan": plan, "folder": folder, "commits": []}
-        return {"plan": plan, "folder": folder, "commits": HubPublisher(api=api, log=log).publish(plan)}
+        return {"plan": plan, "folder": folder, "commits": publish_plans([plan], dry_run, api, log)}
     finally:
         if own_staging:
             shutil.rmtree(staging_dir, ignore_errors=True)

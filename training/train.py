@@ -247,9 +247,11 @@ def run_training(args, ablation=None):
     stage1_dir, stage2_dir = os.path.join(args.run_dir, "stage1"), os.path.join(args.run_dir, "stage2")
     stage1_final = os.path.join(stage1_dir, "final")
     resume2 = _last_checkpoint(stage2_dir) if args.resume else None
-    facts = {"train_queries": sum(not r.get("parallel") for r in train_rows), "languages": languages, "args": dataclasses.asdict(args),
-             "pairs": len(plan), "plan_sha1": plan_digest(plan, train_rows),
+    facts = {"train_queries": sum(not r.get("parallel") for r in train_rows), "languages": languages,
+             "args": dataclasses.asdict(args), "pairs": len(plan), "plan_sha1": plan_digest(plan, train_rows),
              "parallel_pairs": sum(1 for i, _ in plan if train_rows[i].get("parallel"))}
+    if ablation != LiraAblation():
+        facts["ablation"] = dataclasses.asdict(ablation)  # a study's model says what it was trained without
 
     if resume2 is None and not (args.resume and os.path.exists(os.path.join(stage1_final, "adapter_config.json"))):
         set_stage_trainable(peft_model, "arca", use_lora=False)

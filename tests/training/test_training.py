@@ -258,6 +258,8 @@ def test_ablation_command_trains_variants_and_prints_table(tmp_path, tiny_model,
     assert lira_facts["plan_sha1"] == facts["plan_sha1"] and lira_facts["pairs"] == facts["pairs"]
     assert all(0.0 <= results[v]["lrl_ndcg@10"] <= 1.0 for v in results)
     assert results["no_actor"]["args"]["no_actor"] is True
+    no_actor = json.load(open(tmp_path / "abl" / "no_actor-s13" / "training_facts.json"))
+    assert no_actor["ablation"]["no_actor"] is True and "ablation" not in lira_facts  # the shipped recipe has none
     facts = json.load(open(tmp_path / "abl" / "with_doc_queue-s13" / "config.json"))
     assert facts["doc_queue_size"] == 256  # the variant's override reached the trained model's config
 

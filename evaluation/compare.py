@@ -21,7 +21,8 @@ import json
 
 import numpy as np
 
-from evaluation.stats import check_same_queries, macro_paired_bootstrap, mean_over_seeds, paired_bootstrap
+from evaluation.stats import (check_same_queries, macro_bootstrap, macro_paired_bootstrap, mean_over_seeds,
+                              paired_bootstrap)
 
 PAIRS = [("backbone", "lira_lrl"), ("finetune", "lira_lrl"), ("translate_test", "lira_noisy"),
          ("translate_test_first", "lira_noisy"), ("late_fusion", "lira_noisy"), ("late_fusion", "lira_top")]
@@ -165,8 +166,7 @@ def systems_table(runs, split=None, metric="ndcg@10", num_samples=2000, seed=0):
         per_q = {lang: _per_query(runs, splits, name, lang, metric) for lang in langs}
         if all(per_q.values()):
             scores = {lang: pq[metric] for lang, pq in per_q.items()}
-            ci = macro_paired_bootstrap({lang: [0.0] * len(v) for lang, v in scores.items()}, scores, num_samples,
-                                        seed)  # the interval of each mean (a system against zero)
+            ci = macro_bootstrap(scores, num_samples, seed)
             cells = [f"{means[lang]:.3f} [{ci['per_language'][lang]['low']:.3f}, "
                      f"{ci['per_language'][lang]['high']:.3f}]" for lang in langs]
             cells.append(f"**{np.mean(list(means.values())):.3f}** [{ci['low']:.3f}, {ci['high']:.3f}]")

@@ -120,6 +120,22 @@ def macro_paired_bootstrap(per_language_a, per_language_b, num_samples=2000, see
     return out
 
 
+def macro_bootstrap(per_language, num_samples=2000, seed=0, confidence=0.95):
+    """Stratified bootstrap interval of one system's macro mean and of each language's mean: the system's
+    improvement over zero in [`macro_paired_bootstrap`] (the same resamples for the same seed).
+
+    Args:
+        per_language (`dict[str, list[float]]`): language -> per-query scores.
+        num_samples (`int`, *optional*, defaults to 2000), seed (`int`, *optional*, defaults to 0),
+        confidence (`float`, *optional*, defaults to 0.95): as in [`macro_paired_bootstrap`].
+
+    Returns:
+        `dict`: `delta` (the macro mean), `low`, `high` and `per_language`, as [`macro_paired_bootstrap`].
+    """
+    zeros = {lang: [0.0] * len(scores) for lang, scores in per_language.items()}
+    return macro_paired_bootstrap(zeros, per_language, num_samples, seed, confidence)
+
+
 def _first_mismatch(ids, ref):
     if len(ids) != len(ref):
         return f"{len(ids)} queries instead of {len(ref)}"

@@ -223,7 +223,7 @@ def mode_table(evaluation, system, alternatives, languages, metric="ndcg@10", nu
     Raises:
         `ValueError`: two systems of the file were scored on different queries of a language.
     """
-    from evaluation.stats import check_same_queries, macro_paired_bootstrap
+    from evaluation.stats import check_same_queries, macro_bootstrap, macro_paired_bootstrap
 
     results = evaluation["results"]
     langs = [lang for lang in languages if metric in results.get(system, {}).get(lang, {})]
@@ -235,8 +235,7 @@ def mode_table(evaluation, system, alternatives, languages, metric="ndcg@10", nu
         return sum(results[of][lang][metric] for lang in shared) / len(shared)
 
     mine = _query_scores(evaluation, system, langs, metric)
-    own = (macro_paired_bootstrap({lang: [0.0] * len(s) for lang, (_, s) in mine.items()},
-                                  {lang: s for lang, (_, s) in mine.items()}, num_samples, seed) if mine else None)
+    own = macro_bootstrap({lang: s for lang, (_, s) in mine.items()}, num_samples, seed) if mine else None
     lines = [f"| system | {name}, macro [95 % CI] | `{system}` minus system [paired 95 % CI] | per language (paired CI "
              "excludes 0) |",
              "|---|---|---|---|",
@@ -250,8 +249,7 @@ def mode_table(evaluation, system, alternatives, languages, metric="ndcg@10", nu
         if mine and theirs:
             for lang in shared:
                 check_same_queries(theirs[lang][0], mine[lang][0], what=f"{alt} on {lang}")
-            alone = macro_paired_bootstrap({lang: [0.0] * len(theirs[lang][1]) for lang in shared},
-                                           {lang: theirs[lang][1] for lang in shared}, num_samples, seed)
+            alone = macro_bootstrap({lang: theirs[lang][1] for lang in shared}, num_samples, seed)
             paired = macro_paired_bootstrap({lang: theirs[lang][1] for lang in shared},
                                             {lang: mine[lang][1] for lang in shared}, num_samples, seed)
         label = f"`{alt}`" + ("" if shared == langs else f" ({', '.join(shared)} only)")

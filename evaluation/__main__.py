@@ -37,6 +37,8 @@ def _common(p):
     p.add_argument("--doc-field", choices=DOC_FIELDS, default="title",
                    help="document text: English title, or title + English keywords")
     p.add_argument("--backbones", default=DEFAULT_BACKBONES_DIR, help="folder from `python -m lira_utils.backbones`")
+    p.add_argument("--english-encoder", help="English encoder folder of minilm_query, translate_test and late_fusion "
+                                             "(default: all-MiniLM-L6-v2 in --backbones); pass the LiRA model's h")
     p.add_argument("--finetune", default=DEFAULT_FINETUNE_DIR,
                    help="plain fine-tune folder (python -m training.finetune) for the finetune / late_fusion systems")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -70,7 +72,7 @@ def _systems(args):
         raise ValueError(f"systems {[n for n in names if n in LIRA_SYSTEMS]} need --model <LiRA folder or hub id>.")
     systems = [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
                             batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune,
-                            revision=args.revision)
+                            revision=args.revision, english_encoder=args.english_encoder)
                for n in names]
     if args.query_normalizer:
         from .normalized import NormalizedQuerySystem, load_normalizer

@@ -57,12 +57,26 @@ def score_fusion_grid(doc_a, doc_b, queries, rows_by_lang, product_ids, scales, 
     return out
 
 
-def read_late_fusion_weight(finetune_dir):
-    """The weight w saved by `training.late_fusion` in `<finetune_dir>/late_fusion.json`."""
-    path = os.path.join(finetune_dir, LATE_FUSION_FILE)
+DEFAULT_ENGLISH_NAME = "all-MiniLM-L6-v2"  # the English encoder whose weight lives in `late_fusion.json`
+
+
+def late_fusion_file(english_dir=None):
+    """The file name of the late-fusion weight chosen with the English encoder `english_dir`:
+    `late_fusion.json` for the default all-MiniLM-L6-v2 (or `None`), `late_fusion.<folder name>.json` otherwise, so
+    a fine-tune folder holds one validated weight per English encoder."""
+    name = DEFAULT_ENGLISH_NAME if english_dir is None else os.path.basename(os.path.normpath(english_dir))
+    return LATE_FUSION_FILE if name == DEFAULT_ENGLISH_NAME else f"late_fusion.{name}.json"
+
+
+def read_late_fusion_weight(finetune_dir, english_dir=None):
+    """The weight w saved by `training.late_fusion` for the English encoder `english_dir` (see `late_fusion_file`).
+    """
+    path = os.path.join(finetune_dir, late_fusion_file(english_dir))
     if not os.path.exists(path):
+        flag = "" if english_dir is None else f" --english-encoder {english_dir}"
         raise ValueError(f"{path} is missing: choose the late-fusion weight first with "
-                         f"`python -m training.late_fusion --finetune {finetune_dir}` (run_finetune does it).")
+                         f"`python -m training.late_fusion --finetune {finetune_dir}{flag}` (run_finetune does it "
+                         f"for the default English encoder).")
     with open(path, encoding="utf-8") as f:
         return float(json.load(f)["weight"])
 
@@ -72,8 +86,9 @@ class LateFusionSystem:
 
     Args:
         finetune_dir (`str`): folder written by `python -m training.finetune`.
-        english_dir (`str`): the English encoder (all-MiniLM-L6-v2) folder.
-        weight (`float`, *optional*): w; read from `late_fusion.json` when omitted.
+        english_dir (`str`): the English encoder folder (all-MiniLM-L6-v2 by default, any mean-pooled encoder).
+        weight (`float`, *optional*): w; read from the weight file of this English encoder (`late_fusion_file`)
+            when omitted.
         batch_size (`int`, *optional*, defaults to 64), progress (`bool`, *optional*, defaults to `True`).
     """
 
@@ -81,7 +96,7 @@ class LateFusionSystem:
     candidate_mode = "noisy"
 
     def __init__(self, finetune_dir, english_dir, weight=None, batch_size=64, progress=True):
-        self.weight = read_late_fusion_weight(finetune_dir) if weight is None else float(weight)
+        self.weight = read_late_fusion_weight(finetune_dir, english_dir) if weight is None else float(weight)
         if not self.weight >= 0:
             raise ValueError(f"late-fusion weight {self.weight!r} must be >= 0.")
         self.finetune_dir, self.english_dir = finetune_dir, english_dir

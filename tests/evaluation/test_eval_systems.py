@@ -166,3 +166,40 @@ def test_critic_selection_makes_lira_noisy_equal_lira_top(tiny_lira_dir, eval_da
     actor = build_system("lira_noisy", model=str(actor_dir), progress=False)
     assert actor.query_key() != critic.query_key()
     assert not np.allclose(actor.encode_queries(**inputs), top, atol=1e-6)
+
+
+def test_english_encoder_option_swaps_the_english_side(tiny_backbones_dir, eval_dataset_dir, tmp_path):
+    """`english_encoder=DIR` puts another English encoder behind translate-test and late fusion, and late fusion
+    reads the weight validated with that encoder (`late_fusion.<name>.json`), never MiniLM's."""
+    import shutil
+
+    from evaluation.fusion import late_fusion_file
+
+    corpus = list(load_corpus(eval_dataset_dir))
+    rows = load_queries(eval_dataset_dir, "vi", "test")
+    titles = {p["product_id"]: p["title_en"] for p in corpus}
+    other = str(tmp_path / "other-english")
+    shutil.copytree(os.path.join(tiny_backbones_dir, "multilingual-e5-small"), other)  # a different English side
+    default = build_system("translate_test", backbones_dir=tiny_backbones_dir, progress=False)
+    swapped = build_system("translate_test", backbones_dir=tiny_backbones_dir, progress=False, english_encoder=other)
+    inputs = query_inputs(rows, "noisy", titles)
+    q0, q1 = default.encode_queries(**inputs), swapped.encode_queries(**inputs)
+    assert q0.shape[1] != q1.shape[1] or not np.allclose(q0, q1)  # hidden 24 vs the e5 stand-in's width
+    assert default.query_key() != swapped.query_key()
+
+    assert late_fusion_file() == late_fusion_file("x/all-MiniLM-L6-v2/") == "late_fusion.json"
+    assert late_fusion_file("artifacts/backbones/all-mpnet-base-v2") == "late_fusion.all-mpnet-base-v2.json"
+    finetune = str(tmp_path / "finetune")
+    shutil.copytree(os.path.join(tiny_backbones_dir, "multilingual-e5-small"), finetune)
+    with open(os.path.join(finetune, "late_fusion.json"), "w") as f:
+        json.dump({"weight": 1.0}, f)
+    with pytest.raises(ValueError, match=r"late_fusion\.other-english\.json is missing.*--english-encoder"):
+        build_system("late_fusion", backbones_dir=tiny_backbones_dir, finetune_dir=finetune, english_encoder=other)
+    with open(os.path.join(finetune, late_fusion_file(other)), "w") as f:
+        json.dump({"weight": 4.0}, f)
+    fused = build_system("late_fusion", backbones_dir=tiny_backbones_dir, finetune_dir=finetune,
+                         english_encoder=other, progress=False)
+    assert fused.weight == 4.0 and fused.english_dir == other
+    assert build_system("late_fusion", backbones_dir=tiny_backbones_dir, finetune_dir=finetune).weight == 1.0
+    with pytest.raises(ValueError, match="no config.json"):
+        build_system("translate_test", backbones_dir=tiny_backbones_dir, english_encoder=str(tmp_path / "nope"))

@@ -203,3 +203,32 @@ def test_english_encoder_option_swaps_the_english_side(tiny_backbones_dir, eval_
     assert build_system("late_fusion", backbones_dir=tiny_backbones_dir, finetune_dir=finetune).weight == 1.0
     with pytest.raises(ValueError, match="no config.json"):
         build_system("translate_test", backbones_dir=tiny_backbones_dir, english_encoder=str(tmp_path / "nope"))
+
+
+def test_merge_pairs_systems_of_two_runs(tiny_backbones_dir, eval_dataset_dir, tmp_path, capsys):
+    """`evaluation.merge` renames each run's systems `name@label`; compare then pairs them across runs: the same
+    system scored twice has a zero delta, another English encoder a non-zero one."""
+    import shutil
+
+    from evaluation.__main__ import main as evaluate
+    from evaluation.compare import comparison_table_runs
+    from evaluation.merge import main as merge
+
+    other = str(tmp_path / "other-english")
+    shutil.copytree(os.path.join(tiny_backbones_dir, "multilingual-e5-small"), other)
+    base = ["evaluate", "--dataset", eval_dataset_dir, "--backbones", tiny_backbones_dir, "--no-progress",
+            "--splits", "test", "--systems", "backbone", "translate_test"]
+    evaluate(base + ["--out", str(tmp_path / "a")])
+    evaluate(base + ["--out", str(tmp_path / "b"), "--english-encoder", other])
+    out = str(tmp_path / "merged" / "results.json")
+    merge([f"a={tmp_path / 'a' / 'results.json'}", f"b={tmp_path / 'b' / 'results.json'}", "--out", out])
+    merged = json.load(open(out, encoding="utf-8"))
+    assert merged["systems"] == ["backbone@a", "translate_test@a", "backbone@b", "translate_test@b"]
+    table = comparison_table_runs([merged], pairs=[("backbone@a", "backbone@b"),
+                                                   ("translate_test@a", "translate_test@b")], metrics=("ndcg@10",))
+    macro = next(line for line in table.splitlines() if "macro" in line)
+    assert "(+0.000 [+0.000, +0.000])" in macro.split("|")[2]
+    with pytest.raises(ValueError, match="LABEL=results.json"):
+        merge(["nolabel", "--out", out])
+    with pytest.raises(ValueError, match="is given twice"):
+        merge([f"a={out}", f"a={out}", "--out", out])

@@ -3,7 +3,9 @@
 Design choice that makes the Hub widget exact: the sentence vector of a stream is the adaptor applied to the
 token-count-weighted mean of its bins, which is exactly the masked mean of all token states. The adaptor is affine,
 so E = A(mean_t x_t) = sum_b (n_b / n) A(bin_b). The LRL-only anchored vector is therefore
-`Normalize(Dense(MeanPooling(g(x))))`, a stock sentence-transformers pipeline.
+`Normalize(Dense(MeanPooling(g(x))))`, a stock sentence-transformers pipeline. With `encoder_pooling="cls"` or
+`"last_token"` (`sentence_vector`) the sentence vector is that token's state instead, again one stock pooling mode;
+the bins stay mean-pooled.
 """
 
 import torch
@@ -52,6 +54,42 @@ def bins_to_means(bin_sums, bin_counts):
     bin_means = bin_sums / bin_counts.clamp(min=1).unsqueeze(-1)
     sequence_mean = bin_sums.sum(1) / bin_counts.sum(1).clamp(min=1).unsqueeze(-1)
     return bin_means, sequence_mean
+
+
+def real_token_bounds(attention_mask):
+    """Indices `(B,)` of the first and the last real token of each row, read from the mask, so they are right for
+    left, right and mixed padding (a row without real tokens gets 0 for both)."""
+    mask = attention_mask.bool()  # (B, T)
+    length = mask.shape[-1]
+    positions = torch.arange(length, device=mask.device).expand_as(mask)  # (B, T)
+    first = torch.where(mask, positions, length).amin(-1).clamp(max=length - 1)  # (B,)
+    last = torch.where(mask, positions, -1).amax(-1).clamp(min=0)  # (B,)
+    return first, last
+
+
+def sentence_vector(hidden_states, attention_mask, pooling, masked_mean):
+    """One stream's sentence vector `(B, D)`.
+
+    Args:
+        hidden_states (`torch.Tensor` of shape `(B, T, D)`).
+        attention_mask (`torch.Tensor` of shape `(B, T)`): 1 for tokens, 0 for padding.
+        pooling (`str`): `"mean"` (returns `masked_mean`), `"cls"` (the first real token) or `"last_token"` (the last
+            real token).
+        masked_mean (`torch.Tensor` of shape `(B, D)`): the attention-masked mean (from `bins_to_means`).
+
+    Raises:
+        `ValueError`: an unknown `pooling`.
+    """
+    if pooling == "mean":
+        return masked_mean
+    if pooling not in ("cls", "last_token"):
+        raise ValueError(f"pooling={pooling!r} is not one of 'mean', 'cls', 'last_token'; fix "
+                         f"LiraConfig.encoder_pooling / english_pooling.")
+    first, last = real_token_bounds(attention_mask)  # (B,), (B,)
+    index = first if pooling == "cls" else last
+    rows = torch.arange(hidden_states.shape[0], device=hidden_states.device)
+    has_tokens = attention_mask.bool().any(-1, keepdim=True)  # (B, 1): empty rows give zeros, as the mean does
+    return hidden_states[rows, index] * has_tokens.to(hidden_states.dtype)  # (B, D)
 
 
 class LiraArcaAdaptor(nn.Module):

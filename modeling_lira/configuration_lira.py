@@ -56,14 +56,21 @@ _FLOAT_FIELDS = {  # name: (low, high, high_open)
     "initializer_range": (0.0, 1.0, False),
 }
 _BOOL_FIELDS = ("lrl_residual", "use_language_embedding")
+POOLINGS = ("mean", "cls", "last_token")  # the sentence vector of a stream (see `LiraConfig.encoder_pooling`)
+PADDING_SIDES = ("right", "left")
+MAX_PREFIX_CHARS = 4096  # an instruction prefix longer than this is a mistake (it would crowd out the text)
+_CHOICE_FIELDS = {"encoder_pooling": POOLINGS, "english_pooling": POOLINGS, "encoder_padding_side": PADDING_SIDES,
+                  "english_padding_side": PADDING_SIDES}
+_PREFIX_FIELDS = ("query_prefix", "document_prefix", "english_prefix")
 _ENCODER_INTS = {  # checked where the encoder config has the field (hidden_size is required)
     "hidden_size": (1, MAX_WIDTH), "num_hidden_layers": (1, MAX_LAYERS), "num_attention_heads": (1, MAX_WIDTH),
     "intermediate_size": (1, MAX_WIDTH), "vocab_size": (1, MAX_VOCAB), "type_vocab_size": (1, MAX_VOCAB),
-    "max_position_embeddings": (1, MAX_POSITIONS),
+    "max_position_embeddings": (1, MAX_POSITIONS), "head_dim": (1, MAX_WIDTH), "num_key_value_heads": (1, MAX_WIDTH),
 }
 _ENCODER_FLOATS = {  # name: (low, high, low_open, high_open)
-    "layer_norm_eps": (0.0, 1.0, True, False), "hidden_dropout_prob": (0.0, 1.0, False, True),
-    "attention_probs_dropout_prob": (0.0, 1.0, False, True), "initializer_range": (0.0, 1.0, False, False),
+    "layer_norm_eps": (0.0, 1.0, True, False), "rms_norm_eps": (0.0, 1.0, True, False),
+    "hidden_dropout_prob": (0.0, 1.0, False, True), "attention_probs_dropout_prob": (0.0, 1.0, False, True),
+    "attention_dropout": (0.0, 1.0, False, True), "initializer_range": (0.0, 1.0, False, False),
 }
 
 
@@ -134,16 +141,28 @@ def _check_encoder_fields(get, where):
             check_number(get(field), f"{where}.{field}", low, high, low_open=low_open, high_open=high_open)
 
 
+def _declares(config, field):
+    """Whether the config's class declares `field` (Qwen3Config's `head_dim`), not just carries a stray kwarg."""
+    return any(field in vars(klass) or field in getattr(klass, "__annotations__", {})
+               for klass in type(config).__mro__)
+
+
 def _check_encoder(config, where):
-    """Checks a built encoder config: sizes in range, heads dividing the width, a pad id inside the vocabulary."""
+    """Checks a built encoder config: sizes in range, heads dividing the width (or, where the architecture has an
+    explicit `head_dim`, key/value heads dividing the heads), a pad id inside the vocabulary (or none)."""
     _check_encoder_fields(lambda field: getattr(config, field, None), where)
     hidden, heads = getattr(config, "hidden_size", None), getattr(config, "num_attention_heads", None)
     if hidden is None:
-        raise ValueError(f"{where} ({type(config).__name__}) has no hidden_size; pass the config of a BERT/XLM-R "
-                         "style encoder.")
-    if heads is not None and hidden % heads:
+        raise ValueError(f"{where} ({type(config).__name__}) has no hidden_size; pass the config of a transformers "
+                         "text encoder that AutoModel builds (e.g. BERT, XLM-R, MPNet or a decoder such as Qwen3).")
+    explicit_heads = _declares(config, "head_dim") and getattr(config, "head_dim", None) is not None
+    if heads is not None and hidden % heads and not explicit_heads:
         raise ValueError(f"{where}.hidden_size={hidden} is not divisible by num_attention_heads={heads}; pick a "
                          "head count that divides it.")
+    kv_heads = getattr(config, "num_key_value_heads", None) if _declares(config, "num_key_value_heads") else None
+    if heads is not None and kv_heads is not None and heads % kv_heads:
+        raise ValueError(f"{where}.num_attention_heads={heads} is not divisible by num_key_value_heads={kv_heads}; "
+                         "pick a key/value head count that divides it.")
     vocab, pad = getattr(config, "vocab_size", None), getattr(config, "pad_token_id", None)
     if pad is not None and vocab is not None:
         check_number(pad, f"{where}.pad_token_id", 0, vocab - 1, integer=True)
@@ -203,17 +222,44 @@ class LiraConfig(PreTrainedConfig):
     numbers finite, each in its range below; the counts have sanity maxima (the module's `MAX_*`): widths and heads
     <= 65,536, layers <= 256, `num_bins` <= 512, `num_candidates` <= 64, queue sizes and `ndcg_k` <= 65,536, weights
     and scales in [0, 1e6], temperatures in [1e-6, 1e6]. The encoder configs get the same treatment (`hidden_size`,
-    `intermediate_size`, `num_attention_heads` in [1, 65,536] with the heads dividing the width, `num_hidden_layers`
-    in [1, 256], `vocab_size` and `type_vocab_size` in [1, 4,194,304], `max_position_embeddings` in [1, 131,072],
-    dropouts in [0, 1), `layer_norm_eps` in (0, 1], `pad_token_id` inside the vocabulary). A bad value raises a
-    `ValueError` naming the field, the value and the valid range.
+    `intermediate_size`, `num_attention_heads`, `head_dim`, `num_key_value_heads` in [1, 65,536] with the heads
+    dividing the width, or where the architecture declares a `head_dim` (Qwen3) the key/value heads dividing the
+    heads, `num_hidden_layers` in [1, 256], `vocab_size` and `type_vocab_size` in [1, 4,194,304],
+    `max_position_embeddings` in [1, 131,072], dropouts in [0, 1), `layer_norm_eps` / `rms_norm_eps` in (0, 1],
+    `pad_token_id` inside the vocabulary or None). The pooling and padding fields take one of their listed values,
+    the prefixes are strings of at most 4,096 characters. A bad value raises a `ValueError` naming the field, the
+    value and the valid range.
 
     Args:
         encoder_config (`dict` or `PreTrainedConfig`, *optional*):
-            Config of the multilingual encoder g (any BERT/XLM-R style encoder, built with `AutoModel.from_config`).
-            Defaults to the shape of multilingual-e5-small (12 layers, hidden 384, XLM-R vocabulary).
+            Config of the multilingual encoder g: any transformers text model that `AutoModel.from_config` builds
+            and whose output has `last_hidden_state` (BERT, XLM-R, MPNet, or a decoder embedding model such as
+            Qwen3-Embedding; pair it with the pooling, padding side and prefixes below). Defaults to the shape of
+            multilingual-e5-small (12 layers, hidden 384, XLM-R vocabulary).
         english_encoder_config (`dict` or `PreTrainedConfig`, *optional*):
-            Config of the English encoder h. Defaults to the shape of all-MiniLM-L6-v2 (6 layers, hidden 384).
+            Config of the English encoder h (the same kinds of model). Defaults to the shape of all-MiniLM-L6-v2 (6
+            layers, hidden 384).
+        encoder_pooling (`str`, *optional*, defaults to `"mean"`):
+            How g's token states become its sentence vector, the one the adaptor maps to E_lr and the language
+            identifier reads: `"mean"` (attention-masked mean, e5 / BERT style), `"cls"` (the first real token's
+            state) or `"last_token"` (the last real token's state per the attention mask, for decoder embedding
+            models; right for left and right padding). LaSR's S-bin pooling is mean pooling per bin either way.
+        english_pooling (`str`, *optional*, defaults to `"mean"`):
+            The same for h's candidate vectors E_en (all-MiniLM-L6-v2 and all-mpnet-base-v2 are mean-pooled).
+        encoder_padding_side (`str`, *optional*, defaults to `"right"`):
+            `"right"` or `"left"` (decoder embedding models such as Qwen3-Embedding): the side on which the
+            processor pads g's batches (`LiraProcessor.from_config` copies it). The model reads positions from the
+            attention mask, so its vectors do not depend on it.
+        english_padding_side (`str`, *optional*, defaults to `"right"`):
+            The same for h's tokenizer.
+        query_prefix (`str`, *optional*, defaults to `"query: "`):
+            Instruction prefix of queries read by g (the e5 convention; Qwen3-Embedding's is
+            `"Instruct: <task>\nQuery:"`), at most 4,096 characters; the processor keeps its own copy.
+        document_prefix (`str`, *optional*, defaults to `"passage: "`):
+            Prefix of documents read by g (`text_type="document"`, alias `"passage"`); `""` for models without one.
+        english_prefix (`str`, *optional*, defaults to `""`):
+            Prefix of every text that goes through h (candidate translations and English documents); `""` for
+            all-MiniLM-L6-v2 and all-mpnet-base-v2.
         adaptor_dim (`int`, *optional*, defaults to 384):
             Width d of the shared adaptor space. When it equals g's width the g side starts as the identity, so
             an untrained model ranks exactly like its backbone.
@@ -366,10 +412,20 @@ class LiraConfig(PreTrainedConfig):
         spearman_temperature=0.1,
         retrieval_temperature=0.05,
         initializer_range=0.02,
+        encoder_pooling="mean",
+        english_pooling="mean",
+        encoder_padding_side="right",
+        english_padding_side="right",
+        query_prefix="query: ",
+        document_prefix="passage: ",
+        english_prefix="",
         **kwargs,
     ):
         self.encoder_config = _as_config(encoder_config, _ME5_SMALL, "encoder_config")
         self.english_encoder_config = _as_config(english_encoder_config, _MINILM_L6, "english_encoder_config")
+        self.encoder_pooling, self.english_pooling = encoder_pooling, english_pooling
+        self.encoder_padding_side, self.english_padding_side = encoder_padding_side, english_padding_side
+        self.query_prefix, self.document_prefix, self.english_prefix = query_prefix, document_prefix, english_prefix
         self.adaptor_dim = adaptor_dim
         self.num_bins = num_bins
         self.num_candidates = num_candidates
@@ -439,6 +495,16 @@ class LiraConfig(PreTrainedConfig):
         if not isinstance(self.candidate_selection, str) or self.candidate_selection not in ("critic", "actor"):
             raise ValueError(f"LiraConfig.candidate_selection must be 'critic' or 'actor', got "
                              f"{short_repr(self.candidate_selection)}.")
+        for name, choices in _CHOICE_FIELDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in choices:
+                raise ValueError(f"LiraConfig.{name}={short_repr(value)} must be one of "
+                                 f"{', '.join(map(repr, choices))}; see the LiraConfig docstring.")
+        for name in _PREFIX_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) > MAX_PREFIX_CHARS:
+                raise ValueError(f"LiraConfig.{name}={short_repr(value)} must be a string of at most "
+                                 f"{MAX_PREFIX_CHARS} characters (an instruction prefix; '' for none).")
 
 
 __all__ = ["LiraConfig", "BertConfig"]

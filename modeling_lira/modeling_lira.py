@@ -1,5 +1,6 @@
 """LiraModel: multilingual encoder g + English encoder h + Arca anchoring + LaSR head, as one PreTrainedModel."""
 
+import inspect
 from dataclasses import dataclass
 from typing import Optional
 
@@ -9,7 +10,8 @@ from transformers import AutoModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
-from .anchoring import LiraArcaActor, LiraArcaAdaptor, LiraArcaAnchor, LiraBinPooling, bins_to_means
+from .anchoring import (LiraArcaActor, LiraArcaAdaptor, LiraArcaAnchor, LiraBinPooling, bins_to_means,
+                        sentence_vector)
 from .configuration_lira import LiraConfig
 from .language_head import LiraLanguageIdentifier, LiraLaSRHead
 from .losses import anchor_loss, reinforce_loss
@@ -30,7 +32,8 @@ class LiraModelOutput(ModelOutput):
             plus LaSR's residual, weighted by a learned scale. Without a translation it is `lrl_embeddings`. Use it
             for retrieval.
         anchored_embeddings (`torch.FloatTensor` of shape `(B, d)`):
-            Arca's LRL-only sentence vector A(mean g(x)), L2-normalised; equals the sentence-transformers export.
+            Arca's LRL-only sentence vector A(pool g(x)) (pool = `config.encoder_pooling`, the masked mean by
+            default), L2-normalised; equals the sentence-transformers export.
         lrl_embeddings (`torch.FloatTensor` of shape `(B, 2d)`):
             The LRL-only view: `[anchored_embeddings; 0]` (so its cosines equal the widget export's), or LaSR's
             vector with the English slot masked when `config.lrl_residual` is set; equals `embeddings` without
@@ -61,11 +64,41 @@ class LiraModelOutput(ModelOutput):
 
 
 def _build_encoder(config):
-    """Builds a sub-encoder from its config (never downloads); drops the unused pooler where supported."""
+    """Builds a sub-encoder from its config (never downloads): any `AutoModel` text model (BertModel, XLMRobertaModel,
+    MPNetModel, Qwen3Model, ...); drops the unused pooler where the class has one (decoders such as Qwen3Model take
+    no `add_pooling_layer`)."""
     try:
         return AutoModel.from_config(config, add_pooling_layer=False)
     except TypeError:
         return AutoModel.from_config(config)
+
+
+_FORWARD_PARAMETERS = {}  # encoder class -> the argument names of its forward
+
+
+def _forward_parameters(encoder):
+    """Names of the arguments `encoder.forward` takes (LoRA changes layers inside, not the class's forward)."""
+    key = type(encoder)
+    if key not in _FORWARD_PARAMETERS:
+        _FORWARD_PARAMETERS[key] = frozenset(inspect.signature(encoder.forward).parameters)
+    return _FORWARD_PARAMETERS[key]
+
+
+def encoder_kwargs(encoder, token_type_ids):
+    """The extra keyword arguments one sub-encoder gets besides `input_ids` and `attention_mask`.
+
+    `token_type_ids` only where the model takes them (BERT-style; decoders and MPNet do not). `use_cache=False` where
+    the model has a key/value cache (decoders): an embedding forward never reuses it, and building it costs memory.
+    Position ids are left to the model's own convention (XLM-R and MPNet count from the padding id, rotary decoders
+    from 0, which is relative and so the same for left and right padding), as sentence-transformers runs them.
+    """
+    accepted = _forward_parameters(encoder)
+    kwargs = {}
+    if token_type_ids is not None and "token_type_ids" in accepted:
+        kwargs["token_type_ids"] = token_type_ids
+    if "use_cache" in accepted:
+        kwargs["use_cache"] = False
+    return kwargs
 
 
 class LiraPreTrainedModel(PreTrainedModel):
@@ -126,14 +159,20 @@ class LiraModel(LiraPreTrainedModel):
 
     def _encode_stream(self, encoder, stream, input_ids, attention_mask, token_type_ids):
         """Runs one encoder and pools it. Returns adaptor-space bins `(B, S, d)`, bin mask `(B, S)`, sentence
-        vector `(B, d)` and the raw masked mean `(B, D)`."""
+        vector `(B, d)` and the raw sentence vector `(B, D)`: the masked mean, or the first / last real token's state
+        as `config.encoder_pooling` (stream `"lrl"`) / `config.english_pooling` (stream `"english"`) says."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
+        kwargs = encoder_kwargs(encoder, token_type_ids)
         states = encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state  # (B,T,D)
+        # padded positions are never read; zeroing them keeps a model whose padded rows are not finite from leaking
+        # NaN into the sums (0 * NaN), and changes nothing where they are finite
+        states = states.masked_fill(~attention_mask.bool().unsqueeze(-1), 0.0)  # (B, T, D)
         bin_sums, bin_counts = self.pooling(states, attention_mask)
         bin_means, mean = bins_to_means(bin_sums, bin_counts)  # (B, S, D), (B, D)
-        return self.adaptor(bin_means, stream), bin_counts > 0, self.adaptor(mean, stream), mean
+        pooling = self.config.encoder_pooling if stream == "lrl" else self.config.english_pooling
+        sentence = sentence_vector(states, attention_mask, pooling, mean)  # (B, D)
+        return self.adaptor(bin_means, stream), bin_counts > 0, self.adaptor(sentence, stream), sentence
 
     def forward(
         self,
@@ -155,9 +194,11 @@ class LiraModel(LiraPreTrainedModel):
     ) -> LiraModelOutput:
         r"""
         Args:
-            input_ids (`torch.LongTensor` of shape `(B, T)`): LRL text tokenised for g (e5 prefix included).
+            input_ids (`torch.LongTensor` of shape `(B, T)`): LRL text tokenised for g (query / document prefix
+                included), padded on either side.
             attention_mask (`torch.Tensor` of shape `(B, T)`, *optional*).
-            token_type_ids (`torch.LongTensor` of shape `(B, T)`, *optional*).
+            token_type_ids (`torch.LongTensor` of shape `(B, T)`, *optional*): passed on only to a g that takes
+                them (not to decoders or MPNet).
             lang_ids (`torch.LongTensor` of shape `(B,)`, *optional*): ids from `config.lang2id`, -1 = unknown
                 (the language-id head then supplies a soft language embedding).
             candidate_input_ids (`torch.LongTensor` of shape `(B, K, L)`, *optional*): candidate translations

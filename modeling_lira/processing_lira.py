@@ -3,7 +3,8 @@
 import torch
 from transformers import BatchEncoding, ProcessorMixin
 
-from .configuration_lira import DEFAULT_LANG2ID, MAX_POSITIONS, number_problem, short_repr
+from .configuration_lira import (DEFAULT_LANG2ID, MAX_POSITIONS, MAX_PREFIX_CHARS, PADDING_SIDES, number_problem,
+                                 short_repr)
 from .query_normalizer import LiraQueryNormalizer, one_piece_words
 
 NEUTRAL_SCORE = 5.5  # critic score used where a candidate has no scores
@@ -21,10 +22,19 @@ class LiraProcessor(ProcessorMixin):
         english_tokenizer ([`PreTrainedTokenizerBase`]): tokenizer of the English encoder.
         lang2id (`dict[str, int]`, *optional*): must equal the model's `config.lang2id`.
         query_prefix (`str`, *optional*, defaults to `"query: "`): prefix for `text_type="query"` (e5 convention).
-        passage_prefix (`str`, *optional*, defaults to `"passage: "`): prefix for `text_type="passage"`.
+        document_prefix (`str`, *optional*, defaults to `"passage: "`): prefix for `text_type="document"` (alias
+            `"passage"`).
+        english_prefix (`str`, *optional*, defaults to `""`): prefix of every candidate translation read by h.
         max_length (`int`, *optional*, defaults to 128): truncation length of the LRL text.
         candidate_max_length (`int`, *optional*, defaults to 64): truncation length of each candidate.
         num_candidates (`int`, *optional*, defaults to 4): most candidates accepted per text (config K).
+        encoder_padding_side (`str`, *optional*): `"right"` or `"left"`, set on `tokenizer` (None keeps the
+            tokenizer's own side); the attribute holds the side in effect.
+        english_padding_side (`str`, *optional*): the same for `english_tokenizer`.
+        passage_prefix (`str`, *optional*): the old name of `document_prefix` (processor_config.json files written
+            before it was renamed); `processor.passage_prefix` reads `document_prefix`.
+
+    [`LiraProcessor.from_config`] builds one with the prefixes, padding sides, languages and K of a [`LiraConfig`].
 
     A model folder may also hold `query_normalizer.json` ([`LiraQueryNormalizer`]): `from_pretrained` loads it as
     `processor.query_normalizer`, and queries (`text_type="query"`) are then rewritten into the vocabulary's script
@@ -33,15 +43,65 @@ class LiraProcessor(ProcessorMixin):
     """
 
     def __init__(self, tokenizer=None, english_tokenizer=None, lang2id=None, query_prefix="query: ",
-                 passage_prefix="passage: ", max_length=128, candidate_max_length=64, num_candidates=4, **kwargs):
+                 document_prefix="passage: ", english_prefix="", max_length=128, candidate_max_length=64,
+                 num_candidates=4, encoder_padding_side=None, english_padding_side=None, passage_prefix=None,
+                 **kwargs):
+        if passage_prefix is not None:  # an older processor_config.json
+            if document_prefix not in ("passage: ", passage_prefix):
+                raise ValueError(f"got document_prefix={short_repr(document_prefix)} and its old name "
+                                 f"passage_prefix={short_repr(passage_prefix)}; pass document_prefix only.")
+            document_prefix = passage_prefix
+        for name, value in (("query_prefix", query_prefix), ("document_prefix", document_prefix),
+                            ("english_prefix", english_prefix)):
+            if not isinstance(value, str) or len(value) > MAX_PREFIX_CHARS:
+                raise ValueError(f"LiraProcessor {name}={short_repr(value)} must be a string of at most "
+                                 f"{MAX_PREFIX_CHARS} characters ('' for none).")
+        for name, value in (("encoder_padding_side", encoder_padding_side),
+                            ("english_padding_side", english_padding_side)):
+            if value is not None and (not isinstance(value, str) or value not in PADDING_SIDES):
+                raise ValueError(f"LiraProcessor {name}={short_repr(value)} must be 'right', 'left' or None (keep "
+                                 f"the tokenizer's own side).")
         self.lang2id = dict(DEFAULT_LANG2ID if lang2id is None else lang2id)
         self.query_prefix = query_prefix
-        self.passage_prefix = passage_prefix
+        self.document_prefix = document_prefix
+        self.english_prefix = english_prefix
         self.max_length = max_length
         self.candidate_max_length = candidate_max_length
         self.num_candidates = num_candidates
         self.query_normalizer = None
         super().__init__(tokenizer, english_tokenizer, **kwargs)
+        for tok, side in ((self.tokenizer, encoder_padding_side), (self.english_tokenizer, english_padding_side)):
+            if side is not None:
+                tok.padding_side = side
+        # the sides in effect, saved in processor_config.json
+        self.encoder_padding_side = getattr(self.tokenizer, "padding_side", "right")
+        self.english_padding_side = getattr(self.english_tokenizer, "padding_side", "right")
+
+    @property
+    def passage_prefix(self):
+        """The old name of `document_prefix` (read and written through it)."""
+        return self.document_prefix
+
+    @passage_prefix.setter
+    def passage_prefix(self, value):
+        self.document_prefix = value
+
+    @classmethod
+    def from_config(cls, config, tokenizer, english_tokenizer, **kwargs):
+        """A processor for a model of `config`: its languages, K, prefixes and padding sides.
+
+        Args:
+            config ([`LiraConfig`]): the model's configuration.
+            tokenizer, english_tokenizer ([`PreTrainedTokenizerBase`]): g's and h's tokenizers.
+            kwargs: other `LiraProcessor` arguments (`max_length`, `candidate_max_length`, ...), or overrides.
+        """
+        values = dict(lang2id=config.lang2id, num_candidates=config.num_candidates,
+                      query_prefix=getattr(config, "query_prefix", "query: "),
+                      document_prefix=getattr(config, "document_prefix", "passage: "),
+                      english_prefix=getattr(config, "english_prefix", ""),
+                      encoder_padding_side=getattr(config, "encoder_padding_side", "right"),
+                      english_padding_side=getattr(config, "english_padding_side", "right"))
+        return cls(tokenizer=tokenizer, english_tokenizer=english_tokenizer, **{**values, **kwargs})
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
@@ -80,9 +140,10 @@ class LiraProcessor(ProcessorMixin):
     def _prefix(self, text_type):
         if text_type == "query":
             return self.query_prefix
-        if text_type == "passage":
-            return self.passage_prefix
-        raise ValueError(f"text_type must be 'query' or 'passage', got {text_type!r}.")
+        if text_type in ("document", "passage"):
+            return self.document_prefix
+        raise ValueError(f"text_type must be 'query', 'document' or 'passage' (an alias of 'document'), got "
+                         f"{short_repr(text_type)}.")
 
     @staticmethod
     def _as_list(value):
@@ -234,7 +295,7 @@ class LiraProcessor(ProcessorMixin):
             for k in range(width):
                 text = row[k] if k < len(row) else ""
                 mask[i, k] = bool(text.strip())
-                flat.append(text)
+                flat.append(self.english_prefix + text if mask[i, k] else text)
         enc = self.english_tokenizer(flat, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
         attention = enc["attention_mask"].view(batch_size, width, -1) * mask.unsqueeze(-1)
         scores = torch.full((batch_size, width, 3), NEUTRAL_SCORE)
@@ -252,14 +313,15 @@ class LiraProcessor(ProcessorMixin):
                  max_length=None, return_tensors="pt", normalize=None, **kwargs):
         """
         Args:
-            text (`str` or `list[str]`): texts in any language (raw; the e5 prefix is added here).
+            text (`str` or `list[str]`): texts in any language (raw; the query / document prefix is added here).
             languages (`list[str | None]`, *optional*): language code per text; None lets the model identify it.
             candidates (`list[list[str] | None]`, *optional*): English candidate translations per text (ragged, at
                 most `num_candidates` each; see `keep_best_candidates`). A None row means no candidates, like `[]`.
             critic_scores (`list[list[list[float]] | None]`, *optional*): (semantic, emotional, pragmatic) per
                 candidate, each a finite number in [1, 10] (not a bool or a string). A None row means no scores for
                 that text: its candidates get the neutral 5.5, as when `critic_scores` is None.
-            text_type (`str`, *optional*, defaults to `"query"`): `"query"` or `"passage"`.
+            text_type (`str`, *optional*, defaults to `"query"`): `"query"` or `"document"` (`"passage"` is the same
+                as `"document"`): which prefix g's text gets.
             max_length (`int`, *optional*): overrides `self.max_length`; at least the tokenizer's special tokens + 1
                 and at most 131,072 (`MAX_POSITIONS`).
             normalize (`bool`, *optional*): rewrite queries with `self.query_normalizer` (default: when one is

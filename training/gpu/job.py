@@ -8,8 +8,9 @@ Limits it is built for (device README, ../shared/docs/gpu_machine.md): at most 6
 included), at most 8 files of 16 MiB come back, no network and no `datasets` there. The 572 MB lira-small cannot
 travel, so `prepare`:
 
-1. trims both vocabularies to the tokens of every dataset text plus a reserve (`training.gpu.vocab_trim`) and measures
-   that every dataset text tokenizes identically and sampled embeddings are equal (max |diff| must be 0);
+1. trims both vocabularies to the tokens of every dataset text plus a reserve (`training.gpu.vocab_trim`; a tokenizer
+   family it cannot trim exactly is sent untrimmed) and measures that every dataset text tokenizes identically and
+   sampled embeddings are equal (max |diff| must be 0);
 2. stores g's weights, which are 4-bit values, as exact 4-bit blocks (`training.gpu.weight_pack`, bit-identical);
 3. copies the train/validation splits and the corpus (no test split travels), and pure-Python wheels of `datasets`
    and `evaluate` for validation there;
@@ -123,13 +124,13 @@ def prepare(args):
 def _build_payload(args, tmp, tree):
     """Writes the payload groups and calls.json of `prepare` into `tmp` (the calls name the final `args.out`)."""
     from .shards import split_folder
-    from .vocab_trim import trim_lira, verify_trim
+    from .vocab_trim import trim_or_copy, verify_trim
     from .weight_pack import pack_file
 
     payload = os.path.join(tmp, "payload")
     model = os.path.join(payload, "model")
     t0 = time.time()
-    report = trim_lira(args.model, args.dataset, model, reserve=args.reserve)
+    report = trim_or_copy(args.model, args.dataset, model, reserve=args.reserve)  # untrimmed where it cannot be exact
     check = verify_trim(args.model, model, args.dataset, report, sample_per_stream=args.verify_samples)
     bad = {s: check[s]["mismatched_texts"] for s in ("encoder", "english_encoder")}
     if any(bad.values()) or check["max_abs_diff"] != 0.0:

@@ -3,10 +3,22 @@ uses (plus a reserve), so the model travels to a machine with a 64 MiB transfer 
 
 Why the trimmed model is the same model on the dataset: every kept token keeps its embedding row bit for bit (rows
 are gathered, renumbered in their old order), and the tokenizers keep every piece that the full tokenizers chose
-for any dataset text. WordPiece takes the longest piece in the vocabulary and Unigram the best-scoring
-segmentation; dropping pieces that no dataset text used removes neither choice, and Unigram's unknown-piece
-penalty (derived from the lowest piece score) is kept by keeping the lowest-scored piece. `verify_trim` measures
-it anyway: the token ids of every dataset text, mapped through the renumbering, and the embeddings of a sample.
+for any dataset text. WordPiece (BERT, MPNet) takes the longest piece in the vocabulary and Unigram (XLM-R) the
+best-scoring segmentation; dropping pieces that no dataset text used removes neither choice, and Unigram's
+unknown-piece penalty (derived from the lowest piece score) is kept by keeping the lowest-scored piece. BPE (the
+byte-level BPE of Qwen3 and GPT-2) applies the lowest-ranked merge among the adjacent pairs, again and again: the
+trim keeps every base token (the 256 byte-level symbols, every single character, the byte-fallback tokens), every
+special token, and with each kept token every token a merge builds it from (to the base), and then exactly the
+merges whose two parts and result are kept, in their old order. Each merge that fired on a dataset text built a
+kept token from kept parts, so it is kept, and it is still the lowest-ranked applicable one among fewer merges:
+every text is merged exactly as before. A tokenizer this module cannot trim that way (another model type, or BPE
+with dropout) raises `LiraUntrimmableTokenizer`, and the GPU job sends the model untrimmed (`trim_or_copy`).
+`verify_trim` measures it anyway: the token ids of every dataset text, mapped through the renumbering, and the
+embeddings of a sample.
+
+The strings measured are the ones the processor builds: g's query and document prefixes and h's English prefix are
+read from the folder's `processor_config.json` (e5's `query: ` / `passage: ` and no English prefix where it has
+none).
 
 The LoRA adapter and the heads trained on the trimmed model have no vocabulary dimension, so they apply unchanged to
 the full model (see `training.gpu.merge_adapter`).
@@ -21,8 +33,24 @@ import torch
 
 from lira_utils.atomic import atomic_folder
 
+from .tokenizer_trim import (TRIMMABLE, LiraUntrimmableTokenizer, check_trimmable,  # noqa: F401 (re-exported)
+                             encode_all, keep_ids, trim_tokenizer_json)
+
 TOKENIZERS = {"encoder": ".", "english_encoder": "english_tokenizer"}  # model stream -> its tokenizer subfolder
-PREFIXES = ("query: ", "passage: ")
+PREFIXES = ("query: ", "passage: ")  # g's prefixes where a folder's processor_config.json names none
+
+
+def stream_prefixes(model_dir):
+    """Per stream, the prefixes its tokenizer sees, from the folder's `processor_config.json`: g's query and
+    document prefixes, h's English prefix (the defaults where the file or a key is missing)."""
+    path = os.path.join(model_dir, "processor_config.json")
+    saved = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+    document = saved.get("document_prefix", saved.get("passage_prefix", PREFIXES[1]))
+    return {"encoder": (saved.get("query_prefix", PREFIXES[0]), document),
+            "english_encoder": (saved.get("english_prefix", ""),)}
 
 
 def dataset_texts(dataset_dir):
@@ -51,11 +79,19 @@ def dataset_texts(dataset_dir):
     return sorted(t for t in texts if t)
 
 
-def stream_texts(stream, texts):
-    """The strings a stream's tokenizer sees: g reads prefixed queries and passages, h the bare English texts."""
-    if stream == "encoder":
-        return [p + t for t in texts for p in PREFIXES] + list(texts)
-    return list(texts)
+def stream_texts(stream, texts, prefixes=None):
+    """The strings a stream's tokenizer sees: g reads prefixed queries and documents (and, measured too, the bare
+    texts), h the texts with its English prefix (`""` by default: the bare texts).
+
+    Args:
+        stream (`str`): `"encoder"` or `"english_encoder"`.
+        texts (`list[str]`): the dataset's strings.
+        prefixes (`tuple[str]`, *optional*): the stream's prefixes (`stream_prefixes`); e5's by default.
+    """
+    if prefixes is None:
+        prefixes = PREFIXES if stream == "encoder" else ("",)
+    out = [p + t for t in texts for p in prefixes]
+    return out if "" in prefixes else out + list(texts)
 
 
 def _tokenizer_json(folder, sub):
@@ -63,74 +99,33 @@ def _tokenizer_json(folder, sub):
         return json.load(f)
 
 
-def _fast_tokenizer(tok_json):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_str(json.dumps(tok_json))
-
-
-def encode_all(tok_json, texts, batch=4096):
-    """Token ids (with special tokens, no truncation) of `texts` under a `tokenizer.json` dict."""
-    tok = _fast_tokenizer(tok_json)
-    tok.no_truncation()
-    tok.no_padding()
-    out = []
-    for i in range(0, len(texts), batch):
-        out.extend(e.ids for e in tok.encode_batch(texts[i:i + batch]))
-    return out
+def _special_ids(sub_config):
+    """The pad / bos / eos ids of an encoder config (each an int, a list of ints or None), as one set."""
+    ids = set()
+    for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
+        value = sub_config.get(name)
+        ids |= set(value) if isinstance(value, list) else ({value} if isinstance(value, int) else set())
+    return {i for i in ids if 0 <= i < sub_config["vocab_size"]}
 
 
-def keep_ids(tok_json, used, reserve=2000):
-    """Sorted ids to keep: used ones, added/special tokens, the first `reserve` pieces and (Unigram) the lowest-
-    scored piece, which fixes the unknown-piece penalty."""
-    model = tok_json["model"]
-    size = len(model["vocab"])
-    keep = set(used) | {t["id"] for t in tok_json.get("added_tokens", [])} | set(range(min(reserve, size)))
-    if model["type"] == "Unigram":
-        keep.add(min(range(size), key=lambda i: model["vocab"][i][1]))
-        if model.get("unk_id") is not None:
-            keep.add(model["unk_id"])
-    elif model.get("unk_token") is not None:
-        keep.add(model["vocab"][model["unk_token"]])
-    return sorted(i for i in keep if i < size or i in {t["id"] for t in tok_json.get("added_tokens", [])})
+def input_embedding_keys(config):
+    """Per stream, the `model.safetensors` key of its token-embedding table, whatever the architecture calls it
+    (`embeddings.word_embeddings` in BERT / XLM-R / MPNet, `embed_tokens` in Qwen3): read off a LiRA model built on
+    the meta device (no memory, no weights) from the saved `config` dict."""
+    from modeling_lira import LiraConfig, LiraModel
+
+    with torch.device("meta"):
+        model = LiraModel(LiraConfig.from_dict(config))
+    names = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
+    return {stream: names[id(getattr(model, stream).get_input_embeddings().weight)] for stream in TOKENIZERS}
 
 
-def _remap_processor(node, old2new):
-    if isinstance(node, dict):
-        if node.get("type") in ("RobertaProcessing", "BertProcessing"):
-            for key in ("sep", "cls"):
-                node[key] = [node[key][0], old2new[node[key][1]]]
-        if node.get("type") == "TemplateProcessing":
-            for spec in node["special_tokens"].values():
-                spec["ids"] = [old2new[i] for i in spec["ids"]]
-        for value in node.get("processors", []) or []:
-            _remap_processor(value, old2new)
-
-
-def trim_tokenizer_json(tok_json, keep):
-    """A `tokenizer.json` dict holding only the ids in `keep`, renumbered 0..len(keep)-1 in their old order.
-
-    Returns:
-        `(dict, dict)`: the trimmed tokenizer and the old -> new id map.
-    """
-    old2new = {old: new for new, old in enumerate(keep)}
-    out = json.loads(json.dumps(tok_json))
-    model = out["model"]
-    if model["type"] == "Unigram":
-        model["vocab"] = [model["vocab"][i] for i in keep if i < len(tok_json["model"]["vocab"])]
-        if model.get("unk_id") is not None:
-            model["unk_id"] = old2new[model["unk_id"]]
-    elif model["type"] in ("WordPiece", "WordLevel"):
-        model["vocab"] = {piece: old2new[i] for piece, i in model["vocab"].items() if i in old2new}
-    else:
-        raise ValueError(f"tokenizer model {model['type']!r} cannot be trimmed; supported: Unigram, WordPiece, "
-                         f"WordLevel (or send the full model in shards: python -m training.gpu --shards).")
-    for token in out.get("added_tokens", []):
-        token["id"] = old2new[token["id"]]
-    _remap_processor(out.get("post_processor"), old2new)
-    if out.get("padding") and out["padding"].get("pad_id") is not None:
-        out["padding"]["pad_id"] = old2new[out["padding"]["pad_id"]]
-    return out, old2new
+def _copy_entries(src_dir, dest_dir, skip=()):
+    """Copies every file and folder of `src_dir` into `dest_dir` but the names in `skip`."""
+    for entry in os.listdir(src_dir):
+        src = os.path.join(src_dir, entry)
+        if entry not in skip:
+            (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, os.path.join(dest_dir, entry))
 
 
 def trim_lira(model_dir, dataset_dir, out_dir, reserve=2000):
@@ -144,33 +139,42 @@ def trim_lira(model_dir, dataset_dir, out_dir, reserve=2000):
 
     Returns:
         `dict`: per stream the full and kept vocabulary sizes and the old -> new id map (`old2new`).
+
+    Raises:
+        `LiraUntrimmableTokenizer` (a `ValueError`): a tokenizer that cannot be trimmed exactly (checked before
+            anything is read or written besides the tokenizers; `trim_or_copy` then copies the folder instead).
     """
     from safetensors.torch import load_file, save_file
 
+    tok_jsons = {stream: _tokenizer_json(model_dir, sub) for stream, sub in TOKENIZERS.items()}
+    for stream, tok_json in tok_jsons.items():
+        check_trimmable(tok_json, f"{model_dir} ({stream})")
     texts = dataset_texts(dataset_dir)
+    prefixes = stream_prefixes(model_dir)
     with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
+    keys = input_embedding_keys(config)
     weights = load_file(os.path.join(model_dir, "model.safetensors"))
     report, tokenizers = {}, {}
     for stream, sub in TOKENIZERS.items():
-        tok_json = _tokenizer_json(model_dir, sub)
-        used = {i for ids in encode_all(tok_json, stream_texts(stream, texts)) for i in ids}
-        keep = keep_ids(tok_json, used, reserve)
-        tokenizers[sub], old2new = trim_tokenizer_json(tok_json, keep)
-        key = f"{stream}.embeddings.word_embeddings.weight"
-        weights[key] = weights[key][torch.tensor(keep)].contiguous()  # (V', H): rows in their old order
+        tok_json = tok_jsons[stream]
+        used = {i for ids in encode_all(tok_json, stream_texts(stream, texts, prefixes[stream])) for i in ids}
         sub_config = config[f"{stream}_config"]
+        keep = keep_ids(tok_json, used, reserve, extra=_special_ids(sub_config))
+        tokenizers[sub], old2new = trim_tokenizer_json(tok_json, keep)
+        key = keys[stream]
+        weights[key] = weights[key][torch.tensor(keep)].contiguous()  # (V', H): rows in their old order
         report[stream] = {"vocab_size": sub_config["vocab_size"], "kept": len(keep), "used": len(used),
                           "old2new": old2new}
         sub_config["vocab_size"] = len(keep)
         for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
-            if sub_config.get(name) is not None:
-                sub_config[name] = old2new[sub_config[name]]
+            value = sub_config.get(name)
+            if isinstance(value, list):
+                sub_config[name] = [old2new[i] for i in value]
+            elif value is not None:
+                sub_config[name] = old2new[value]
     with atomic_folder(out_dir) as tmp:
-        for entry in os.listdir(model_dir):
-            src = os.path.join(model_dir, entry)
-            if entry != "model.safetensors":
-                (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, os.path.join(tmp, entry))
+        _copy_entries(model_dir, tmp, skip=("model.safetensors",))
         save_file(weights, os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})
         with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as f:
             json.dump(config, f, indent=2)
@@ -180,6 +184,30 @@ def trim_lira(model_dir, dataset_dir, out_dir, reserve=2000):
         with open(os.path.join(tmp, "vocab_trim.json"), "w", encoding="utf-8") as f:
             json.dump({s: {k: v for k, v in r.items() if k != "old2new"} for s, r in report.items()}, f, indent=2)
     return report
+
+
+def trim_or_copy(model_dir, dataset_dir, out_dir, reserve=2000):
+    """`trim_lira`, or, where a tokenizer cannot be trimmed exactly, an untrimmed copy of the folder (its message
+    printed) with an identity report (`kept` = `vocab_size`, `trimmed` False), so the GPU job goes on untrimmed.
+
+    Returns:
+        `dict`: as `trim_lira`, plus per stream `trimmed` (`bool`).
+    """
+    try:
+        report = trim_lira(model_dir, dataset_dir, out_dir, reserve)
+    except LiraUntrimmableTokenizer as err:
+        print(f"vocabulary not trimmed: {err}")
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        with atomic_folder(out_dir) as tmp:
+            _copy_entries(model_dir, tmp)
+        report = {}
+        for stream in TOKENIZERS:
+            size = config[f"{stream}_config"]["vocab_size"]
+            report[stream] = {"vocab_size": size, "kept": size, "used": None, "trimmed": False, "reason": str(err),
+                              "old2new": {i: i for i in range(size)}}
+        return report
+    return {stream: dict(r, trimmed=True) for stream, r in report.items()}
 
 
 def verify_trim(model_dir, trimmed_dir, dataset_dir, report, sample_per_stream=256):
@@ -195,8 +223,9 @@ def verify_trim(model_dir, trimmed_dir, dataset_dir, report, sample_per_stream=2
 
     texts = dataset_texts(dataset_dir)
     out = {"texts": len(texts)}
+    prefixes = stream_prefixes(model_dir)
     for stream, sub in TOKENIZERS.items():
-        strings = stream_texts(stream, texts)
+        strings = stream_texts(stream, texts, prefixes[stream])
         full = encode_all(_tokenizer_json(model_dir, sub), strings)
         small = encode_all(_tokenizer_json(trimmed_dir, sub), strings)
         old2new = report[stream]["old2new"]
@@ -204,15 +233,17 @@ def verify_trim(model_dir, trimmed_dir, dataset_dir, report, sample_per_stream=2
         out[stream] = {"strings": len(strings), "mismatched_texts": bad}
     step = max(1, len(texts) // sample_per_stream)
     sample = texts[::step][:sample_per_stream]
+    english = sample[64:128] or sample[:64]  # a dataset of fewer than 129 texts reuses them as candidates
+    local = sample[:len(english)]
     diffs = []
     for folder in (model_dir, trimmed_dir):
         model, proc = LiraModel.from_pretrained(folder).eval(), LiraProcessor.from_pretrained(folder)
         with torch.no_grad():
             lrl = model(**proc(sample)).embeddings
-            cand = model(**proc(sample[:64], languages=["en"] * len(sample[:64]),
-                                candidates=[[t] for t in sample[64:128]])).embeddings
-        diffs.append(torch.cat([lrl, cand]))
+            docs = model(**proc(sample, text_type="document")).embeddings
+            cand = model(**proc(local, languages=["en"] * len(local), candidates=[[t] for t in english])).embeddings
+        diffs.append(torch.cat([lrl, docs, cand]))
         del model
-    out["embedded"] = len(sample) + 64
+    out["embedded"] = 2 * len(sample) + len(local)
     out["max_abs_diff"] = float((diffs[0] - diffs[1]).abs().max())
     return out

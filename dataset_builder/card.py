@@ -6,10 +6,10 @@ The template ships as package data: `dataset_builder/templates/dataset_card.md`.
 import html
 from pathlib import Path
 
-from datasets import DatasetInfo, SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 from huggingface_hub.utils import validate_repo_id
 
+from .card_yaml import dataset_info_entry
 from .noise import CODE_MIX_WORDS
 from .noisy_translation import DEFAULT_MIN_COVERAGE as NOISY_MIN_COVERAGE
 from .noisy_translation import DEFAULT_THRESHOLD as NOISY_THRESHOLD
@@ -150,14 +150,6 @@ def _size_category(n):
     return "1M<n<10M"
 
 
-def _dataset_info(config, features, split_rows):
-    splits = SplitDict()
-    for name, rows in split_rows.items():
-        splits.add(SplitInfo(name=name, num_examples=rows))
-    info = DatasetInfo(features=features, splits=splits)._to_yaml_dict()
-    return {"config_name": config, **info}
-
-
 def card_metadata(stats, license="other", license_name="unicode-3.0",
                   license_link="https://www.unicode.org/license.txt"):  # fmt: skip
     """The YAML metadata: languages, licence, task categories, `configs` (exactly one default) and `dataset_info`."""
@@ -180,9 +172,9 @@ def card_metadata(stats, license="other", license_name="unicode-3.0",
         {"config_name": lang, "data_files": [{"split": s, "path": f"data/{lang}/{shard_name(s)}"} for s in per[lang]]}
         for lang in every
     ] + [{"config_name": CORPUS_CONFIG, "data_files": [{"split": CORPUS_SPLIT, "path": CORPUS_PATH}]}]  # fmt: skip
-    infos = [_dataset_info(DEFAULT_CONFIG, QUERY_FEATURES, totals)]
-    infos += [_dataset_info(lang, QUERY_FEATURES, per[lang]) for lang in every]
-    infos += [_dataset_info(CORPUS_CONFIG, CORPUS_FEATURES, {CORPUS_SPLIT: stats["products"]["total"]})]
+    infos = [dataset_info_entry(DEFAULT_CONFIG, QUERY_FEATURES, totals)]
+    infos += [dataset_info_entry(lang, QUERY_FEATURES, per[lang]) for lang in every]
+    infos += [dataset_info_entry(CORPUS_CONFIG, CORPUS_FEATURES, {CORPUS_SPLIT: stats["products"]["total"]})]
     total = sum(totals.values()) + sum(sum(per[l].values()) for l in zero_shot)
     extra = {"license_name": license_name, "license_link": license_link} if license == "other" else {}
     if zero_shot:  # read by `lira_utils.dataset.dataset_zero_shot_languages` (lira_build.json stays local)

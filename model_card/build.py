@@ -21,7 +21,8 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from evaluation.lira_system import check_revision
 
-from .constants import BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, LIMITS, PAPER_URL, ST_BASE_MODEL
+from .constants import (BASE_MODEL_RELATION, BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, LIMITS,
+                        PAPER_URL, ST_BASE_MODEL, THIRD_PARTY_DATA_KEYS, WORDFREQ)
 from .eval_results import (METRIC_NAMES, MODES, SYSTEM_DESCRIPTIONS, load_eval_json, mode_system, mode_table,
                            ordered_metrics, pick_system, results_table, system_legend, to_eval_results)
 from .facts import TRAINING_FACTS, count_parameters, read_dataset_card, read_model_config, read_training_args
@@ -37,6 +38,7 @@ EVALUATION_PAGE = "EVALUATION.md"
 # Training rows the card itself shows in one line (the page has them all), in this order when present.
 TRAINING_SUMMARY_KEYS = ("train_queries", "stage1_steps", "stage2_steps", "max_steps", "num_train_epochs", "batch_size",
                          "per_device_train_batch_size", "learning_rate", "lora_r", "seed", "best validation nDCG@10")
+USAGE_LANGUAGES = ("vi", "th", "bn")  # the languages of the cards' example queries (`usage_examples`)
 MODE_TITLES = {"lrl": "LRL-only mode: the query alone, no translator",
                "full": "Full mode: the query with English candidate translations and critic scores"}
 
@@ -153,15 +155,47 @@ def _limits(dataset_id, critic):
 
 
 def _st_prompts(st_dir):
-    """Prompt names of the export for queries and documents; the export's defaults when no folder is given."""
-    prompts = {"query": "query: ", "document": "passage: "}
-    path = os.path.join(st_dir, "config_sentence_transformers.json") if st_dir else None
-    if path and os.path.isfile(path):
-        with open(path, encoding="utf-8") as f:
-            prompts = json.load(f).get("prompts") or {}
+    """The export's prompts for the cards: names and texts for queries and documents, the default prompt and the
+    pooling mode; the export's defaults when no folder is given."""
+    prompts, default = {"query": "query: ", "document": "passage: "}, "query"
+    pooling = None
+    config = _read_json(os.path.join(st_dir, "config_sentence_transformers.json")) if st_dir else None
+    if config is not None:
+        prompts, default = config.get("prompts") or {}, config.get("default_prompt_name")
+    pooling_config = _read_json(os.path.join(st_dir, "1_Pooling", "config.json")) if st_dir else None
+    if pooling_config is not None:
+        pooling = pooling_config.get("pooling_mode")
+        pooling = pooling if isinstance(pooling, str) else None
+    query = "query" if "query" in prompts else None
     doc = next((n for n in ("document", "passage", "corpus") if n in prompts), None)
-    return {"st_query_prompt": "query" if "query" in prompts else None, "st_doc_prompt": doc,
-            "st_prompts": sorted(prompts)}
+    return {"st_query_prompt": query, "st_doc_prompt": doc, "st_prompts": sorted(prompts),
+            "st_query_text": _quoted(prompts.get(query, "")), "st_doc_text": _quoted(prompts.get(doc, "")),
+            "st_default_prompt": default if default in prompts else None, "st_pooling": pooling,
+            "st_pooling_name": _POOLING_NAMES.get(pooling or "mean", pooling)}
+
+
+_POOLING_NAMES = {"mean": "mean", "cls": "CLS", "lasttoken": "last-token"}  # sentence-transformers' modes, in prose
+
+
+def _quoted(text):
+    """A prefix as a one-line quoted string for the card's prose (an instruction prefix may hold a line break)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _read_json(path):
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def third_party_data(model_dir):
+    """The card metadata's `third_party_data`: data shipped in the model folder under a licence of its own (the
+    wordfreq word lists inside `query_normalizer.json`), or `None` when it ships none."""
+    normalizer = _read_json(os.path.join(model_dir, "query_normalizer.json"))
+    if not isinstance(normalizer, dict) or not (normalizer.get("real_words") or normalizer.get("lexicon")):
+        return None
+    return [{key: WORDFREQ[key] for key in THIRD_PARTY_DATA_KEYS}]
 
 
 def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset_card_path=None, *,
@@ -228,12 +262,14 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
     auto_map = config.get("auto_map") or {}
     code_files = sorted({f"{ref.split('--')[-1].split('.')[0]}.py" for ref in auto_map.values()
                          if isinstance(ref, str)} | {f for f in os.listdir(model_dir) if f.endswith(".py")})
-    queries, products = usage_examples()
+    queries, products = usage_examples(USAGE_LANGUAGES)
+    bundled = third_party_data(model_dir)
     card_data = ModelCardData(
         language=languages + zero_shot_languages + ["en"], license=license, library_name="transformers",
-        pipeline_tag="sentence-similarity", tags=_TAGS, base_model=list(BASE_MODELS), datasets=[dataset_id],
-        model_name=repo_id.split("/")[-1], eval_results=eval_results,
-        inference=False, widget=load_widget_examples(),
+        pipeline_tag="sentence-similarity", tags=_TAGS, base_model=list(BASE_MODELS),
+        base_model_relation=BASE_MODEL_RELATION, datasets=[dataset_id], model_name=repo_id.split("/")[-1],
+        eval_results=eval_results, inference=False, widget=load_widget_examples(),
+        **({"third_party_data": bundled} if bundled else {}),
     )
     training_rows = read_training_args(training_args_json) if training_args_json else []
     kwargs = dict(
@@ -249,7 +285,10 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
         limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
         anchoring=anchoring, zero_shot=zero_shot, zero_shot_languages=zero_shot_languages,
         query_normalizer=os.path.isfile(os.path.join(model_dir, "query_normalizer.json")),
-        normalizer_letters=_normalizer_letters(model_dir), page=EVALUATION_PAGE,
+        query_prefix=_quoted(config.get("query_prefix", "query: ")),
+        document_prefix=_quoted(config.get("document_prefix", "passage: ")),
+        normalizer_letters=_normalizer_letters(model_dir), page=EVALUATION_PAGE, wordfreq=WORDFREQ,
+        third_party_data=bundled,
         **eval_kwargs,
     )
     extras = [what for what, present in (
@@ -322,7 +361,8 @@ def _st_embedding_dim(st_dir):
 
 
 def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=None, eval_json=None,
-                        eval_system=None, license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, languages=LANGUAGES):
+                        eval_system=None, license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, languages=LANGUAGES,
+                        query_normalizer=True):
     """Renders the card of the sentence-transformers widget export.
 
     Args:
@@ -336,6 +376,12 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
         license (`str`, *optional*, defaults to ``"apache-2.0"``): Hub license id.
         critic (`str`, *optional*): sentence describing the critic (see [`build_model_card`]).
         languages (`list[str]`, *optional*): low-resource languages, defaults to vi th id ms fil ur bn.
+        query_normalizer (`bool`, *optional*, defaults to `True`): whether the full model ships
+            `query_normalizer.json` (the card then shows how to rewrite queries with it before embedding them here;
+            the export itself reads text as typed either way).
+
+    The card's snippets call `encode_query` / `encode_document` and explain the default prompt of a plain `encode`
+    (`default_prompt_name` of the export's `config_sentence_transformers.json`).
 
     Returns:
         `huggingface_hub.ModelCard`
@@ -347,12 +393,12 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
     languages = list(languages)
     eval_kwargs, eval_results, _ = _evaluation(eval_json, eval_system, dataset_id, "LiRA Products", languages,
                                                strict_system=False)
-    queries, products = usage_examples()
+    queries, products = usage_examples(USAGE_LANGUAGES)
     card_data = ModelCardData(
         language=languages + ["en"], license=license, library_name="sentence-transformers",
         pipeline_tag="sentence-similarity", tags=["sentence-transformers"] + _TAGS, base_model=ST_BASE_MODEL,
-        datasets=[dataset_id], model_name=repo_id.split("/")[-1], eval_results=eval_results,
-        widget=load_widget_examples(),
+        base_model_relation=BASE_MODEL_RELATION, datasets=[dataset_id], model_name=repo_id.split("/")[-1],
+        eval_results=eval_results, widget=load_widget_examples(),
     )
     return ModelCard.from_template(
         card_data, template_path=os.path.join(TEMPLATE_DIR, "st_model_card.md"),
@@ -361,5 +407,6 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
         language_list=_language_list(languages), modules=_st_modules(st_dir), embedding_dim=_st_embedding_dim(st_dir),
         example_queries=json.dumps(queries, ensure_ascii=False), **_st_prompts(st_dir),
         example_products=json.dumps(products, ensure_ascii=False), limits=_limits(dataset_id, critic)[:4],
+        example_languages=json.dumps(list(USAGE_LANGUAGES)), query_normalizer=query_normalizer,
         citation=CITATION_BIBTEX, **eval_kwargs,
     )

@@ -26,6 +26,17 @@ BASE_MODELS = {
     ),
 }
 ST_BASE_MODEL = "intfloat/multilingual-e5-small"
+# `base_model_relation` of both cards (the Hub's values: adapter, merge, quantized, finetune). Left out, the Hub infers
+# "merge" from a list of two base models, but LiRA is no weight merge: training fine-tunes g (LoRA, merged into its
+# weights) and trains new heads over g and h; the widget export is that g plus a Dense layer. So: "finetune".
+BASE_MODEL_RELATION = "finetune"
+
+# Data shipped inside the model repo under its own licence: the query normalizer's `real_words` and `lexicon` are
+# wordfreq word lists. Card metadata `third_party_data` (one entry per source; `license` is a Hub licence id) and the
+# card text name it; the model's own `license` stays apache-2.0 (`license: other` would misstate the weights and code).
+WORDFREQ = {"name": "wordfreq", "version": "3.1.1", "license": "cc-by-sa-4.0", "license_name": "CC BY-SA 4.0",
+            "url": "https://github.com/rspeer/wordfreq", "files": ["query_normalizer.json (real_words, lexicon)"]}
+THIRD_PARTY_DATA_KEYS = ("name", "version", "license", "url", "files")
 
 DEFAULT_LICENSE = "apache-2.0"
 

@@ -7,25 +7,26 @@ The remote only changes in the last step. :class:`HubPublisher` works in three p
    or ``--private`` on an existing public repo, then pre-upload every file one by one. Large files go to LFS/Xet
    storage, which no branch references until a commit does, so a failure here leaves the repo's history untouched
    and :class:`UploadError` names the file.
-2. :meth:`HubPublisher.commit`: one ``create_commit`` with every ``CommitOperationAdd`` (atomic on the Hub; its
-   ``parent_commit`` is the head seen in phase 1, so a concurrent push makes it fail instead of interleaving).
+   It also lists the repo's files at that head (``HfApi.list_repo_files``): every file the new version no longer
+   has, ``.gitattributes`` aside, becomes a ``CommitOperationDelete`` (a re-publish leaves no stale file behind).
+2. :meth:`HubPublisher.commit`: one ``create_commit`` with every ``CommitOperationAdd`` and ``CommitOperationDelete``
+   (atomic on the Hub; its ``parent_commit`` is the head seen in phase 1, so a concurrent push makes it fail instead
+   of interleaving).
 3. :meth:`HubPublisher.tag`: tag the new commit, so cards can pin ``revision=<tag>``.
 
 Example::
 
-    >>> plan = plan_folder("staging/", "org/lira", "model", "Upload LiRA v0.1.0", tag="v0.1.0")
-    >>> print(format_plan(plan))        # what --dry-run prints; no network
+    >>> plan = plan_folder("staging/", "org/lira", "model", "Upload LiRA v0.1.0", tag="v0.1.0")  # upload_plan.py
+    >>> print(format_plan(with_remote_deletions(plan)))  # what --dry-run prints: files + what a re-publish deletes
     >>> publisher = HubPublisher()
     >>> info = publisher.commit(plan, publisher.prepare(plan)); publisher.tag(plan, info)
 """
 
 import contextlib
-import os
-from dataclasses import dataclass, field
 
-from lira_utils.atomic import MARKER
+from push_scripts.upload_plan import (UploadFile, UploadPlan, _human, _not_found_errors, format_plan, plan_folder,
+                                      redact, stale_files, with_remote_deletions)
 
-REPO_TYPES = ("model", "dataset", "space")
 SPACE_SDK = "gradio"  # the SDK a new Space is created with (the README front matter must agree)
 
 
@@ -37,116 +38,27 @@ class UploadError(RuntimeError):
         self.path = path
 
 
-@dataclass
-class UploadFile:
-    """One file of a plan: where it goes in the repo, where it is on disk, its size in bytes."""
-
-    path_in_repo: str
-    local_path: str
-    size: int
-
-
-@dataclass
-class UploadPlan:
-    """Everything one commit will send (see [`plan_folder`])."""
-
-    repo_id: str
-    repo_type: str
-    files: list = field(default_factory=list)
-    commit_message: str = ""
-    commit_description: str = ""
-    private: bool = False
-    tag: str = None
-
-    @property
-    def total_size(self):
-        return sum(f.size for f in self.files)
-
-
-def _human(size):
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-
-
-def plan_folder(folder, repo_id, repo_type, commit_message, *, private=False, tag=None, commit_description=""):
-    """Lists a staged folder as an :class:`UploadPlan`, checking every file locally first.
-
-    Args:
-        folder (`str`): the staged folder; every file in it but LiRA's marker (`lira_utils.atomic.MARKER`) is
-            uploaded (sorted, POSIX paths).
-        repo_id (`str`): ``"org/name"``.
-        repo_type (`str`): ``"model"``, ``"dataset"`` or ``"space"``.
-        commit_message (`str`): first line of the commit.
-        private (`bool`, *optional*, defaults to `False`): create the repo private.
-        tag (`str`, *optional*): tag to put on the commit (e.g. ``"v0.1.0"``).
-        commit_description (`str`, *optional*): body of the commit message.
-
-    Raises:
-        `ValueError`: bad ``repo_id``/``repo_type``/message, an empty folder, no ``README.md``, or a file that
-            cannot be read (the message names it).
-    """
-    if repo_type not in REPO_TYPES:
-        raise ValueError(f"repo_type must be one of {REPO_TYPES}, got {repo_type!r}.")
-    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise ValueError(f"repo_id must look like 'org/name', got {repo_id!r}.")
-    if not commit_message or "\n" in commit_message:
-        raise ValueError(f"commit_message must be one non-empty line, got {commit_message!r}.")
-    files = []
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            if name == MARKER and root == folder:  # LiRA's record that it wrote the folder, never uploaded
-                continue
-            local = os.path.join(root, name)
-            rel = os.path.relpath(local, folder).replace(os.sep, "/")
-            try:
-                with open(local, "rb") as f:
-                    f.read(1)
-                size = os.path.getsize(local)
-            except OSError as exc:
-                raise ValueError(f"cannot read {local} ({exc}); fix its permissions or re-run the staging.") from exc
-            files.append(UploadFile(rel, local, size))
-    if not files:
-        raise ValueError(f"{folder!r} is empty; nothing to upload.")
-    files.sort(key=lambda f: f.path_in_repo)
-    if "README.md" not in {f.path_in_repo for f in files}:
-        raise ValueError(f"{folder!r} has no README.md; render the card before uploading.")
-    return UploadPlan(repo_id, repo_type, files, commit_message, commit_description, private, tag)
-
-
-def format_plan(plan):
-    """The dry-run report: target repo, visibility, tag, commit message, then every file with its size."""
-    width = max(len(str(f.size)) for f in plan.files)
-    lines = [
-        f"{plan.repo_type} repo: {plan.repo_id} ({'private' if plan.private else 'public'} if created)",
-        f"tag: {plan.tag or '(none)'}",
-        f"commit message: {plan.commit_message}",
-        f"files: {len(plan.files)}, {plan.total_size} bytes ({_human(plan.total_size)})",
-    ]
-    lines += [f"  {f.size:>{width}}  {f.path_in_repo}" for f in plan.files]
-    return "\n".join(lines)
-
-
-
 def publish_plans(plans, dry_run, api=None, log=print):
     """Prints every plan (`format_plan`), then sends them in order, unless `dry_run`.
 
     Args:
         plans (`list[UploadPlan]`): what to upload, one commit each.
-        dry_run (`bool`): print only; nothing reaches the Hub.
+        dry_run (`bool`): print only; nothing is sent to the Hub. The one request is a read of each repo's file list
+            ([`with_remote_deletions`]), so the plan shows the files a re-publish deletes; none offline.
         api (`huggingface_hub.HfApi`, *optional*), log (`Callable`, *optional*): see [`HubPublisher`].
 
     Returns:
         `list`: the commits (empty on a dry run).
     """
     for plan in plans:
+        if dry_run:
+            with_remote_deletions(plan, api)
         log(format_plan(plan))
     if dry_run:
         log("dry run: nothing was sent to the Hub.")
         return []
     return HubPublisher(api=api, log=log).publish(*plans)
+
 
 @contextlib.contextmanager
 def local_only():
@@ -161,11 +73,6 @@ def local_only():
         yield
     finally:
         constants.HF_HUB_OFFLINE = previous
-
-
-def redact(text, token):
-    """``text`` with ``token`` replaced by ``hf_***`` (defence in depth: nothing here prints the token)."""
-    return text.replace(token, "hf_***") if token else text
 
 
 class HubPublisher:
@@ -218,12 +125,14 @@ class HubPublisher:
         return {t.name for t in refs.tags}
 
     def prepare(self, plan):
-        """Phase 1: repo, pre-flight checks and per-file pre-upload. Returns the commit operations.
+        """Phase 1: repo, pre-flight checks, the repo's current files and per-file pre-upload. Returns the commit
+        operations: one ``CommitOperationAdd`` per file of the plan, one ``CommitOperationDelete`` per file of the
+        repo that the plan does not have (``plan.deletions``; ``.gitattributes`` is kept).
 
         Raises:
             `UploadError`: with ``.path`` set to the file whose pre-upload failed; nothing has been committed.
         """
-        from huggingface_hub import CommitOperationAdd
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
         extra = {"space_sdk": SPACE_SDK} if plan.repo_type == "space" else {}
         try:
@@ -239,6 +148,7 @@ class HubPublisher:
         self._parent[plan.repo_id] = getattr(info, "sha", None)
         if plan.tag and plan.tag in self._existing_tags(plan):
             raise UploadError(f"tag {plan.tag!r} already exists on {plan.repo_id}; pass a new --revision-tag.")
+        plan.deletions, plan.remote_note = stale_files(plan, self._remote_files(plan)), ""
         operations = []
         for i, f in enumerate(plan.files, 1):
             op = CommitOperationAdd(path_in_repo=f.path_in_repo, path_or_fileobj=f.local_path)
@@ -248,9 +158,23 @@ class HubPublisher:
             except Exception as exc:
                 self._fail(f"upload of {f.path_in_repo} ({f.local_path}) failed; nothing was committed",
                            exc, f.path_in_repo)
-            self.log(f"  [{i}/{len(plan.files)}] {op._upload_mode:<7} {f.path_in_repo}")
+            self.log(f"  [{i}/{len(plan.files)}] {_human(f.size):>8}  {f.path_in_repo}")
             operations.append(op)
+        for path in plan.deletions:
+            self.log(f"  delete  {path} (not in this version)")
+            operations.append(CommitOperationDelete(path_in_repo=path, is_folder=False))
         return operations
+
+    def _remote_files(self, plan):
+        """The repo's files at the head seen by [`prepare`] (none for a repo without a commit)."""
+        try:
+            return self.api.list_repo_files(plan.repo_id, repo_type=plan.repo_type,
+                                            revision=self._parent.get(plan.repo_id))
+        except _not_found_errors()[1]:  # a repo without any commit yet has no files to compare with
+            return []
+        except Exception as exc:
+            self._fail(f"cannot list the files of {plan.repo_id} (needed to delete what this version drops); "
+                       "nothing was committed", exc)
 
     def commit(self, plan, operations):
         """Phase 2: one commit with all operations. Returns ``huggingface_hub.CommitInfo``.
@@ -295,3 +219,7 @@ class HubPublisher:
             self.tag(plan, info)
             infos.append(info)
         return infos
+
+
+__all__ = ["HubPublisher", "UploadError", "UploadFile", "UploadPlan", "format_plan", "local_only", "plan_folder",
+           "publish_plans", "redact", "with_remote_deletions"]

@@ -3,7 +3,8 @@
 Steps: validate the folder against ``dataset_builder/schema.py`` (see ``push_scripts/dataset_check.py``),
 re-render the dataset card with ``dataset_builder.card.make_card`` for the target repo id (so its
 ``load_dataset(...)`` snippet names the real repo), check the card's ``configs`` against the shards, stage, then
-upload as one commit (``repo_type="dataset"``), optionally tagged. ``lira_build.json`` stays local: its content is
+upload as one commit (``repo_type="dataset"``; files an earlier version left that this one no longer has are deleted
+in it, and ``--dry-run`` lists them), optionally tagged. ``lira_build.json`` stays local: its content is
 in the card. The token comes from ``hf auth login`` or ``HF_TOKEN``; it is never an argument and never printed.
 
 Usage::
@@ -79,7 +80,8 @@ def parse_args(argv=None):
     p.add_argument("--dataset-dir", required=True, help="folder written by `python -m dataset_builder build`")
     p.add_argument("--repo-id", required=True, help="ORG/NAME of the dataset repo")
     p.add_argument("--private", action="store_true", help="create the repo private")
-    p.add_argument("--dry-run", action="store_true", help="print files, sizes and commit message; send nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print files, sizes, commit message and the files a re-publish deletes; send nothing")
     p.add_argument("--revision-tag", help="tag for the commit (e.g. v0.1.0)")
     p.add_argument("--commit-message", help="first line of the commit")
     p.add_argument("--staging-dir", help="keep the staged folder here (default: a temporary folder)")

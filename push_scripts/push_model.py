@@ -4,14 +4,16 @@
   ``modeling_lira`` code files, the processor with both tokenizers, the model card and ``EVALUATION.md`` (the long
   tables the card links to). Custom code.
 * ``ORG/NAME-st`` (``--st-repo-id``): the anchored low-resource-language path as a stock sentence-transformers model
-  (backbone + mean Pooling + Dense + Normalize), with its own card. A separate repo rather than a subfolder: the
+  (backbone + Pooling (the config's ``encoder_pooling``) + Dense + Normalize; prompts ``query`` / ``document``, the
+  default ``query``), with its own card. A separate repo rather than a subfolder: the
   Hub's widget and Inference Providers never run custom code and read ``pipeline_tag``/``library_name`` per repo,
   so the export needs a repo whose metadata says ``sentence-transformers`` while the full model says
   ``transformers`` + ``inference: false``.
 
 Steps: stage both folders, render both cards, reload the staged model in a fresh process with
 ``trust_remote_code=True`` (and the export without it) and compare outputs, then upload each repo as one commit
-and tag it. The token comes from ``hf auth login`` or ``HF_TOKEN``; it is never an argument and never printed.
+(deleting the files an earlier version left that this one no longer has; ``--dry-run`` lists them) and tag it.
+The token comes from ``hf auth login`` or ``HF_TOKEN``; it is never an argument and never printed.
 
 Usage::
 
@@ -105,7 +107,8 @@ def _stage_and_verify(model_dir, files, staging_dir, repo_id, st_repo_id, revisi
         check_st_modules(export_dir, allow_custom=False)
         st_files = [f for f in collect_all(export_dir) if f != "README.md"]
         st_card = build_st_model_card(export_dir, repo_id=st_repo_id, revision=revision_tag, full_repo_id=repo_id,
-                                      dataset_id=dataset_id, license=license)
+                                      dataset_id=dataset_id, license=license, query_normalizer=os.path.isfile(
+                                          os.path.join(model_dir, "query_normalizer.json")))
         staged_st = stage_folder(export_dir, st_files, os.path.join(staging_dir, st_repo_id.split("/")[1]),
                                  str(st_card))
         shutil.rmtree(export_dir, ignore_errors=True)
@@ -149,7 +152,8 @@ def parse_args(argv=None):
     p.add_argument("--no-st", action="store_true", help="do not export/push the sentence-transformers repo")
     p.add_argument("--revision-tag", default="v0.1.0", help="tag for both commits, pinned in the cards")
     p.add_argument("--private", action="store_true", help="create the repos private")
-    p.add_argument("--dry-run", action="store_true", help="print files, sizes and commit messages; send nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print files, sizes, commit messages and the files a re-publish deletes; send nothing")
     p.add_argument("--eval-json", help="results.json written by evaluation/")
     p.add_argument("--eval-system", help="which system of --eval-json is this model")
     p.add_argument("--comparison-md",

@@ -77,6 +77,8 @@ def test_full_card_metadata(model_dir, eval_json, training_args):
     assert data["inference"] is False
     assert data["language"] == LANGS + ["en"] and data["license"] == "apache-2.0"
     assert data["base_model"] == ["intfloat/multilingual-e5-small", "sentence-transformers/all-MiniLM-L6-v2"]
+    assert data["base_model_relation"] == "finetune"  # two base models would otherwise read as a merge
+    assert "third_party_data" not in data  # no query normalizer shipped, no third-party data
     assert data["datasets"] == ["org/lira-products"]
     assert data["widget"] == load_widget_examples()
     results = reparsed.data.eval_results
@@ -95,7 +97,10 @@ def test_full_card_body(model_dir, eval_json, training_args):
     assert 'AutoModel.from_pretrained(repo, trust_remote_code=True, revision=revision)' in text
     assert 'repo, revision = "org/lira", "v0.1.0"' in text
     assert 'SentenceTransformer("org/lira-st", revision="v0.1.0")' in text
-    assert 'prompt_name="query"' in text and 'prompt_name="document"' in text
+    assert 'q = model.encode_query(["giày chạy", "กระเป๋าถือ", "গিটার"])' in text  # sentence-transformers >= 5 API
+    assert 'd = model.encode_document(["running shoe", "handbag", "guitar", "high-heeled shoe"])' in text
+    assert "The export reads text as typed (no query normalizer)." in text  # this model ships none
+    assert 'prefixes itself (`"query: "` / `"passage: "`)' in text and 'text_type="document"' in text
     assert "This model is `lira_noisy`." in text and f"[{EVALUATION_PAGE}]({EVALUATION_PAGE})" in text
     # the per-language tables, the leak meter and every hyperparameter are on the linked page, not in the card
     assert "this model is `lira_noisy`" in page and "| lira_lrl | 0.4500 |" in page
@@ -148,6 +153,21 @@ def test_card_explains_the_query_normalizer_only_when_the_model_ships_one(model_
     assert "marks): bn 3, vi 4," in str(_card(model_dir))
 
 
+def test_card_metadata_names_the_licence_of_the_normalizers_word_lists(model_dir):
+    """`query_normalizer.json` with wordfreq word lists (CC BY-SA 4.0) in it: the metadata lists that data under
+    `third_party_data` with a Hub licence id, while the model's own `license` stays a plain Hub id."""
+    with open(os.path.join(model_dir, "query_normalizer.json"), "w") as f:
+        json.dump({"vocabulary": {"vi": []}, "real_words": {"vi": ["giay"]}, "lexicon": {}}, f)
+    card = _card(model_dir)
+    data = ModelCard(str(card)).data.to_dict()
+    assert data["license"] == "apache-2.0" and "license_name" not in data and "license_link" not in data
+    assert data["third_party_data"] == [{"name": "wordfreq", "version": "3.1.1", "license": "cc-by-sa-4.0",
+                                         "url": "https://github.com/rspeer/wordfreq",
+                                         "files": ["query_normalizer.json (real_words, lexicon)"]}]
+    assert "listed in this card's metadata under `third_party_data`, while the model stays `apache-2.0`" in str(card)
+    assert "[wordfreq](https://github.com/rspeer/wordfreq)\n3.1.1, CC BY-SA 4.0" in str(card)
+
+
 def test_card_reads_the_dataset_card(model_dir, push_dataset_dir):
     card = _card(model_dir, dataset_card_path=push_dataset_dir)
     assert "(LiRA Products, license `unicode-3.0`)" in str(card)
@@ -196,7 +216,8 @@ def st_dir(tmp_path):
     (folder / "modules.json").write_text(json.dumps(modules))
     (folder / "2_Dense" / "config.json").write_text(json.dumps({"in_features": 384, "out_features": 384}))
     (folder / "config_sentence_transformers.json").write_text(
-        json.dumps({"prompts": {"query": "query: ", "document": "passage: "}}))
+        json.dumps({"prompts": {"query": "query: ", "document": "passage: "}, "default_prompt_name": "query"}))
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"embedding_dimension": 384, "pooling_mode": "mean"}))
     return str(folder)
 
 
@@ -206,12 +227,23 @@ def test_st_card(st_dir, eval_json):
     data = ModelCard(str(card)).data
     assert data.library_name == "sentence-transformers" and data.pipeline_tag == "sentence-similarity"
     assert data.base_model == "intfloat/multilingual-e5-small" and data.to_dict().get("inference") is None
+    assert data.to_dict()["base_model_relation"] == "finetune"
     assert data.widget == load_widget_examples()
     assert {r.metric_value for r in data.eval_results if r.metric_type == "ndcg_at_10"} == {0.45}
     text = str(card)
     assert "Transformer → Pooling → Dense → Normalize" in text and "384-d" in text
-    assert 'SentenceTransformer("org/lira-st", revision="v0.1.0")' in text and 'prompt_name="document"' in text
+    assert 'SentenceTransformer("org/lira-st", revision="v0.1.0")' in text
+    assert "q = model.encode_query(queries)\nd = model.encode_document(products)" in text
+    assert '`query` (`"query: "`) and\n`document` (`"passage: "`)' in text
+    assert "A plain `model.encode(texts)` uses the\ndefault prompt `query` (`default_prompt_name`" in text
     assert "trust_remote_code" in text and "no custom\ncode" in text
+    # the export reads text as typed; the card shows the full model's normalizer, the public way to rewrite first
+    assert "This export has **no query normalizer**" in text
+    assert ('processor = AutoProcessor.from_pretrained("org/lira", trust_remote_code=True, revision="v0.1.0")\n'
+            'queries = processor.query_normalizer(queries, languages=["vi", "th", "bn"])') in text
+    without = str(build_st_model_card(st_dir, repo_id="org/lira-st", revision="v0.1.0", full_repo_id="org/lira",
+                                      query_normalizer=False))
+    assert "query_normalizer(" not in without and "ships\nno query normalizer either" in without
 
 
 def test_st_card_without_explicit_system_has_no_model_index(st_dir, eval_json):
@@ -429,3 +461,26 @@ def test_save_pages_writes_the_link_target_next_to_the_card(model_dir, all_input
     card.save(str(out / "README.md"))
     assert card.save_pages(str(out)) == [str(out / EVALUATION_PAGE)]
     assert (out / EVALUATION_PAGE).read_text(encoding="utf-8") == card.pages[EVALUATION_PAGE]
+
+
+def test_st_card_quotes_an_instruction_prefix_and_names_the_pooling(st_dir):
+    """A decoder export (Qwen3-Embedding style): the instruction prefix holds a line break, documents have none."""
+    with open(os.path.join(st_dir, "config_sentence_transformers.json"), "w") as f:
+        json.dump({"prompts": {"query": "Instruct: find the product\nQuery: ", "document": ""},
+                   "default_prompt_name": "query"}, f)
+    with open(os.path.join(st_dir, "1_Pooling", "config.json"), "w") as f:
+        json.dump({"embedding_dimension": 384, "pooling_mode": "lasttoken"}, f)
+    text = str(build_st_model_card(st_dir, repo_id="org/lira-st", revision="v0.1.0", full_repo_id="org/lira"))
+    assert '`query` (`"Instruct: find the product\\nQuery: "`) and\n`document` (`""`)' in text
+    full = str(build_model_card(_model_dir_for(st_dir), repo_id="org/lira", revision="v0.1.0", st_dir=st_dir))
+    assert "the backbone plus last-token pooling" in full
+    assert 'prefixes itself (`"Instruct: find the product\\nQuery: "` / `""`)' in full
+
+
+def _model_dir_for(st_dir):
+    folder = os.path.join(os.path.dirname(st_dir), "lira-decoder")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump({"model_type": "lira", "adaptor_dim": 384, "query_prefix": "Instruct: find the product\nQuery: ",
+                   "document_prefix": "", "auto_map": {"AutoModel": "modeling_lira.LiraModel"}}, f)
+    return folder

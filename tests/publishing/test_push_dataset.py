@@ -79,7 +79,10 @@ def test_dry_run_prints_the_plan_and_sends_nothing(push_dataset_dir, mock_hub, c
     caplog.set_level(logging.DEBUG)
     assert main(["--dataset-dir", push_dataset_dir, "--repo-id", "org/lira-products", "--dry-run"]) == 0
     out = capsys.readouterr()
-    assert mock_hub.requests == []
+    # the one request: the repo's file list (read-only), to show what a re-publish deletes (huggingface_hub's own
+    # agent-harness lookup aside, which it makes once per process)
+    assert [r for r in mock_hub.requests if "agent" not in r[1]] == [
+        ("GET", "/api/datasets/org/lira-products/tree/main")]
     listed = [line.split()[-1] for line in out.out.splitlines() if line.startswith("  ")]
     assert listed == sorted(["README.md"] + _shards(push_dataset_dir))
     assert "dataset repo: org/lira-products (public if created)" in out.out
@@ -120,3 +123,69 @@ def test_no_token_argument_exists(capsys):
     with pytest.raises(SystemExit):
         parse_args(["--dataset-dir", "x", "--repo-id", "org/lira-products", "--token", TEST_TOKEN])
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+# --- The card's `dataset_info` comes from public API (no `DatasetInfo._to_yaml_dict`), with the same YAML. ---
+
+# What `DatasetInfo(features=...)._to_yaml_dict()` wrote for the schema before the card switched to public API.
+QUERY_FEATURES_YAML = [
+    {"name": "query_id", "dtype": "string"}, {"name": "language", "dtype": "string"},
+    {"name": "query", "dtype": "string"}, {"name": "relevant_ids", "list": "string"},
+    {"name": "relevance", "list": "int32"}, {"name": "category", "dtype": "string"},
+    {"name": "composed", "dtype": "bool"}, {"name": "candidates", "list": "string"},
+    {"name": "candidate_sources", "list": "string"}, {"name": "critic_scores", "list": {"list": "float32"}},
+    {"name": "noise", "dtype": "string"}, {"name": "clean_query_id", "dtype": "string"}]
+CORPUS_FEATURES_YAML = [
+    {"name": "product_id", "dtype": "string"}, {"name": "title_en", "dtype": "string"},
+    {"name": "keywords_en", "list": "string"}, {"name": "category", "dtype": "string"},
+    {"name": "titles", "struct": [{"name": lang, "dtype": "string"}
+                                  for lang in ("vi", "th", "id", "ms", "fil", "ur", "bn")]},
+    {"name": "split", "dtype": "string"}, {"name": "emoji", "dtype": "string"}, {"name": "group", "dtype": "string"}]
+
+
+def test_dataset_info_yaml_is_what_it_was():
+    from dataset_builder.card_yaml import dataset_info_entry
+    from dataset_builder.schema import CORPUS_FEATURES, QUERY_FEATURES
+
+    assert dataset_info_entry("vi", QUERY_FEATURES, {"train": 5, "test": 2}) == {
+        "config_name": "vi", "features": QUERY_FEATURES_YAML,
+        "splits": [{"name": "train", "num_bytes": 0, "num_examples": 5},
+                   {"name": "test", "num_bytes": 0, "num_examples": 2}]}
+    assert dataset_info_entry("corpus", CORPUS_FEATURES, {"corpus": 3})["features"] == CORPUS_FEATURES_YAML
+
+
+def test_dataset_info_yaml_handles_lists_of_structs_and_refuses_unknown_types():
+    from datasets import ClassLabel, Features, LargeList, List, Value
+
+    from dataset_builder.card_yaml import features_yaml
+
+    features = Features({"spans": List({"start": Value("int32"), "text": Value("string")}),
+                         "fixed": List(Value("float32"), length=3), "big": LargeList(Value("int64"))})
+    assert features_yaml(features) == [
+        {"name": "spans", "list": [{"name": "start", "dtype": "int32"}, {"name": "text", "dtype": "string"}]},
+        {"name": "fixed", "list": "float32", "length": 3}, {"name": "big", "large_list": "int64"}]
+    with pytest.raises(ValueError, match="'label' has type 'ClassLabel'"):
+        features_yaml(Features({"label": ClassLabel(names=["a", "b"])}))
+
+
+def test_staged_dataset_card_loads_with_the_schemas_features(push_dataset_dir, tmp_path):
+    """The staged folder (Parquet + the re-rendered card) is what the Hub serves: `datasets` reads each config's
+    features from the card's `dataset_info` and gets exactly `dataset_builder/schema.py`'s `Features`."""
+    from datasets import load_dataset, load_dataset_builder
+
+    from dataset_builder.schema import CORPUS_FEATURES, QUERY_FEATURES
+
+    result = push_dataset(push_dataset_dir, "org/lira-products", dry_run=True, staging_dir=str(tmp_path / "hub"),
+                          log=lambda *_: None)  # offline (conftest): the plan says its deletions are not checked
+    assert result["plan"].deletions is None
+    staged = str(tmp_path / "hub" / "lira-products")
+    card = DatasetCard.load(os.path.join(staged, "README.md")).data
+    infos = {info["config_name"]: info for info in card.dataset_info}
+    assert infos["corpus"]["features"] == CORPUS_FEATURES_YAML and infos["default"]["features"] == QUERY_FEATURES_YAML
+    language = next(c for c in infos if c not in ("default", "corpus"))
+    cache = str(tmp_path / "cache")
+    assert load_dataset_builder(staged, language, cache_dir=cache).info.features == QUERY_FEATURES
+    assert load_dataset_builder(staged, "corpus", cache_dir=cache).info.features == CORPUS_FEATURES
+    rows = load_dataset(staged, language, split="test", cache_dir=cache)
+    declared = {split["name"]: split["num_examples"] for split in infos[language]["splits"]}
+    assert rows.features == QUERY_FEATURES and len(rows) == declared["test"]

@@ -104,7 +104,10 @@ def test_dry_run_prints_plans_and_sends_nothing(tiny_model_dir, st_files, mock_h
     monkeypatch.setattr(push_model_module, "_default_export", tiny_st_export)
     assert main(["--model-dir", tiny_model_dir, "--repo-id", "org/lira", "--dry-run", "--no-verify"]) == 0
     out = capsys.readouterr()
-    assert mock_hub.requests == []
+    # the one request: each repo's file list (read-only), to show what a re-publish deletes (huggingface_hub's own
+    # agent-harness lookup aside, which it makes once per process)
+    assert [r for r in mock_hub.requests if "agent" not in r[1]] == [
+        ("GET", f"/api/models/org/{name}/tree/main") for name in ("lira", "lira-st")]
     text = out.out
     assert "not uploaded (not part of a Hub model folder): optimizer.pt, runs/events.log" in text
     assert "model repo: org/lira (public if created)" in text and "model repo: org/lira-st (public if created)" in text
@@ -114,6 +117,7 @@ def test_dry_run_prints_plans_and_sends_nothing(tiny_model_dir, st_files, mock_h
     assert f"  {size}  model.safetensors" in text
     listed = [line.split()[-1] for line in text.splitlines() if line.startswith("  ")]
     assert listed == MODEL_FILES + st_files
+    assert "deletions: none (org/lira does not exist yet, or this login cannot see it)" in text
     assert "dry run: nothing was sent to the Hub." in text
     assert TEST_TOKEN not in out.out + out.err + caplog.text
 

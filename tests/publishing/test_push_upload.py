@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from push_scripts.hub_upload import HubPublisher, UploadError, format_plan, plan_folder
+from push_scripts.hub_upload import HubPublisher, UploadError, format_plan, plan_folder, publish_plans
+from push_scripts.upload_plan import with_remote_deletions
 from tests.fixtures_push import ENDPOINT, TEST_TOKEN
 
 
@@ -63,9 +64,11 @@ def test_publish_sends_one_commit_with_every_file_then_tags_it(folder, mock_hub,
     pre = "/api/models/org/lira/preupload/main"
     assert posts == ["/api/repos/create", pre, pre, pre, "/org/lira.git/info/lfs/objects/batch", pre,
                      "/api/validate-yaml", "/api/models/org/lira/commit/main", f"/api/models/org/lira/tag/{info.oid}"]
+    parent = mock_hub.commits[0]["parent"]
     assert [p for m, p in mock_hub.requests if m == "GET" and "agent" not in p] == [
-        "/api/whoami-v2", "/api/models/org/lira", "/api/models/org/lira/refs"]
+        "/api/whoami-v2", "/api/models/org/lira", "/api/models/org/lira/refs", f"/api/models/org/lira/tree/{parent}"]
     commit, = mock_hub.commits
+    assert commit["deleted"] == []  # a new repo: nothing to delete
     assert commit["header"]["summary"] == "Upload LiRA v0.1.0"
     assert sorted(commit["files"]) == ["README.md", "config.json", "sub/tokenizer.json"]
     assert commit["files"]["config.json"] == b'{"a": 1}'
@@ -143,3 +146,75 @@ def test_token_never_appears_in_output_or_logs(folder, mock_hub, hub_api, capsys
     out = capsys.readouterr()
     everything = "\n".join(lines + [out.out, out.err, caplog.text, str(err.value)])
     assert TEST_TOKEN not in everything and TEST_TOKEN[3:] not in everything
+
+
+# --- Re-publishing: the files the new version no longer has are deleted (never .gitattributes). ---
+
+OLD_VERSION = [".gitattributes", "README.md", "config.json", "model.safetensors", "pytorch_model.bin",
+               "old/tokenizer.json", "sub/tokenizer.json"]
+
+
+def test_republish_deletes_what_the_new_version_dropped(folder, mock_hub, hub_api):
+    mock_hub.seed_files("org/lira", OLD_VERSION)
+    lines = []
+    _publisher(hub_api, lines).publish(_plan(folder))
+    commit, = mock_hub.commits
+    assert commit["deleted"] == ["old/tokenizer.json", "pytorch_model.bin"]  # sorted; .gitattributes kept
+    assert sorted(commit["files"]) == ["README.md", "config.json", "sub/tokenizer.json"]
+    assert mock_hub.files["model:org/lira"] == {".gitattributes", "README.md", "config.json", "model.safetensors",
+                                                "sub/tokenizer.json"}
+    assert "  delete  pytorch_model.bin (not in this version)" in lines
+    # the listing read is the head the commit is based on (a concurrent push cannot slip a file in between)
+    assert ("GET", f"/api/models/org/lira/tree/{commit['parent']}") in mock_hub.requests
+
+
+def test_republish_of_the_same_files_deletes_nothing(folder, mock_hub, hub_api):
+    mock_hub.seed_files("org/lira", [".gitattributes", "README.md", "config.json", "model.safetensors",
+                                     "sub/tokenizer.json"])
+    _publisher(hub_api, []).publish(_plan(folder))
+    assert mock_hub.commits[0]["deleted"] == []
+
+
+def test_dry_run_plan_lists_the_deletions_and_sends_nothing(folder, mock_hub, hub_api):
+    mock_hub.seed_files("org/lira", OLD_VERSION)
+    lines = []
+    assert publish_plans([_plan(folder)], dry_run=True, api=hub_api, log=lines.append) == []
+    text = "\n".join(lines)
+    assert text.splitlines()[-4:] == [
+        "deletions: 2 file(s) on the Hub that this version no longer has (kept: .gitattributes)",
+        "  delete  old/tokenizer.json", "  delete  pytorch_model.bin", "dry run: nothing was sent to the Hub."]
+    assert [m for m, p in mock_hub.requests if "agent" not in p] == ["GET"]  # one read of the file list, no write
+    assert mock_hub.commits == [] and mock_hub.tags == [] and mock_hub.files["model:org/lira"] == set(OLD_VERSION)
+
+
+def test_dry_run_of_a_new_repo_or_offline_says_so(folder, mock_hub, hub_api, monkeypatch):
+    plan = with_remote_deletions(_plan(folder), hub_api)
+    assert plan.deletions == [] and format_plan(plan).endswith(
+        "deletions: none (org/lira does not exist yet, or this login cannot see it)")
+    from huggingface_hub import constants
+
+    mock_hub.requests.clear()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    plan = with_remote_deletions(_plan(folder), hub_api)
+    assert plan.deletions is None and mock_hub.requests == []
+    assert format_plan(plan).endswith("deletions: not checked (HF_HUB_OFFLINE is set; the upload lists and deletes "
+                                      "them)")
+
+
+def test_plan_without_a_remote_check_prints_no_deletion_line(folder):
+    assert "deletions" not in format_plan(_plan(folder))  # plan_folder alone never touches the Hub
+
+
+def test_failed_listing_commits_nothing(folder, mock_hub, hub_api):
+    mock_hub.add_repo("org/lira")
+    original = mock_hub._repo_api
+
+    def broken_tree(request, repo_type, repo_id, rest, body):
+        if rest.startswith("/tree/"):
+            return mock_hub._json(403, {"error": "listing is forbidden"})
+        return original(request, repo_type, repo_id, rest, body)
+
+    mock_hub._repo_api = broken_tree
+    with pytest.raises(UploadError, match="cannot list the files of org/lira"):
+        _publisher(hub_api, []).publish(_plan(folder))
+    assert mock_hub.posts("/preupload/") == [] and mock_hub.commits == []

@@ -1,4 +1,4 @@
-"""Command line: `python -m evaluation {evaluate,cldr-names} ...`.
+"""Command line: `python -m evaluation {evaluate,cldr-names,mteb} ...`.
 
 Examples::
 
@@ -10,6 +10,9 @@ Examples::
         --out artifacts/eval-quick
     # CLDR short-name benchmark
     python -m evaluation cldr-names --model artifacts/lira-small-trained --out artifacts/eval-cldr
+    # mteb itself scores the same systems (optional extra `mteb`), beside the evaluator's results.json
+    python -m evaluation mteb --model artifacts/lira-small-trained --dataset artifacts/lira-products \\
+        --systems lira_lrl finetune --out artifacts/eval-mteb --compare artifacts/eval/results.json
 """
 
 import argparse
@@ -60,6 +63,11 @@ def parse_args(argv=None):
     cl = sub.add_parser("cldr-names", help="CLDR short names: query in the language, find the English name")
     _common(cl)
     cl.add_argument("--languages", nargs="+", default=list(ALL_LANGUAGES))
+    mt = sub.add_parser("mteb", help="mteb itself scores the systems on lira-products, offline (extra: mteb)")
+    _common(mt)
+    from .mteb_run import add_arguments as mteb_arguments  # imports no mteb: the subcommand checks it is installed
+
+    mteb_arguments(mt)
     return parser.parse_args(argv)
 
 
@@ -88,6 +96,11 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from .report import write_report
 
+    if args.command == "mteb":
+        from .mteb_run import require_mteb, run_mteb_command
+
+        require_mteb()  # before any model loads: without mteb, say how to install it
+        return run_mteb_command(args, _systems(args))
     systems = _systems(args)
     if args.command == "evaluate":
         from lira_utils.dataset import dataset_configs, dataset_zero_shot_languages

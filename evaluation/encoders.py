@@ -56,7 +56,7 @@ class MeanPoolEncoder:
 
             self._tokenizer = AutoTokenizer.from_pretrained(self.path)
             kwargs = {}
-            if AutoConfig.from_pretrained(self.path).model_type in ("bert", "roberta", "xlm-roberta"):
+            if AutoConfig.from_pretrained(self.path).model_type in ("bert", "roberta", "xlm-roberta", "mpnet"):
                 kwargs["add_pooling_layer"] = False  # mean pooling: the pooler is unused (and absent in ST exports)
             self._model = AutoModel.from_pretrained(self.path, **kwargs).eval()
         return self._model, self._tokenizer

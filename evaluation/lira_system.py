@@ -170,12 +170,15 @@ class LiraSystem:
         progress (`bool`, *optional*, defaults to `True`): tqdm progress bars.
         revision (`str`, *optional*): Hub revision to download and load (`--revision`); a 40-hex commit sha pins
             the remote code. A Hub id without one warns ([`UnpinnedRemoteCodeWarning`]); ignored for a folder.
+        normalize (`bool`, *optional*, defaults to `True`): let the processor apply the model's query normalizer
+            to queries (when it ships one); `False` reads queries as typed (`normalize=False` on every call).
 
     Raises:
         `ValueError`: unknown `mode`, bad `revision` (see [`check_revision`]), or a model that cannot be found.
     """
 
-    def __init__(self, model, mode="lrl", doc_field="title", batch_size=64, progress=True, revision=None):
+    def __init__(self, model, mode="lrl", doc_field="title", batch_size=64, progress=True, revision=None,
+                 normalize=True):
         if mode not in MODES:
             raise ValueError(f"LiRA mode {mode!r} is not supported; use one of {list(MODES)}.")
         check_revision(revision)
@@ -191,6 +194,7 @@ class LiraSystem:
         self.doc_field = doc_field
         self.batch_size = batch_size
         self.progress = progress
+        self.normalize = bool(normalize)
         self.languages = model_languages(self.folder)
         self.unknown_languages = ()  # zero-shot codes encoded with the language unknown (`allow_unknown_languages`)
         self._model = None
@@ -259,6 +263,8 @@ class LiraSystem:
         key = {**self._base_key(), "mode": self.mode, "side": "query", "query_code": _query_code_digest()}
         if self.unknown_languages:
             key["unknown_languages"] = list(self.unknown_languages)
+        if not self.normalize:
+            key["normalize"] = False
         if self.mode != "lrl":
             key["selection"] = self._candidate_selection()
         return content_hash(key)
@@ -278,7 +284,8 @@ class LiraSystem:
             for idx, batch in tqdm(batches, desc=desc, disable=not self.progress, leave=False):
                 pick = (lambda xs: None if xs is None else [xs[i] for i in idx])
                 inputs = proc(batch, languages=pick(languages), candidates=pick(candidates),
-                              critic_scores=pick(critic_scores), text_type=text_type)
+                              critic_scores=pick(critic_scores), text_type=text_type,
+                              **({} if self.normalize else {"normalize": False}))
                 inputs = {k: v.to(device) if torch.is_tensor(v) else v for k, v in inputs.items()}
                 res = getattr(model(**inputs), field)
                 res = res.float().cpu().numpy() if torch.is_tensor(res) else np.asarray(res)
@@ -347,6 +354,7 @@ class LiraInMemorySystem(LiraSystem):
         self.doc_field = "title"
         self.batch_size = batch_size
         self.progress = False
+        self.normalize = True  # the processor's query normalizer, as the trained model will serve queries
         self.languages = sorted(processor.lang2id, key=processor.lang2id.get)
         self.unknown_languages = ()  # validation reads the trained languages only
         self._model, self._proc = model, processor

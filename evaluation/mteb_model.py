@@ -127,38 +127,23 @@ class SystemMtebEncoder(AbsEncoder):
         return self._memo[key]
 
 
-class _NoNormalizer:
-    """A LiraProcessor whose calls pass `normalize=False` (the query normalizer off); everything else delegates."""
-
-    def __init__(self, processor):
-        self.processor = processor
-
-    def __call__(self, *args, **kwargs):
-        return self.processor(*args, normalize=False, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.processor, name)
-
-
 class LiraMtebSystem(LiraSystem):
-    """[`LiraSystem`] with the processor's query normalizer switchable, a device, and passages in any language.
+    """[`LiraSystem`] with a device and passages in any language.
 
     Args:
-        *args, **kwargs: as [`LiraSystem`].
-        normalize (`bool`, *optional*, defaults to `True`): run the model's query normalizer on queries (when it
-            ships one), as the project's evaluator does; `False` reads queries as typed.
+        *args, **kwargs: as [`LiraSystem`] (`normalize=False` reads queries as typed).
         device (`str`, *optional*): torch device to move the model to (default: where it loads, the CPU).
     """
 
-    def __init__(self, *args, normalize=True, device=None, **kwargs):
+    def __init__(self, *args, device=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.normalize, self.device = bool(normalize), device
+        self.device = device
 
     def _load(self):
         model, proc = super()._load()
         if self.device is not None and str(next(model.parameters()).device) != str(self.device):
             model.to(self.device)
-        return model, (proc if self.normalize else _NoNormalizer(proc))
+        return model, proc
 
     def encode_passages(self, texts, language=None):
         """Encodes non-English passages (LRL-only, no candidates) with `language` (`None`: the model identifies it)."""
@@ -242,11 +227,12 @@ def lira_mteb_loader(model_name, revision=None, device=None, **kwargs):
     return LiraMtebModel(model_name, revision=revision, device=device, **kwargs)
 
 
-def mteb_encoder(system, normalize=True):
+def mteb_encoder(system):
     """An mteb encoder for a built system: a `LiraSystem` becomes a [`LiraMtebModel`] of the same folder, mode and
-    settings; any other system (baselines, `NormalizedQuerySystem`) a [`SystemMtebEncoder`]."""
+    settings (its query normalizer switch included); any other system (baselines, `NormalizedQuerySystem`) a
+    [`SystemMtebEncoder`]."""
     if type(system) is LiraSystem:
-        return LiraMtebModel(system.folder, mode=system.mode, revision=system.revision, normalize=normalize,
+        return LiraMtebModel(system.folder, mode=system.mode, revision=system.revision, normalize=system.normalize,
                              doc_field=system.doc_field, batch_size=system.batch_size, progress=system.progress)
     return SystemMtebEncoder(system)
 

@@ -131,6 +131,27 @@ def check_number(value, where, low, high, integer=False, low_open=False, high_op
     return int(value) if integer else float(value)
 
 
+def check_prefix(value, where):
+    """`value` when it is an instruction prefix (a string of at most `MAX_PREFIX_CHARS` characters), else a
+    `ValueError` naming `where` (e.g. "LiraConfig.query_prefix")."""
+    if not isinstance(value, str) or len(value) > MAX_PREFIX_CHARS:
+        raise ValueError(f"{where}={short_repr(value)} must be a string of at most {MAX_PREFIX_CHARS} characters "
+                         "(an instruction prefix; '' for none).")
+    return value
+
+
+def check_choice(value, where, choices, none_means=None):
+    """`value` when it is one of `choices` (or None where `none_means` says what None does), else a `ValueError`
+    naming `where` and the choices."""
+    if value is None and none_means is not None:
+        return value
+    if not isinstance(value, str) or value not in choices:
+        extra = f" or None ({none_means})" if none_means is not None else ""
+        raise ValueError(f"{where}={short_repr(value)} must be one of {', '.join(map(repr, choices))}{extra}; see "
+                         "the LiraConfig docstring.")
+    return value
+
+
 def _check_encoder_fields(get, where):
     """Checks the numeric fields of an encoder config; `get(name)` returns the field's value or None."""
     for field, (low, high) in _ENCODER_INTS.items():
@@ -496,15 +517,9 @@ class LiraConfig(PreTrainedConfig):
             raise ValueError(f"LiraConfig.candidate_selection must be 'critic' or 'actor', got "
                              f"{short_repr(self.candidate_selection)}.")
         for name, choices in _CHOICE_FIELDS.items():
-            value = getattr(self, name)
-            if not isinstance(value, str) or value not in choices:
-                raise ValueError(f"LiraConfig.{name}={short_repr(value)} must be one of "
-                                 f"{', '.join(map(repr, choices))}; see the LiraConfig docstring.")
+            check_choice(getattr(self, name), f"LiraConfig.{name}", choices)
         for name in _PREFIX_FIELDS:
-            value = getattr(self, name)
-            if not isinstance(value, str) or len(value) > MAX_PREFIX_CHARS:
-                raise ValueError(f"LiraConfig.{name}={short_repr(value)} must be a string of at most "
-                                 f"{MAX_PREFIX_CHARS} characters (an instruction prefix; '' for none).")
+            check_prefix(getattr(self, name), f"LiraConfig.{name}")
 
 
 __all__ = ["LiraConfig", "BertConfig"]

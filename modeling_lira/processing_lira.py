@@ -3,8 +3,8 @@
 import torch
 from transformers import BatchEncoding, ProcessorMixin
 
-from .configuration_lira import (DEFAULT_LANG2ID, MAX_POSITIONS, MAX_PREFIX_CHARS, PADDING_SIDES, number_problem,
-                                 short_repr)
+from .configuration_lira import (DEFAULT_LANG2ID, MAX_POSITIONS, PADDING_SIDES, check_choice, check_prefix,
+                                 number_problem, short_repr)
 from .query_normalizer import LiraQueryNormalizer, one_piece_words
 
 NEUTRAL_SCORE = 5.5  # critic score used where a candidate has no scores
@@ -53,14 +53,10 @@ class LiraProcessor(ProcessorMixin):
             document_prefix = passage_prefix
         for name, value in (("query_prefix", query_prefix), ("document_prefix", document_prefix),
                             ("english_prefix", english_prefix)):
-            if not isinstance(value, str) or len(value) > MAX_PREFIX_CHARS:
-                raise ValueError(f"LiraProcessor {name}={short_repr(value)} must be a string of at most "
-                                 f"{MAX_PREFIX_CHARS} characters ('' for none).")
+            check_prefix(value, f"LiraProcessor.{name}")
         for name, value in (("encoder_padding_side", encoder_padding_side),
                             ("english_padding_side", english_padding_side)):
-            if value is not None and (not isinstance(value, str) or value not in PADDING_SIDES):
-                raise ValueError(f"LiraProcessor {name}={short_repr(value)} must be 'right', 'left' or None (keep "
-                                 f"the tokenizer's own side).")
+            check_choice(value, f"LiraProcessor.{name}", PADDING_SIDES, none_means="keep the tokenizer's own side")
         self.lang2id = dict(DEFAULT_LANG2ID if lang2id is None else lang2id)
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix

@@ -179,3 +179,15 @@ def test_matrix_texts_cover_the_low_resource_scripts():
     joined = "".join(TEXTS)
     assert any("\u0e00" <= c <= "\u0e7f" for c in joined) and any("\u0980" <= c <= "\u09ff" for c in joined)
     assert "không" in joined
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(query_prefix=7), r"LiraProcessor\.query_prefix=7 must be a string of at most 4096 characters"),
+    (dict(english_prefix="x" * 5000), r"LiraProcessor\.english_prefix='xxx.* at most 4096 characters"),
+    (dict(encoder_padding_side="up"), r"LiraProcessor\.encoder_padding_side='up' must be one of 'right', 'left' "
+                                      r"or None \(keep the tokenizer's own side\)"),
+])
+def test_processor_names_bad_prefixes_and_padding_sides(bad, match):
+    _, processor = build_case("xlmr-cls")
+    with pytest.raises(ValueError, match=match):
+        LiraProcessor(tokenizer=processor.tokenizer, english_tokenizer=processor.english_tokenizer, **bad)

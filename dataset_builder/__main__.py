@@ -75,14 +75,14 @@ def _parser():
 
 def _critic(args):
     if args.critic == "qe":
-        from .qe_critic import QualityEstimationCritic
+        from .qe_critic import BUILD_MEMO_SIZE, QualityEstimationCritic
 
         if args.catalog and args.critic_encoder is None:
             return None  # the builder's default adds the catalog's English vocabulary
         modules = None if args.catalog else ensure_sources(args.npm_dir, install=args.install_sources)
         cache = None if args.critic_cache == "none" else args.critic_cache
         return QualityEstimationCritic.from_me5_small(args.critic_encoder, modules=modules, progress=not args.quiet,
-                                                      cache_file=cache)
+                                                      cache_file=cache, memo_size=BUILD_MEMO_SIZE)
     if args.critic == "reference":
         from .critics import ReferenceTranslationCritic
 

@@ -34,9 +34,14 @@ from .critics import TranslationCritic, _scale, candidate_fluency, tokens
 
 QUERY_PREFIX = "query: "
 # Most encoded texts the critic remembers (least recently used first out). A long-lived critic (the demo Space's)
-# sees unbounded distinct texts; at 384 float32 dims this is about 180 MB, and it holds every text of a full
-# dataset build (about 61,000 distinct queries, candidates and affect words), so `cache_file` keeps them all.
+# sees unbounded distinct texts; at 384 float32 dims this is about 150 MB.
 MEMO_SIZE = 100_000
+# The builder's memo (`python -m dataset_builder build`): a full build encodes more than 100,000 distinct texts
+# (queries, candidates and affect words of 7 languages plus the zero-shot ones), and a build reads them in the same
+# order every time, so a memo smaller than the build evicts each text just before the next build asks for it and a
+# second build re-encodes nearly everything. This holds every text of a build (about 290 MB in memory and in
+# `cache_file` at 384 float32 dims).
+BUILD_MEMO_SIZE = 200_000
 
 
 class _VectorMemo:

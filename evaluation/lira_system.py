@@ -279,7 +279,11 @@ class LiraSystem:
         model, proc = self._load()
         device = next(model.parameters()).device  # the Trainer's validation calls this on the training device
         out = None
-        batches = list(batched_by_length(list(texts), self.batch_size))
+        texts = list(texts)
+        # sorted by g's token count of the text as typed (the processor may normalize it, which rarely changes its
+        # length), so a batch carries almost no padding, as `MeanPoolEncoder` batches the backbone
+        tokens = [len(ids) for ids in proc.tokenizer(texts, truncation=True, max_length=proc.max_length)["input_ids"]]
+        batches = list(batched_by_length(texts, self.batch_size, tokens))
         with torch.inference_mode():
             for idx, batch in tqdm(batches, desc=desc, disable=not self.progress, leave=False):
                 pick = (lambda xs: None if xs is None else [xs[i] for i in idx])

@@ -55,7 +55,7 @@ _FLOAT_FIELDS = {  # name: (low, high, high_open)
     "correlation_alpha": (0.0, 1.0, False),
     "initializer_range": (0.0, 1.0, False),
 }
-_BOOL_FIELDS = ("lrl_residual", "use_language_embedding")
+_BOOL_FIELDS = ("lrl_residual", "use_language_embedding", "frozen_encoder_dropout")
 POOLINGS = ("mean", "cls", "last_token")  # the sentence vector of a stream (see `LiraConfig.encoder_pooling`)
 PADDING_SIDES = ("right", "left")
 MAX_PREFIX_CHARS = 4096  # an instruction prefix longer than this is a mistake (it would crowd out the text)
@@ -336,6 +336,12 @@ class LiraConfig(PreTrainedConfig):
             acts only where an English candidate exists. On the main job's model the residual lowered LRL-only
             nDCG@10 in all 7 languages (0.447 -> 0.433 macro, full test split) and moved the vector away from the
             widget's (cosine 0.76-0.80).
+        frozen_encoder_dropout (`bool`, *optional*, defaults to `False`):
+            Keep dropout on in a sub-encoder whose weights are all frozen (h in both training stages, g in stage 1)
+            while the model is in train mode. Off: `LiraModel.train()` leaves such an encoder in eval mode, so the
+            trainable heads learn on the features inference gives them, and the step skips its dropout kernels
+            (`benchmarks/bench_train_throughput.py`). An encoder with any trainable weight (g with LoRA in stage 2)
+            keeps its dropout either way.
         use_language_embedding (`bool`, *optional*, defaults to `True`):
             Add the (hard or soft) language embedding to LaSR's inputs; `False` is the "no language" ablation.
         lang2id (`dict[str, int]`, *optional*):
@@ -414,6 +420,7 @@ class LiraConfig(PreTrainedConfig):
         english_scale_init=5.0,
         candidate_selection="critic",
         lrl_residual=False,
+        frozen_encoder_dropout=False,
         use_language_embedding=True,
         lang2id=None,
         doc_queue_size=0,
@@ -463,6 +470,7 @@ class LiraConfig(PreTrainedConfig):
         self.english_scale_init = english_scale_init
         self.candidate_selection = candidate_selection
         self.lrl_residual = lrl_residual
+        self.frozen_encoder_dropout = frozen_encoder_dropout
         self.use_language_embedding = use_language_embedding
         self.lang2id = _as_lang2id(lang2id)
         self.doc_queue_size = doc_queue_size

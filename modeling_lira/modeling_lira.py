@@ -73,6 +73,10 @@ def _build_encoder(config):
         return AutoModel.from_config(config)
 
 
+# Candidate rows per h forward on CPU (`LiraModel._encode_candidates`): length-sorted chunks of this many rows
+# carry little padding; an execution detail, not a hyperparameter (the vectors do not depend on it).
+CANDIDATE_CHUNK_ROWS = 64
+
 _FORWARD_PARAMETERS = {}  # encoder class -> the argument names of its forward
 
 
@@ -156,6 +160,17 @@ class LiraModel(LiraPreTrainedModel):
         for flag, module in [(multilingual, self.encoder), (english, self.english_encoder)]:
             if flag:
                 module.requires_grad_(False)
+
+    def train(self, mode=True):
+        """Sets train / eval mode like `nn.Module.train`; in train mode a sub-encoder whose weights are all frozen
+        stays in eval mode (no dropout) unless `config.frozen_encoder_dropout` is set. PEFT and DDP wrappers reach
+        this method through `nn.Module.train`'s recursion, and the Trainer calls it before every step."""
+        super().train(mode)
+        if mode and not getattr(self.config, "frozen_encoder_dropout", False):
+            for encoder in (self.encoder, self.english_encoder):
+                if not any(p.requires_grad for p in encoder.parameters()):
+                    encoder.eval()
+        return self
 
     def _encode_stream(self, encoder, stream, input_ids, attention_mask, token_type_ids):
         """Runs one encoder and pools it. Returns adaptor-space bins `(B, S, d)`, bin mask `(B, S)`, sentence
@@ -284,6 +299,26 @@ class LiraModel(LiraPreTrainedModel):
             h_part = torch.where(has_english.unsqueeze(-1), h_full, h_part)
         return F.normalize(torch.cat([g_part, h_part], dim=-1), dim=-1)
 
+    def _encode_candidates(self, input_ids, attention_mask):
+        """h over N real candidate rows `(N, L)`, each distinct row once, in length-sorted chunks cut to their longest
+        row: the same bins `(N, S, d)`, bin mask `(N, S)` and sentence vectors `(N, d)` as one padded batch (rows are
+        independent and trailing padding is masked), for fewer token positions. A batch's K candidates and its
+        products' titles repeat each other (about a fifth of the rows of a training batch) and half of its candidate
+        tokens are padding; on CUDA one chunk keeps the kernel count of one batch."""
+        key = torch.cat([input_ids, attention_mask.to(input_ids.dtype)], dim=-1)  # (N, 2L): a row and its mask
+        unique, inverse = torch.unique(key, dim=0, return_inverse=True)  # (U, 2L), (N,)
+        ids, mask = unique.split(input_ids.shape[-1], dim=-1)  # (U, L) each
+        order = mask.sum(-1).argsort(stable=True)  # (U,): shortest first
+        chunk = ids.shape[0] if ids.is_cuda else CANDIDATE_CHUNK_ROWS
+        parts = []
+        for rows in order.split(chunk):
+            width = int(mask[rows].any(0).nonzero().max()) + 1 if bool(mask[rows].any()) else 1
+            b, m, v, _ = self._encode_stream(self.english_encoder, "english", ids[rows, :width], mask[rows, :width],
+                                             None)
+            parts.append((b, m, v))
+        back = order.argsort()[inverse]  # (N,): position of each input row in the sorted, unique order
+        return tuple(torch.cat(t)[back] for t in zip(*parts))
+
     def _arca(self, lrl_vector, cand_ids, cand_attention, cand_mask, critic_scores, sample):
         """Encodes the real candidates with h, lets the actor choose, returns the chosen stream and Arca losses."""
         batch, num_cand, length = cand_ids.shape
@@ -304,8 +339,8 @@ class LiraModel(LiraPreTrainedModel):
         bin_mask = torch.zeros(batch * num_cand, self.config.num_bins, dtype=torch.bool, device=cand_ids.device)
         vectors = lrl_vector.new_zeros(batch * num_cand, d)
         if flat.numel():
-            b, m, v, _ = self._encode_stream(self.english_encoder, "english", cand_ids.reshape(-1, length)[flat],
-                                             cand_attention.reshape(-1, length)[flat], None)
+            b, m, v = self._encode_candidates(cand_ids.reshape(-1, length)[flat],
+                                              cand_attention.reshape(-1, length)[flat])
             bins = bins.index_put((flat,), b.to(dtype))
             bin_mask = bin_mask.index_put((flat,), m)
             vectors = vectors.index_put((flat,), v.to(dtype))

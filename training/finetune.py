@@ -36,7 +36,7 @@ from lira_utils.dataset import load_corpus_rows, parse_languages
 from .distributed import finish_distributed, gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
 from .train_noise import LiraTrainNoise
-from lira_utils.defaults import BATCH_SIZE, FINETUNE_STEPS, LANGUAGES, SEED
+from lira_utils.defaults import BATCH_SIZE, FINETUNE_STEPS, LANGUAGES, LORA_DROPOUT, SEED
 from lira_utils.arguments import run_cli
 
 FACTS_FILE = "finetune_facts.json"
@@ -70,6 +70,8 @@ class LiraFinetuneArguments(LiraDataArguments):
         "help": "0 = full fine-tune; r > 0 = LoRA of rank r on the same linear layers LiRA adapts (merged before "
                 "saving, so the folder is a plain encoder). Use LiRA's stage-2 rate with it (--learning-rate 2e-4)."})
     lora_alpha: int = field(default=16)
+    lora_dropout: float = field(default=LORA_DROPOUT, metadata={
+        "help": "Dropout on the LoRA path, as LiRA's (lira_utils/defaults.py)."})
     late_fusion_queries_per_language: int = field(default=200, metadata={
         "help": "Validation queries per language on which the late-fusion weight is chosen (0 = skip)."})
     english_encoder: str = field(default="artifacts/backbones/all-MiniLM-L6-v2", metadata={
@@ -84,7 +86,7 @@ class LiraFinetuneArguments(LiraDataArguments):
         if not self.temperature > 0:
             raise ValueError(f"--temperature {self.temperature} must be > 0, e.g. 0.05.")
         check_fields(self, counts={"train_queries_per_language": (0, None), "lora_r": (0, 4096),
-                                   "lora_alpha": (1, 65_536)}, numbers={"parallel_share": (0.0, 1.0)})
+                                   "lora_alpha": (1, 65_536)}, numbers={"parallel_share": (0.0, 1.0), "lora_dropout": (0.0, 0.99)})
 
 
 class LiraPairCollator:
@@ -118,13 +120,13 @@ class LiraPairCollator:
                 "positive_keys": torch.tensor([self.keys[pid] for pid in positives]), "relevant_keys": relevant}
 
 
-def lora_wrap(model, r, alpha):
+def lora_wrap(model, r, alpha, dropout=LORA_DROPOUT):
     """LoRA of rank `r` on every linear layer of the encoder's blocks, as LiRA adapts g (`training.train`)."""
     from peft import LoraConfig, get_peft_model
 
     from .train import BACKBONE_LORA_TARGETS  # LiRA's g is `encoder`; here the backbone is the root
 
-    return get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.05,
+    return get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
                                             target_modules=BACKBONE_LORA_TARGETS))
 
 
@@ -196,7 +198,7 @@ def run_finetune(args):
     model = AutoModel.from_pretrained(args.model, add_pooling_layer=False)
     model.get_input_embeddings().weight.requires_grad_(False)
     if args.lora_r:
-        model = lora_wrap(model, args.lora_r, args.lora_alpha)
+        model = lora_wrap(model, args.lora_r, args.lora_alpha, args.lora_dropout)
     titles = {p["product_id"]: p["title_en"] for p in corpus}
     training_args = TrainingArguments(
         output_dir=args.run_dir, max_steps=args.steps, per_device_train_batch_size=args.batch_size,

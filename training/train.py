@@ -28,7 +28,7 @@ from .language_probe import refit_language_identifier
 from .train_noise import LiraTrainNoise
 from .trainer import LiraTrainer
 from .validation import make_validation
-from lira_utils.defaults import BATCH_SIZE, LANGUAGES, SEED, STAGE1_STEPS, STAGE2_STEPS
+from lira_utils.defaults import BATCH_SIZE, LANGUAGES, LORA_DROPOUT, SEED, STAGE1_STEPS, STAGE2_STEPS
 
 # Every linear layer of g's Transformer blocks, per backbone family (names inside the backbone): BERT / XLM-R (query,
 # key, value, attention output, feed-forward), MPNet (`attention.attn.{q,k,v,o}`) and Qwen3-style decoders
@@ -59,6 +59,8 @@ class LiraRunArguments(LiraDataArguments):
     learning_rate: float = field(default=2e-4, metadata={"help": "Stage-2 learning rate (heads and LoRA)."})
     lora_r: int = field(default=8, metadata={"help": "LoRA rank on every linear layer of g; 0 = no LoRA."})
     lora_alpha: int = field(default=16)
+    lora_dropout: float = field(default=LORA_DROPOUT, metadata={
+        "help": "Dropout on the LoRA path (lira_utils/defaults.py; 0.05 before issue 31)."})
     max_train_queries_per_language: int = field(default=0, metadata={
         "help": "First N train queries per language (0 = all); see --train-queries-per-language for a budget."})
     validation_queries_per_language: int = field(default=60)
@@ -86,6 +88,10 @@ class LiraRunArguments(LiraDataArguments):
     logging_steps: int = field(default=10)
     seed: int = field(default=SEED)
     num_workers: int = field(default=0, metadata={"help": "DataLoader workers (use 4+ on a GPU machine)."})
+    torch_compile: bool = field(default=False, metadata={
+        "help": "Compile the model with torch.compile (TrainingArguments.torch_compile), for both stages. For GPUs: "
+                "on 2 CPU cores the first step compiled for about 5 minutes and every new sequence length "
+                "recompiles, more than a whole main-job run (docs/speed.md)."})
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in run_dir."})
     train_noise_rate: float = field(default=0.0, metadata={
         "help": "Share of train queries rewritten by the test_noisy noise generators (typo, no_diacritics, "
@@ -111,7 +117,7 @@ class LiraRunArguments(LiraDataArguments):
             "early_stopping_patience": (0, None), "logging_steps": (1, None), "seed": (0, 2**32 - 1),
             "num_workers": (0, 256)},
             numbers={"stage1_learning_rate": (0.0, 10.0), "learning_rate": (0.0, 10.0), "train_noise_rate": (0.0, 1.0),
-                     "parallel_share": (0.0, 1.0)})
+                     "parallel_share": (0.0, 1.0), "lora_dropout": (0.0, 0.99)})
 
     def parsed_config_overrides(self):
         """`--config-overrides` as a dict typed like the `LiraConfig` defaults; unknown keys raise ValueError."""
@@ -165,7 +171,7 @@ def build_peft_model(model, args):
 
     model.freeze_backbones()
     lora = LoraConfig(
-        task_type="FEATURE_EXTRACTION", r=max(args.lora_r, 1), lora_alpha=args.lora_alpha, lora_dropout=0.05,
+        task_type="FEATURE_EXTRACTION", r=max(args.lora_r, 1), lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
         target_modules=LORA_TARGETS,
         modules_to_save=HEAD_MODULES,
     )
@@ -191,7 +197,8 @@ def training_arguments(args, stage_dir, max_steps, learning_rate, evaluate):
         save_total_limit=2, eval_strategy="steps" if evaluate else "no", eval_steps=args.eval_steps if evaluate else None,
         load_best_model_at_end=evaluate, metric_for_best_model="ndcg@10" if evaluate else None,
         greater_is_better=True, remove_unused_columns=False, label_names=[], report_to=[], seed=args.seed,
-        dataloader_num_workers=args.num_workers, disable_tqdm=False, eval_on_start=evaluate, **device_settings(),
+        dataloader_num_workers=args.num_workers, disable_tqdm=False, eval_on_start=evaluate,
+        torch_compile=args.torch_compile, **device_settings(),
     )
 
 

@@ -364,3 +364,76 @@ def test_device_settings_pick_bf16_and_fused_adamw_only_on_a_gpu(tmp_path):
     if not torch.cuda.is_available():  # what this machine gets end to end
         built = training_arguments(LiraRunArguments(), str(tmp_path), 2, 1e-4, False)
         assert (built.bf16, built.optim.value, built.use_cpu) == (False, "adamw_torch", True)
+
+
+@pytest.mark.parametrize("keep_dropout", [False, True])
+def test_frozen_encoders_run_without_dropout_in_both_stages(tmp_path, tiny_processor, tiny_training_rows,
+                                                            keep_dropout):
+    """A sub-encoder with no trainable weight stays in eval mode through the Trainer's `model.train()` calls (h in
+    both stages, g in stage 1), unless `frozen_encoder_dropout`; g with LoRA in stage 2 keeps its dropout."""
+    rows, corpus = tiny_training_rows
+    torch.manual_seed(0)
+    model = LiraModel(LiraConfig(**tiny_config_kwargs(frozen_encoder_dropout=keep_dropout)))
+    peft_model = build_peft_model(model, LiraRunArguments(lora_r=4, lora_alpha=8))
+    seen = []
+
+    def record(module, args):
+        if module is model.encoder.embeddings or module is model.english_encoder.embeddings:
+            seen.append((module is model.encoder.embeddings, module.training))
+
+    hooks = [m.register_forward_pre_hook(record) for m in (model.encoder.embeddings, model.english_encoder.embeddings)]
+    for stage, g_trains in [("arca", keep_dropout), ("lasr", True)]:
+        set_stage_trainable(peft_model, stage, use_lora=True)
+        seen.clear()
+        _trainer(tmp_path / stage, peft_model, tiny_processor, rows, corpus, stage).train()
+        assert (True, g_trains) in seen and (True, not g_trains) not in seen, stage
+        assert (False, keep_dropout) in seen and (False, not keep_dropout) not in seen, stage
+        assert peft_model.training  # the heads still train
+    for hook in hooks:
+        hook.remove()
+    peft_model.eval()
+    assert not model.encoder.training and not model.english_encoder.training
+
+
+def test_frozen_encoder_dropout_is_the_only_difference_to_a_dropout_free_step(tmp_path, tiny_processor,
+                                                                               tiny_training_rows):
+    """With h's dropout set to 0, the default (h in eval mode) and `frozen_encoder_dropout=True` give the same stage-2
+    loss and gradients: the switch changes the mode of frozen encoders and nothing else."""
+    rows, corpus = tiny_training_rows
+    losses, grads = [], []
+    for keep in (False, True):
+        kwargs = tiny_config_kwargs(frozen_encoder_dropout=keep)
+        kwargs["english_encoder_config"] = dict(kwargs["english_encoder_config"], **NO_DROPOUT)
+        torch.manual_seed(0)
+        peft_model = build_peft_model(LiraModel(LiraConfig(**kwargs)), LiraRunArguments(lora_r=4, lora_alpha=8))
+        set_stage_trainable(peft_model, "lasr", use_lora=True)
+        peft_model.train()
+        batch = LiraRetrievalCollator(tiny_processor, corpus, seed=0)(rows[:4])
+        trainer = LiraTrainer(model=peft_model, args=_args(tmp_path), stage="lasr", sample_candidates=False)
+        torch.manual_seed(1)
+        loss = trainer.compute_loss(peft_model, batch)
+        loss.backward()
+        losses.append(loss.item())
+        grads.append([p.grad for p in peft_model.parameters() if p.requires_grad])
+    assert losses[0] == losses[1]
+    assert any(g is not None for g in grads[0])
+    assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(*grads))
+
+
+def test_run_arguments_reach_the_trainer_and_peft(tmp_path):
+    """`--torch-compile` reaches `TrainingArguments.torch_compile`; `--lora-dropout` reaches g's LoRA layers, and its
+    default is the shared one (LiRA and the LoRA fine-tune alike)."""
+    from lira_utils.defaults import LORA_DROPOUT
+    from training.finetune import LiraFinetuneArguments
+    from training.train import parse_args, training_arguments
+
+    args = parse_args(["--model", "m", "--dataset", "d", "--output-dir", str(tmp_path), "--torch-compile", "true",
+                       "--lora-dropout", "0.1"])
+    assert training_arguments(args, str(tmp_path), 2, 1e-4, False).torch_compile is True
+    assert training_arguments(LiraRunArguments(), str(tmp_path), 2, 1e-4, False).torch_compile is False
+    assert LiraRunArguments().lora_dropout == LiraFinetuneArguments().lora_dropout == LORA_DROPOUT == 0.0
+    peft_model = build_peft_model(_model(), args)
+    drops = {m.p for n, m in peft_model.named_modules() if n.endswith("lora_dropout.default")}
+    assert drops == {0.1}
+    with pytest.raises(ValueError, match="--lora-dropout=1.0"):
+        LiraRunArguments(lora_dropout=1.0)

@@ -44,6 +44,8 @@ def _common(p):
                                              "(default: all-MiniLM-L6-v2 in --backbones); pass the LiRA model's h")
     p.add_argument("--finetune", default=DEFAULT_FINETUNE_DIR,
                    help="plain fine-tune folder (python -m training.finetune) for the finetune / late_fusion systems")
+    p.add_argument("--st-export", help="sentence-transformers export folder for the st_export / st_onnx / "
+                                       "st_onnx_int8 systems (python -m push_scripts.export_onnx adds the ONNX files)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--query-normalizer", help="folder with query_normalizer.json (python -m dataset_builder.normalizer):"
                                               " every system reads the normalized query (same system names)")
@@ -80,7 +82,7 @@ def _systems(args):
         raise ValueError(f"systems {[n for n in names if n in LIRA_SYSTEMS]} need --model <LiRA folder or hub id>.")
     systems = [build_system(n, model=args.model, backbones_dir=args.backbones, doc_field=args.doc_field,
                             batch_size=args.batch_size, progress=not args.no_progress, finetune_dir=args.finetune,
-                            revision=args.revision, english_encoder=args.english_encoder)
+                            revision=args.revision, english_encoder=args.english_encoder, st_export=args.st_export)
                for n in names]
     if args.query_normalizer:
         from .normalized import NormalizedQuerySystem, load_normalizer

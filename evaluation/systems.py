@@ -22,6 +22,9 @@ Baselines (all documents are the product's English text, see `document_text`):
 * `translate_test_first` (extra, not in the default set): the same on the *first* listed candidate, i.e. without
   the critic. In `lira-products` the critic scores candidates against the aligned English reference, so the
   critic-chosen candidate is often the reference itself; this variant shows how much translate-test owes to that.
+
+The widget export (`--st-export DIR`, extra, see `evaluation.onnx_system`): `st_export` (the sentence-transformers
+folder through sentence-transformers), `st_onnx` and `st_onnx_int8` (its ONNX files on onnxruntime).
 """
 
 import os
@@ -38,7 +41,8 @@ BASELINE_SYSTEMS = ("backbone", "use_m3", "minilm_query", "translate_test")
 TRAINED_BASELINES = ("finetune", "late_fusion")  # need `python -m training.finetune` first (--finetune DIR)
 EXTRA_SYSTEMS = ("translate_test_first",) + TRAINED_BASELINES
 DEFAULT_FINETUNE_DIR = os.path.join("artifacts", "finetune")
-SYSTEM_NAMES = LIRA_SYSTEMS + BASELINE_SYSTEMS + EXTRA_SYSTEMS
+EXPORT_SYSTEMS = ("st_export", "st_onnx", "st_onnx_int8")  # need --st-export DIR (evaluation/onnx_system.py)
+SYSTEM_NAMES = LIRA_SYSTEMS + BASELINE_SYSTEMS + EXTRA_SYSTEMS + EXPORT_SYSTEMS
 
 
 class TextSystem:
@@ -107,7 +111,7 @@ class TextSystem:
 
 
 def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_field="title", batch_size=64,
-                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR, revision=None, english_encoder=None):
+                 progress=True, finetune_dir=DEFAULT_FINETUNE_DIR, revision=None, english_encoder=None, st_export=None):
     """Builds one system by name.
 
     Args:
@@ -125,6 +129,8 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
             and `late_fusion` (any mean-pooled transformers encoder, e.g. `artifacts/backbones/all-mpnet-base-v2`);
             defaults to all-MiniLM-L6-v2 in `backbones_dir`. Pass the one the LiRA model's h is, so every system
             reads the candidates with the same English encoder.
+        st_export (`str`, *optional*): the sentence-transformers export folder of `st_export`, `st_onnx` and
+            `st_onnx_int8` (`python -m push_scripts.export_sentence_transformers`, then `push_scripts.export_onnx`).
 
     Returns:
         a system object (see the module docstring).
@@ -136,6 +142,10 @@ def build_system(name, model=None, backbones_dir=DEFAULT_BACKBONES_DIR, doc_fiel
 
         return LiraSystem(model, mode=name.split("_", 1)[1], doc_field=doc_field, batch_size=batch_size,
                           progress=progress, revision=revision)
+    if name in EXPORT_SYSTEMS:
+        from .onnx_system import build_export_system
+
+        return build_export_system(name, st_export, doc_field=doc_field, batch_size=batch_size, progress=progress)
     me5 = os.path.join(backbones_dir, ME5_DIRNAME)
     minilm = english_encoder or os.path.join(backbones_dir, MINILM_DIRNAME)
     if english_encoder is not None and not os.path.isfile(os.path.join(english_encoder, "config.json")):

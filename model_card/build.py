@@ -360,6 +360,12 @@ def _st_embedding_dim(st_dir):
     return None
 
 
+def _st_onnx_files(st_dir):
+    """The ONNX files of the export (`onnx/*.onnx`, written by `push_scripts.export_onnx`), relative, sorted."""
+    folder = os.path.join(st_dir, "onnx")
+    return sorted(f"onnx/{n}" for n in os.listdir(folder) if n.endswith(".onnx")) if os.path.isdir(folder) else []
+
+
 def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=None, eval_json=None,
                         eval_system=None, license=DEFAULT_LICENSE, critic=DEFAULT_CRITIC, languages=LANGUAGES,
                         query_normalizer=True):
@@ -382,6 +388,8 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
 
     The card's snippets call `encode_query` / `encode_document` and explain the default prompt of a plain `encode`
     (`default_prompt_name` of the export's `config_sentence_transformers.json`).
+    When the folder holds `onnx/*.onnx` files (`python -m push_scripts.export_onnx`), the card lists them with the
+    sentence-transformers load line.
 
     Returns:
         `huggingface_hub.ModelCard`
@@ -408,5 +416,5 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
         example_queries=json.dumps(queries, ensure_ascii=False), **_st_prompts(st_dir),
         example_products=json.dumps(products, ensure_ascii=False), limits=_limits(dataset_id, critic)[:4],
         example_languages=json.dumps(list(USAGE_LANGUAGES)), query_normalizer=query_normalizer,
-        citation=CITATION_BIBTEX, **eval_kwargs,
+        onnx_files=_st_onnx_files(st_dir), citation=CITATION_BIBTEX, **eval_kwargs,
     )

@@ -8,7 +8,9 @@
   default ``query``), with its own card. A separate repo rather than a subfolder: the
   Hub's widget and Inference Providers never run custom code and read ``pipeline_tag``/``library_name`` per repo,
   so the export needs a repo whose metadata says ``sentence-transformers`` while the full model says
-  ``transformers`` + ``inference: false``.
+  ``transformers`` + ``inference: false``. With ``--onnx`` it also holds ``onnx/model.onnx`` and
+  ``onnx/model_qint8_avx512_vnni.onnx`` (``push_scripts.export_onnx``: CPU serving through onnxruntime or
+  sentence-transformers' ONNX backend), published beside the weights.
 
 Steps: stage both folders, render both cards, reload the staged model in a fresh process with
 ``trust_remote_code=True`` (and the export without it) and compare outputs, then upload each repo as one commit
@@ -19,7 +21,7 @@ Usage::
 
     python -m push_scripts.push_model --model-dir artifacts/lira-small-trained --repo-id org/lira --dry-run
     python -m push_scripts.push_model --model-dir artifacts/lira-small-trained --repo-id org/lira \\
-        --eval-json runs/eval/results.json --revision-tag v0.1.0
+        --eval-json runs/eval/results.json --revision-tag v0.1.0 --onnx
 """
 
 import argparse
@@ -28,6 +30,7 @@ import shutil
 import sys
 import tempfile
 
+from lira_utils.atomic import MARKER
 from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
 from push_scripts.stage_model import check_model_files, check_st_modules, collect_model_files, stage_folder
 
@@ -49,7 +52,7 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
                eval_json=None, eval_system=None, training_args_json=None, dataset_card=None, dataset_id=None,
                commit_message=None, license="apache-2.0", staging_dir=None, with_st=True, verify=True,
                export_fn=None, api=None, comparison_md=None, anchoring_md=None, zero_shot_md=None,
-               log=print):
+               onnx=False, log=print):
     """Stages, verifies and (unless ``dry_run``) uploads a LiRA folder. See the module docstring.
 
     Args:
@@ -69,12 +72,16 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
         export_fn (`callable`, *optional*): ``export_fn(model_dir, out_dir)`` writing the sentence-transformers
             folder; defaults to ``push_scripts.export_sentence_transformers.export_sentence_transformers``.
         api (`huggingface_hub.HfApi`, *optional*): client for the upload (tests pass one with a mock transport).
+        onnx (`bool`, *optional*, defaults to `False`): add the ONNX fp32 and int8 files to the sentence-transformers
+            repo (`push_scripts.export_onnx`; needs ``pip install -e ".[onnx]"``).
         log (`callable`, *optional*, defaults to `print`): progress output.
 
     Returns:
         `dict`: ``{"plans": [...], "verification": dict or None, "commits": [CommitInfo, ...]}``.
     """
     st_repo_id = st_repo_id or f"{repo_id}-st"
+    if onnx and not with_st:
+        raise ValueError("--onnx adds the ONNX files to the sentence-transformers repo; drop --no-st (or --onnx).")
     files, skipped = collect_model_files(model_dir)
     check_model_files(model_dir, files)
     if skipped:
@@ -86,7 +93,7 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
             plans, verification = _stage_and_verify(
                 model_dir, files, staging_dir, repo_id, st_repo_id, revision_tag, private, eval_json, eval_system,
                 training_args_json, dataset_card, dataset_id, commit_message, license, with_st, verify, export_fn,
-                log, comparison_md=comparison_md, anchoring_md=anchoring_md, zero_shot_md=zero_shot_md)
+                log, comparison_md=comparison_md, anchoring_md=anchoring_md, zero_shot_md=zero_shot_md, onnx=onnx)
         return {"plans": plans, "verification": verification, "commits": publish_plans(plans, dry_run, api, log)}
     finally:
         if own_staging:
@@ -95,7 +102,7 @@ def push_model(model_dir, repo_id, *, st_repo_id=None, revision_tag="v0.1.0", pr
 
 def _stage_and_verify(model_dir, files, staging_dir, repo_id, st_repo_id, revision_tag, private, eval_json,
                       eval_system, training_args_json, dataset_card, dataset_id, commit_message, license, with_st,
-                      verify, export_fn, log, comparison_md=None, anchoring_md=None, zero_shot_md=None):
+                      verify, export_fn, log, comparison_md=None, anchoring_md=None, zero_shot_md=None, onnx=False):
     """The local part of [`push_model`]: export, cards, staging, fresh-process check. Returns (plans, report)."""
     from model_card import build_model_card, build_st_model_card
 
@@ -105,7 +112,12 @@ def _stage_and_verify(model_dir, files, staging_dir, repo_id, st_repo_id, revisi
         export_dir = os.path.join(staging_dir, "_st_export")
         (export_fn or _default_export)(model_dir, export_dir)
         check_st_modules(export_dir, allow_custom=False)
-        st_files = [f for f in collect_all(export_dir) if f != "README.md"]
+        if onnx:
+            from push_scripts.export_onnx import export_onnx
+
+            export_onnx(export_dir, log=log)
+        # README.md is rendered below; LiRA's markers (the onnx/ folder has one too) are never uploaded
+        st_files = [f for f in collect_all(export_dir) if f != "README.md" and f.rsplit("/", 1)[-1] != MARKER]
         st_card = build_st_model_card(export_dir, repo_id=st_repo_id, revision=revision_tag, full_repo_id=repo_id,
                                       dataset_id=dataset_id, license=license, query_normalizer=os.path.isfile(
                                           os.path.join(model_dir, "query_normalizer.json")))
@@ -150,6 +162,8 @@ def parse_args(argv=None):
     p.add_argument("--repo-id", required=True, help="ORG/NAME of the full model")
     p.add_argument("--st-repo-id", help="ORG/NAME of the sentence-transformers export (default: REPO_ID-st)")
     p.add_argument("--no-st", action="store_true", help="do not export/push the sentence-transformers repo")
+    p.add_argument("--onnx", action="store_true", help="add onnx/model.onnx and its int8 quantization to the "
+                                                       "sentence-transformers repo (extra: onnx)")
     p.add_argument("--revision-tag", default="v0.1.0", help="tag for both commits, pinned in the cards")
     p.add_argument("--private", action="store_true", help="create the repos private")
     p.add_argument("--dry-run", action="store_true",
@@ -179,7 +193,7 @@ def main(argv=None):
                    eval_system=args.eval_system, training_args_json=args.training_args_json,
                    dataset_card=args.dataset_card, dataset_id=args.dataset_id, commit_message=args.commit_message,
                    license=args.license, comparison_md=args.comparison_md, anchoring_md=args.anchoring_md,
-                   zero_shot_md=args.zero_shot_md,
+                   zero_shot_md=args.zero_shot_md, onnx=args.onnx,
                    staging_dir=args.staging_dir, with_st=not args.no_st, verify=not args.no_verify)
     except (UploadError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -75,7 +75,7 @@ python -m push_scripts.push_model --model-dir artifacts/lira-small-trained --rep
   --eval-json artifacts/eval/results.json --comparison-md artifacts/eval/compare.md \
   --anchoring-md docs/results/label_budget.md \
   $([ -f docs/results/zero_shot.md ] && echo --zero-shot-md docs/results/zero_shot.md) \
-  --dataset-card artifacts/lira-products --dry-run \
-  --staging-dir artifacts/hub
+  --dataset-card artifacts/lira-products --dry-run --onnx \
+  --staging-dir artifacts/hub   # --onnx: the widget export also as ONNX fp32 and int8 (push_scripts/export_onnx.py)
 stage "model staging"
-echo "Hub-ready folders: artifacts/hub (model, widget export, dataset)"
+echo "Hub-ready folders: artifacts/hub (model, widget export with its ONNX files, dataset)"

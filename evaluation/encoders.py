@@ -15,6 +15,12 @@ def l2_normalize(x):
     return x / np.maximum(norms, 1e-12)
 
 
+def token_counts(tokenizer, texts, max_length):
+    """Tokens `tokenizer` keeps of each text at `max_length` (special tokens included): the sort key of
+    `batched_by_length` that gives batches with almost no padding (characters per token differ by script)."""
+    return [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]]
+
+
 def batched_by_length(texts, batch_size, lengths=None):
     """Yields `(indices, texts)` batches sorted by length so dynamic padding stays short.
 
@@ -86,8 +92,7 @@ class MeanPoolEncoder:
         out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
         # batches of equal token counts carry almost no padding (sorted by characters, a quarter of the critic's
         # token positions were padding: Thai, Bengali and Latin text differ in characters per token)
-        tokens = [len(ids) for ids in tok(texts, truncation=True, max_length=self.max_length)["input_ids"]]
-        batches = list(batched_by_length(texts, self.batch_size, tokens))
+        batches = list(batched_by_length(texts, self.batch_size, token_counts(tok, texts, self.max_length)))
         with torch.inference_mode():
             for idx, batch in tqdm(batches, desc=desc, disable=not self.progress, leave=False):
                 enc = tok(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")

@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from .encoders import batched_by_length, l2_normalize
+from .encoders import batched_by_length, l2_normalize, token_counts
 from lira_utils.hashing import content_hash, file_digest, folder_digest
 from .texts import document_text, top_candidate_index
 
@@ -282,8 +282,7 @@ class LiraSystem:
         texts = list(texts)
         # sorted by g's token count of the text as typed (the processor may normalize it, which rarely changes its
         # length), so a batch carries almost no padding, as `MeanPoolEncoder` batches the backbone
-        tokens = [len(ids) for ids in proc.tokenizer(texts, truncation=True, max_length=proc.max_length)["input_ids"]]
-        batches = list(batched_by_length(texts, self.batch_size, tokens))
+        batches = list(batched_by_length(texts, self.batch_size, token_counts(proc.tokenizer, texts, proc.max_length)))
         with torch.inference_mode():
             for idx, batch in tqdm(batches, desc=desc, disable=not self.progress, leave=False):
                 pick = (lambda xs: None if xs is None else [xs[i] for i in idx])

@@ -35,6 +35,7 @@ import sys
 import time
 
 CATALOGUE_SIZE = 100_000
+RAW_SUFFIX = "_raw"  # `lira_lrl_raw`: a LiRA system with its query normalizer off (what the model path alone costs)
 
 
 def _rss_mb():
@@ -85,8 +86,11 @@ def run_worker(args):
     rows, products = benchmark_inputs(args.dataset, args.num_texts, args.num_docs, args.languages)
     before_load = _rss_mb()
     start = time.perf_counter()
-    system = build_system(args.worker, model=args.model, backbones_dir=args.backbones, batch_size=args.batch_size,
-                          progress=False)
+    raw = args.worker.endswith(RAW_SUFFIX)
+    system = build_system(args.worker[: -len(RAW_SUFFIX)] if raw else args.worker, model=args.model,
+                          backbones_dir=args.backbones, batch_size=args.batch_size, progress=False)
+    if raw:
+        system.normalize = False
     encoder = getattr(system, "encoder", None)
     if encoder is not None and hasattr(encoder, "threads"):  # USE: numpy BLAS threads
         encoder.threads = args.threads
@@ -203,7 +207,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="artifacts/lira-products")
     p.add_argument("--model", help="LiRA folder (adds the lira_* systems)")
-    p.add_argument("--systems", nargs="+", choices=SYSTEM_NAMES, metavar="SYSTEM")
+    lira_raw = [f"{name}{RAW_SUFFIX}" for name in SYSTEM_NAMES if name.startswith("lira_")]
+    p.add_argument("--systems", nargs="+", choices=[*SYSTEM_NAMES, *lira_raw], metavar="SYSTEM",
+                   help=f"systems to measure; a LiRA system with {RAW_SUFFIX!r} appended runs without its query "
+                   "normalizer (e.g. lira_lrl_raw)")
     p.add_argument("--languages", nargs="+")
     p.add_argument("--num-texts", type=int, default=512)
     p.add_argument("--num-docs", type=int, default=512)

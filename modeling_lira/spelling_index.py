@@ -6,9 +6,12 @@ words of the language the shop's texts lack, tried only when no vocabulary text 
 swap or a letter typed twice). Only stdlib: it is uploaded as remote code beside the weights.
 """
 
+import bisect
 import difflib
 import functools
+import itertools
 import unicodedata
+from array import array
 from collections import OrderedDict
 
 WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
@@ -150,6 +153,41 @@ def letter_trigrams(letter_list):
     return {"\x01".join(padded[i : i + 3]) for i in range(len(padded) - 2)}
 
 
+class _Postings:
+    """A frozen `{key: [id, ...]}` held as three flat arrays (about 16 bytes per key and 4 per id, against about 300
+    per key as a dict of lists): the keys' `hash` values sorted, the offsets of their id runs, the ids.
+
+    Two keys with one hash share a run (a superset of either's ids): lookups only propose candidates, which
+    `_SlipTable.closest` then checks letter by letter, so a shared run changes no match.
+
+    Args:
+        lists (`dict`): hashable key -> ids.
+    """
+
+    def __init__(self, lists):
+        runs = {}
+        for key, ids in lists.items():
+            h = hash(key)
+            runs[h] = runs[h] + ids if h in runs else ids
+        order = sorted(runs)
+        self.hashes = array("q", order)  # (keys,)
+        runs = [dict.fromkeys(runs[h]) for h in order]  # each id once (a form and its text may share a slip key)
+        self.ids = array("I", [i for run in runs for i in run])  # (ids,)
+        self.offsets = array("I", [0, *itertools.accumulate(map(len, runs))])  # (keys + 1,): run k is
+        # ids[offsets[k]:offsets[k + 1]]
+
+    def __len__(self):
+        return len(self.hashes)
+
+    def get(self, key, default=()):
+        """The ids of `key` (an `array`), or `default`."""
+        h = hash(key)
+        k = bisect.bisect_left(self.hashes, h)
+        if k == len(self.hashes) or self.hashes[k] != h:
+            return default
+        return self.ids[self.offsets[k] : self.offsets[k + 1]]
+
+
 class _SlipTable:
     """`(form, text)` pairs a typed span may be one slip away from.
 
@@ -162,14 +200,20 @@ class _SlipTable:
     and the filter says so without a false "no". `closest` keeps a slip that `SLIP_KINDS` allows, except another
     letter typed into a span under `EXTRA_MIN_LETTERS` letters and a first or last letter missing from one of at
     most `EDGE_MAX_LETTERS`.
+
+    `add` fills dicts of lists; `freeze` (`LiraSpellingIndex` calls it once the table is full, and the first lookup
+    does if nobody did) turns them into [`_Postings`], a seventh of the memory, and ends `add`.
     """
 
     def __init__(self, kinds=SLIP_KINDS):
         self.kinds = kinds  # the slips (`slip_kind`) a match may be
         self.forms, self.grams, self.slips = [], {}, {}  # pairs; (3-gram, letters) -> ids; one-slip key -> ids
         self.near = bytearray(NEAR_BITS // 8)  # a bit per hashed one-slip key of every form and text (no false "no")
+        self.frozen = False
 
     def add(self, form, text):
+        if self.frozen:
+            raise RuntimeError("this _SlipTable is frozen; build a new one to add forms.")
         spelling = letters(form)
         for gram in letter_trigrams(spelling):
             self.grams.setdefault((gram, len(spelling)), []).append(len(self.forms))
@@ -183,9 +227,18 @@ class _SlipTable:
                     self.slips.setdefault(slip, []).append(len(self.forms))
         self.forms.append((form, text))
 
+    def freeze(self):
+        """Turns the tables into [`_Postings`] (no more `add`); an empty table drops its filter too."""
+        if not self.frozen:
+            self.grams, self.slips, self.frozen = _Postings(self.grams), _Postings(self.slips), True
+            if not self.forms:
+                self.near = bytearray(0)
+
     def may_hold(self, typed):
         """`False` when no form or text of the table is one slip from letter tuple `typed` (or equal to it); `True`
         means maybe (two texts one slip apart share a `slip_keys` key, and every key of the table sets its bit)."""
+        if not self.near:  # an empty table (frozen)
+            return False
         for slip in slip_keys(list(typed)):
             bit = hash(slip) % NEAR_BITS
             if self.near[bit >> 3] & (1 << (bit & 7)):
@@ -194,6 +247,7 @@ class _SlipTable:
 
     def candidates(self, typed, form_letters):
         """Ids of the pairs that may be one slip from letter list `typed` (its unaccented form: `form_letters`)."""
+        self.freeze()
         found = set()
         if len(typed) <= SLIP_INDEX_LETTERS:  # short known forms; a typed span may have one letter more
             found.update(i for slip in slip_keys(typed) for i in self.slips.get(slip, ()))
@@ -277,6 +331,8 @@ class LiraSpellingIndex:
                 self.starts.add(split[0])
                 self.ends.add(split[-1])
                 self.pairs.update(zip(split, split[1:]))
+        self.vocabulary_table.freeze()
+        self.lexicon_table.freeze()
         self.known_word, self._memo, self._real, self._probe = None, _Memo(), _Memo(), _Memo()
 
     def clear_memos(self):

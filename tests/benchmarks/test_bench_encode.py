@@ -40,3 +40,11 @@ def test_summarize_ratios_and_linear_extrapolation():
     assert by["backbone"]["index_100k_encode_s"] == pytest.approx(1000.0)  # 5 s / 500 docs * 100k
     assert by["backbone"]["index_100k_total_s"] == pytest.approx(1003.0)
     assert "| use_m3 | 300.0 | 3.00 | 400 | 0.40 | 10 |" in table(report)
+
+
+def test_a_lira_system_without_its_normalizer_is_a_choice():
+    from benchmarks.bench_encode import parse_args
+
+    assert parse_args(["--systems", "backbone", "lira_lrl_raw"]).systems == ["backbone", "lira_lrl_raw"]
+    with pytest.raises(SystemExit):
+        parse_args(["--systems", "backbone_raw"])

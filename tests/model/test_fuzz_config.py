@@ -67,7 +67,7 @@ def _check_accepted(config):
     for sub in (config.encoder_config, config.english_encoder_config):
         assert sub.hidden_size >= 1 and sub.hidden_size % sub.num_attention_heads == 0
         assert 1 <= sub.num_hidden_layers and 1 <= sub.vocab_size  # pad_token_id: inside the vocabulary or None
-            assert sub.pad_token_id is None or 0 <= sub.pad_token_id < sub.vocab_size
+        assert sub.pad_token_id is None or 0 <= sub.pad_token_id < sub.vocab_size
         assert math.isfinite(sub.layer_norm_eps) and sub.layer_norm_eps > 0
     assert sorted(config.lang2id.values()) == list(range(config.num_languages)) and "en" in config.lang2id
     again = LiraConfig.from_dict(config.to_dict())

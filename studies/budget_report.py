@@ -60,7 +60,7 @@ def summarize(cells, split, num_samples=2000):
             pairs[f"{b} - {a}"] = {"delta": ci["delta"], "low": ci["low"], "high": ci["high"],
                                    "worst_language": worst[0], "worst_delta": worst[1]["delta"],
                                    "per_language": ci["per_language"]}
-    return {"seeds": [c["seed"] for c in cells], "means": means, "pairs": pairs}
+    return {"seeds": [c["seed"] for c in cells], "languages": langs, "means": means, "pairs": pairs}
 
 
 def build_report(out_dir):
@@ -88,8 +88,31 @@ def build_report(out_dir):
                     _delta(s["pairs"].get("lira_noisy - late_fusion"))]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
+    lines += _per_language_lines(report)
     seconds = {cell_name(c["budget"], c["parallel"], c["seed"]): c.get("train_seconds", {}) for c in cells}
     return "\n".join(lines), {"groups": report, "train_seconds": seconds}
+
+
+def _per_language_lines(report):
+    """Markdown: LiRA LRL-only minus each fine-tune, per language and macro, for every group and split."""
+    rows = [g for g in report if any(f"lira_lrl - {ft}" in g["pairs"] for ft in ("finetune", "finetune_lora"))]
+    if not rows:
+        return []
+    langs = rows[0]["languages"]
+    lines = ["## Per language: LiRA LRL-only minus each fine-tune [95 % CI]", "",
+             "| set | budget | parallel | seeds | vs | " + " | ".join(langs) + " | macro |",
+             "|---" * (len(langs) + 6) + "|"]
+    for g in rows:
+        for ft, label in (("finetune_lora", "LoRA FT"), ("finetune", "full FT")):
+            pair = g["pairs"].get(f"lira_lrl - {ft}")
+            if pair is None:
+                continue
+            cells = [f"{d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+                     for d in (pair["per_language"][lang] for lang in langs)]
+            lines.append(f"| {g['split']} | {'all' if g['budget'] is None else g['budget']} | "
+                         f"{'yes' if g['parallel'] else 'no'} | {len(g['seeds'])} | {label} | " + " | ".join(cells)
+                         + f" | **{_delta(pair)}** |")
+    return lines + [""]
 
 
 def _delta(pair, with_worst=False):

@@ -163,5 +163,12 @@ def test_report_pairs_seeds_and_finds_a_real_gain_only_where_there_is_one(tmp_pa
     same = by_split["products"]["pairs"]["lira_lrl - finetune"]
     assert same["low"] < 0 < same["high"] and abs(same["delta"]) < 0.01  # no shift: no claimed gain
     assert "| 10 | yes | 2 |" in text
+    # the per-language rows: the languages in the cells' order, each delta a real +0.2 on ood and about 0 on products
+    head = next(line for line in text.splitlines() if line.startswith("| set |"))
+    assert head.startswith("| set | budget | parallel | seeds | vs | vi | th | macro |")
+    row = next(line for line in text.splitlines() if line.startswith("| ood | 10 | yes | 2 | full FT |"))
+    assert [float(c.split()[0]) > 0.15 for c in row.split(" | ")[5:7]] == [True, True]
+    row = next(line for line in text.splitlines() if line.startswith("| products | 10 | yes | 2 | LoRA FT |"))
+    assert all(abs(float(c.split()[0])) < 0.02 for c in row.split(" | ")[5:7])
     with pytest.raises(ValueError, match="no finished cell"):
         build_report(str(tmp_path / "empty"))

@@ -202,7 +202,8 @@ class _SlipTable:
     most `EDGE_MAX_LETTERS`.
 
     `add` fills dicts of lists; `freeze` (`LiraSpellingIndex` calls it once the table is full, and the first lookup
-    does if nobody did) turns them into [`_Postings`], a seventh of the memory, and ends `add`.
+    does if nobody did) turns them into [`_Postings`] (a few times smaller: `tests/model/test_spelling_postings.py`)
+    and ends `add`.
     """
 
     def __init__(self, kinds=SLIP_KINDS):

@@ -98,7 +98,7 @@ def _per_language_lines(report):
     rows = [g for g in report if any(f"lira_lrl - {ft}" in g["pairs"] for ft in ("finetune", "finetune_lora"))]
     if not rows:
         return []
-    langs = rows[0]["languages"]
+    langs = list(dict.fromkeys(lang for g in rows for lang in g["languages"]))  # first group's order, then others
     lines = ["## Per language: LiRA LRL-only minus each fine-tune [95 % CI]", "",
              "| set | budget | parallel | seeds | vs | " + " | ".join(langs) + " | macro |",
              "|---" * (len(langs) + 6) + "|"]
@@ -107,8 +107,8 @@ def _per_language_lines(report):
             pair = g["pairs"].get(f"lira_lrl - {ft}")
             if pair is None:
                 continue
-            cells = [f"{d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
-                     for d in (pair["per_language"][lang] for lang in langs)]
+            cells = ["-" if d is None else f"{d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+                     for d in (pair["per_language"].get(lang) for lang in langs)]  # "-": a group without it
             lines.append(f"| {g['split']} | {'all' if g['budget'] is None else g['budget']} | "
                          f"{'yes' if g['parallel'] else 'no'} | {len(g['seeds'])} | {label} | " + " | ".join(cells)
                          + f" | **{_delta(pair)}** |")

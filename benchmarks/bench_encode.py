@@ -30,9 +30,10 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
+
+from benchmarks.worker import run_worker_subprocess
 
 CATALOGUE_SIZE = 100_000
 RAW_SUFFIX = "_raw"  # `lira_lrl_raw`: a LiRA system with its query normalizer off (what the model path alone costs)
@@ -120,21 +121,14 @@ def run_worker(args):
 
 
 def _run_worker(name, args):
-    cmd = [sys.executable, "-m", "benchmarks.bench_encode", "--worker", name, "--dataset", args.dataset,
-           "--num-texts", str(args.num_texts), "--num-docs", str(args.num_docs), "--repeats", str(args.repeats),
-           "--batch-size", str(args.batch_size), "--threads", str(args.threads), "--backbones", args.backbones]
+    argv = ["--worker", name, "--dataset", args.dataset, "--num-texts", str(args.num_texts), "--num-docs",
+            str(args.num_docs), "--repeats", str(args.repeats), "--batch-size", str(args.batch_size), "--threads",
+            str(args.threads), "--backbones", args.backbones]
     if args.model:
-        cmd += ["--model", args.model]
+        argv += ["--model", args.model]
     if args.languages:
-        cmd += ["--languages", *args.languages]
-    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": str(args.threads)}
-    load_before = os.getloadavg()[0]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker for {name} failed:\n{proc.stderr[-3000:]}")
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    return res
+        argv += ["--languages", *args.languages]
+    return run_worker_subprocess("benchmarks.bench_encode", argv, args.threads, name)
 
 
 def run_all(args):

@@ -30,12 +30,12 @@ Usage::
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 from benchmarks.bench_encode import _peak_mb, _rss_mb, benchmark_inputs
+from benchmarks.worker import run_worker_subprocess
 
 FORMATS = ("st_export", "st_onnx", "st_onnx_int8")
 FILES = {"st_export": "model.safetensors", "st_onnx": "onnx/model.onnx",
@@ -76,19 +76,13 @@ def run_worker(args):
 
 
 def _run_worker(name, args, vectors):
-    cmd = [sys.executable, "-m", "benchmarks.bench_export_formats", "--worker", name, "--st-dir", args.st_dir,
-           "--dataset", args.dataset, "--num-texts", str(args.num_texts), "--batch-size", str(args.batch_size),
-           "--threads", str(args.threads), "--repeats", str(args.repeats), "--vectors", vectors]
+    argv = ["--worker", name, "--st-dir", args.st_dir, "--dataset", args.dataset, "--num-texts", str(args.num_texts),
+            "--batch-size", str(args.batch_size), "--threads", str(args.threads), "--repeats", str(args.repeats),
+            "--vectors", vectors]
     if args.languages:
-        cmd += ["--languages", *args.languages]
-    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "false"}
-    load_before = os.getloadavg()[0]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker for {name} failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    return result
+        argv += ["--languages", *args.languages]
+    return run_worker_subprocess("benchmarks.bench_export_formats", argv, args.threads, name,
+                      env={"TOKENIZERS_PARALLELISM": "false"})
 
 
 def summarize(rounds, reference, st_dir, vectors):

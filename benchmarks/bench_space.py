@@ -26,10 +26,11 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
+
+from benchmarks.worker import run_worker_subprocess
 
 _T0, _T0_EPOCH = time.perf_counter(), time.time()
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,21 +112,15 @@ def run_worker(args):
 
 
 def _start(args, cache_dir, latency):
-    cmd = [sys.executable, "-m", "benchmarks.bench_space", "--worker", "--model", args.model, "--dataset",
-           args.dataset, "--backbone", args.backbone, "--cache-dir", cache_dir, "--threads", str(args.threads),
-           "--num-queries", str(args.num_queries)] + (["--finetune", args.finetune] if args.finetune else []) + (
-        ["--latency"] if latency else [])
-    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": str(args.threads), "GRADIO_ANALYTICS_ENABLED": "False"}
-    load = os.getloadavg()[0]
+    argv = ["--worker", "--model", args.model, "--dataset", args.dataset, "--backbone", args.backbone, "--cache-dir",
+            cache_dir, "--threads", str(args.threads), "--num-queries", str(args.num_queries)] + (
+        ["--finetune", args.finetune] if args.finetune else []) + (["--latency"] if latency else [])
     start, start_epoch = time.perf_counter(), time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
-    if proc.returncode != 0:
-        raise RuntimeError(f"bench worker failed:\n{proc.stderr[-3000:]}")
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    res = run_worker_subprocess("benchmarks.bench_space", argv, args.threads, "the Space start",
+                     env={"GRADIO_ANALYTICS_ENABLED": "False"}, cwd=REPO)
     res["process_wall_s"] = time.perf_counter() - start
     res["interpreter_start_s"] = res["worker_start_epoch"] - start_epoch  # python + this module, before phase 1
     res["time_to_first_result_s"] = res["interpreter_start_s"] + res["worker_total_s"]
-    res["load_avg_1min"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     return res
 
 

@@ -21,12 +21,14 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from evaluation.lira_system import check_revision
 
-from .constants import (BASE_MODEL_RELATION, BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, LIMITS,
-                        PAPER_URL, ST_BASE_MODEL, THIRD_PARTY_DATA_KEYS, WORDFREQ)
-from .eval_results import (METRIC_NAMES, MODES, SYSTEM_DESCRIPTIONS, load_eval_json, mode_system, mode_table,
-                           ordered_metrics, pick_system, results_table, system_legend, to_eval_results)
-from .facts import TRAINING_FACTS, count_parameters, read_dataset_card, read_model_config, read_training_args
-from .widget import LANGUAGE_NAMES, LANGUAGES, load_widget_examples, usage_examples
+from .constants import (BASE_MODEL_RELATION, BASE_MODELS, CITATION_BIBTEX, DEFAULT_CRITIC, DEFAULT_LICENSE, PAPER_URL,
+                        ST_BASE_MODEL, WORDFREQ)
+from .facts import (TRAINING_FACTS, count_parameters, normalizer_letters, read_dataset_card, read_markdown,
+                    read_model_config, read_st_modules, read_training_args, st_embedding_dim, st_onnx_files,
+                    table_languages, third_party_data)
+from .sections import (evaluation_section, language_list, limits, mode_section, model_languages, prompt_section,
+                       quoted, training_summary)
+from .widget import LANGUAGES, load_widget_examples, usage_examples
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -35,12 +37,7 @@ _TAGS = ["sentence-similarity", "feature-extraction", "cross-lingual", "retrieva
 # The page shipped next to README.md with the long tables (per-language, robustness, leak, seeds, label budget,
 # zero-shot, hyperparameters); the card links it relatively, so it resolves at the card's own revision.
 EVALUATION_PAGE = "EVALUATION.md"
-# Training rows the card itself shows in one line (the page has them all), in this order when present.
-TRAINING_SUMMARY_KEYS = ("train_queries", "stage1_steps", "stage2_steps", "max_steps", "num_train_epochs", "batch_size",
-                         "per_device_train_batch_size", "learning_rate", "lora_r", "seed", "best validation nDCG@10")
 USAGE_LANGUAGES = ("vi", "th", "bn")  # the languages of the cards' example queries (`usage_examples`)
-MODE_TITLES = {"lrl": "LRL-only mode: the query alone, no translator",
-               "full": "Full mode: the query with English candidate translations and critic scores"}
 
 
 class LiraModelCard(ModelCard):
@@ -81,121 +78,11 @@ def _check_revision(revision):
     check_revision(revision, "revision")  # no whitespace or quotes: it is pasted into the Python snippets
 
 
-def _languages(config):
-    """Low-resource languages of the model in card order (config.lang2id without English), else the default 7."""
-    codes = [c for c in (config.get("lang2id") or {}) if c != "en"]
-    return [c for c in LANGUAGES if c in codes] + [c for c in codes if c not in LANGUAGES] or list(LANGUAGES)
-
-
-def _language_list(languages):
-    return ", ".join(f"{LANGUAGE_NAMES.get(code, code)} (`{code}`)" for code in languages)
-
-
-ROBUSTNESS_SYSTEMS = ("lira_lrl", "lira_noisy", "backbone", "finetune", "translate_test", "late_fusion")
-
-
-def _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages, strict_system=True):
-    """Template kwargs, model-index entries and the loaded file for an evaluation file (or the 'not evaluated yet'
-    state: ``({"has_eval": False}, None, None)``)."""
-    if eval_json is None:
-        return {"has_eval": False}, None, None
-    evaluation = load_eval_json(eval_json)
-    if eval_system is None and not strict_system:
-        return {"has_eval": False}, None, None
-    system = pick_system(evaluation, eval_system)
-    columns = [lang for lang in languages if any(lang in per_lang for per_lang in evaluation["results"].values())]
-    tables = [(METRIC_NAMES.get(m, m), results_table(evaluation, columns, m)) for m in ordered_metrics(evaluation)]
-    kwargs = {"has_eval": True, "eval_split": evaluation["split"], "eval_system": system, "eval_tables": tables,
-              "eval_legend": system_legend(evaluation)}
-    if evaluation.get("leak_meter"):
-        from evaluation.leak import leak_table
-
-        kwargs["leak_table"] = leak_table(evaluation["leak_meter"])
-    by_noise = evaluation.get("robustness_by_language_noise") or {}
-    if by_noise:
-        from evaluation.report import noise_language_table
-
-        shown = [name for name in ROBUSTNESS_SYSTEMS if name in by_noise]
-        kwargs["robustness_tables"] = [noise_language_table(name, by_noise[name]) for name in shown]
-    return kwargs, to_eval_results(evaluation, system, dataset_id, dataset_name, languages) or None, evaluation
-
-
-def _mode_tables(evaluation, languages, metric="ndcg@10"):
-    """The card's evaluation: one table per mode (LRL-only, full) with paired intervals, and the legend of the
-    systems they show."""
-    tables, shown = [], []
-    for mode, (_, alternatives) in MODES.items():
-        system = mode_system(evaluation, mode)
-        table = mode_table(evaluation, system, alternatives, languages, metric) if system else None
-        if table:
-            tables.append((f"{MODE_TITLES[mode]} (`{system}`)", table))
-            shown += [system] + [a for a in alternatives if a in evaluation["results"]]
-    first = evaluation["results"].get(shown[0], {}) if shown else {}
-    langs = [lang for lang in languages if metric in first.get(lang, {})]
-    per_query = (evaluation.get("per_query") or {}).get(shown[0], {}) if shown else {}
-    counts = [len(per_query[lang].get("query_id", [])) for lang in langs if isinstance(per_query.get(lang), dict)]
-    queries = None
-    if counts and len(counts) == len(langs):
-        queries = (f"{counts[0]:,} queries per language" if len(set(counts)) == 1
-                   else f"{sum(counts):,} queries, {min(counts):,} to {max(counts):,} per language")
-    return {"mode_tables": tables, "mode_metric": METRIC_NAMES.get(metric, metric), "mode_languages": langs,
-            "mode_queries": queries,
-            "mode_legend": [(s, SYSTEM_DESCRIPTIONS[s]) for s in shown if s in SYSTEM_DESCRIPTIONS]}
-
-
-def _training_summary(rows):
-    """One line of the key training facts (``train_queries`` 700, ``seed`` 13, ...) for the card."""
-    values = dict(rows)
-    keys = [k for k in TRAINING_SUMMARY_KEYS if k in values] or [k for k, _ in rows[:6]]
-    return ", ".join(f"`{k}` {values[k]}" for k in keys)
-
-
-def _limits(dataset_id, critic):
-    return [limit.format(dataset_id=dataset_id, critic=critic) for limit in LIMITS]
-
-
-def _st_prompts(st_dir):
-    """The export's prompts for the cards: names and texts for queries and documents, the default prompt and the
-    pooling mode; the export's defaults when no folder is given."""
-    prompts, default = {"query": "query: ", "document": "passage: "}, "query"
-    pooling = None
-    config = _read_json(os.path.join(st_dir, "config_sentence_transformers.json")) if st_dir else None
-    if config is not None:
-        prompts, default = config.get("prompts") or {}, config.get("default_prompt_name")
-    pooling_config = _read_json(os.path.join(st_dir, "1_Pooling", "config.json")) if st_dir else None
-    if pooling_config is not None:
-        pooling = pooling_config.get("pooling_mode")
-        pooling = pooling if isinstance(pooling, str) else None
-    query = "query" if "query" in prompts else None
-    doc = next((n for n in ("document", "passage", "corpus") if n in prompts), None)
-    return {"st_query_prompt": query, "st_doc_prompt": doc, "st_prompts": sorted(prompts),
-            "st_query_text": _quoted(prompts.get(query, "")), "st_doc_text": _quoted(prompts.get(doc, "")),
-            "st_default_prompt": default if default in prompts else None, "st_pooling": pooling,
-            "st_pooling_name": _POOLING_NAMES.get(pooling or "mean", pooling)}
-
-
-_POOLING_NAMES = {"mean": "mean", "cls": "CLS", "lasttoken": "last-token"}  # sentence-transformers' modes, in prose
-
-
-def _quoted(text):
-    """A prefix as a one-line quoted string for the card's prose (an instruction prefix may hold a line break)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _read_json(path):
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def third_party_data(model_dir):
-    """The card metadata's `third_party_data`: data shipped in the model folder under a licence of its own (the
-    wordfreq word lists inside `query_normalizer.json`), or `None` when it ships none."""
-    normalizer = _read_json(os.path.join(model_dir, "query_normalizer.json"))
-    if not isinstance(normalizer, dict) or not (normalizer.get("real_words") or normalizer.get("lexicon")):
-        return None
-    return [{key: WORDFREQ[key] for key in THIRD_PARTY_DATA_KEYS}]
+def _render_page(template, **kwargs):
+    """A Markdown page (no front matter) from a template of ``templates/``."""
+    with open(os.path.join(TEMPLATE_DIR, template), encoding="utf-8") as f:
+        text = jinja2.Template(f.read()).render(**kwargs)
+    return text.strip() + "\n"
 
 
 def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset_card_path=None, *,
@@ -246,19 +133,21 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
     _check_repo_id("st_repo_id", st_repo_id)
     _check_repo_id("dataset_id", dataset_id)
     config = read_model_config(model_dir)
-    languages = _languages(config)
+    languages = model_languages(config)
     if training_args_json is None and os.path.isfile(os.path.join(model_dir, TRAINING_FACTS)):
         training_args_json = os.path.join(model_dir, TRAINING_FACTS)
     dataset_facts = read_dataset_card(dataset_card_path) if dataset_card_path else {}
     dataset_name = dataset_facts.get("pretty_name") or "LiRA Products"
-    eval_kwargs, eval_results, evaluation = _evaluation(eval_json, eval_system, dataset_id, dataset_name, languages)
+    eval_kwargs, eval_results, evaluation = evaluation_section(eval_json, eval_system, dataset_id, dataset_name,
+                                                               languages)
     if evaluation is not None:
-        eval_kwargs.update(_mode_tables(evaluation, languages))
-    comparison = _read_md(comparison_md, "--comparison-md",
-                          "python -m evaluation.compare RESULTS.json ... > compare.md")
-    anchoring = _read_md(anchoring_md, "--anchoring-md", "python -m studies.label_budget --report")
-    zero_shot = _read_md(zero_shot_md, "--zero-shot-md", "python -m evaluation.compare ZERO_SHOT/results.json > z.md")
-    zero_shot_languages = _table_languages(zero_shot, exclude=languages) if zero_shot else []
+        eval_kwargs.update(mode_section(evaluation, languages))
+    comparison = read_markdown(comparison_md, "--comparison-md",
+                                "python -m evaluation.compare RESULTS.json ... > compare.md")
+    anchoring = read_markdown(anchoring_md, "--anchoring-md", "python -m studies.label_budget --report")
+    zero_shot = read_markdown(zero_shot_md, "--zero-shot-md",
+                              "python -m evaluation.compare ZERO_SHOT/results.json > z.md")
+    zero_shot_languages = table_languages(zero_shot, exclude=languages) if zero_shot else []
     auto_map = config.get("auto_map") or {}
     code_files = sorted({f"{ref.split('--')[-1].split('.')[0]}.py" for ref in auto_map.values()
                          if isinstance(ref, str)} | {f for f in os.listdir(model_dir) if f.endswith(".py")})
@@ -275,19 +164,19 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
     kwargs = dict(
         model_title=f"LiRA: cross-lingual product retrieval for {', '.join(languages)}",
         repo_id=repo_id, st_repo_id=st_repo_id, revision=revision, dataset_id=dataset_id,
-        dataset_facts=dataset_facts, paper_url=PAPER_URL, language_list=_language_list(languages),
+        dataset_facts=dataset_facts, paper_url=PAPER_URL, language_list=language_list(languages),
         lang_codes=list(config.get("lang2id") or languages), code_files=code_files,
         num_parameters=count_parameters(model_dir),
         embedding_dim=config.get("adaptor_dim") or config.get("hidden_size"),
         base_models=BASE_MODELS, example_queries=json.dumps(queries, ensure_ascii=False),
-        example_products=json.dumps(products, ensure_ascii=False), **_st_prompts(st_dir),
-        training_rows=training_rows, training_summary=_training_summary(training_rows),
-        limits=_limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
+        example_products=json.dumps(products, ensure_ascii=False), **prompt_section(st_dir),
+        training_rows=training_rows, training_summary=training_summary(training_rows),
+        limits=limits(dataset_id, critic), citation=CITATION_BIBTEX, license=license, comparison=comparison,
         anchoring=anchoring, zero_shot=zero_shot, zero_shot_languages=zero_shot_languages,
         query_normalizer=os.path.isfile(os.path.join(model_dir, "query_normalizer.json")),
-        query_prefix=_quoted(config.get("query_prefix", "query: ")),
-        document_prefix=_quoted(config.get("document_prefix", "passage: ")),
-        normalizer_letters=_normalizer_letters(model_dir), page=EVALUATION_PAGE, wordfreq=WORDFREQ,
+        query_prefix=quoted(config.get("query_prefix", "query: ")),
+        document_prefix=quoted(config.get("document_prefix", "passage: ")),
+        normalizer_letters=normalizer_letters(model_dir), page=EVALUATION_PAGE, wordfreq=WORDFREQ,
         third_party_data=bundled,
         **eval_kwargs,
     )
@@ -301,69 +190,6 @@ def build_model_card(model_dir, eval_json=None, training_args_json=None, dataset
     if kwargs["has_eval"] or training_rows or comparison or anchoring or zero_shot:
         card.pages[EVALUATION_PAGE] = _render_page("evaluation.md", **kwargs)
     return card
-
-
-def _render_page(template, **kwargs):
-    """A Markdown page (no front matter) from a template of ``templates/``."""
-    with open(os.path.join(TEMPLATE_DIR, template), encoding="utf-8") as f:
-        text = jinja2.Template(f.read()).render(**kwargs)
-    return text.strip() + "\n"
-
-
-def _read_md(path, flag, command):
-    """The stripped text of a Markdown file given on the command line, or None; a missing file names the command."""
-    if not path:
-        return None
-    if not os.path.isfile(path):
-        raise ValueError(f"{flag} {path!r} is not a file; write it with `{command}`.")
-    with open(path, encoding="utf-8") as f:
-        return f.read().strip()
-
-
-def _table_languages(markdown, exclude=()):
-    """Language codes in the first column of a `evaluation.compare` table (rows such as `| km | ...`)."""
-    found = []
-    for line in markdown.splitlines():
-        cell = line.split("|")[1].strip() if line.startswith("|") and line.count("|") > 2 else ""
-        if cell.isalpha() and cell.islower() and 2 <= len(cell) <= 3 and cell not in exclude and cell not in found:
-            found.append(cell)
-    return found
-
-
-def _normalizer_letters(model_dir):
-    """"bn 3, ur 5, ..." from `query_normalizer.json`'s `min_fuzzy_letters` (5 for files without it), or `None`."""
-    path = os.path.join(model_dir, "query_normalizer.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    letters = data.get("min_fuzzy_letters", 5)
-    if isinstance(letters, dict):
-        return ", ".join(f"{lang} {n}" for lang, n in sorted(letters.items()))
-    return str(letters)
-
-
-def _st_modules(st_dir):
-    path = os.path.join(st_dir, "modules.json")
-    if not os.path.isfile(path):
-        raise ValueError(f"{st_dir!r} has no modules.json; pass the folder written by export_sentence_transformers.")
-    with open(path, encoding="utf-8") as f:
-        return [m["type"].rsplit(".", 1)[-1] for m in json.load(f)]
-
-
-def _st_embedding_dim(st_dir):
-    for name in sorted(os.listdir(st_dir)):
-        path = os.path.join(st_dir, name, "config.json")
-        if name.endswith("Dense") and os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                return json.load(f).get("out_features")
-    return None
-
-
-def _st_onnx_files(st_dir):
-    """The ONNX files of the export (`onnx/*.onnx`, written by `push_scripts.export_onnx`), relative, sorted."""
-    folder = os.path.join(st_dir, "onnx")
-    return sorted(f"onnx/{n}" for n in os.listdir(folder) if n.endswith(".onnx")) if os.path.isdir(folder) else []
 
 
 def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=None, eval_json=None,
@@ -399,8 +225,8 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
     _check_revision(revision)
     dataset_id = dataset_id or f"{full_repo_id.split('/')[0]}/lira-products"
     languages = list(languages)
-    eval_kwargs, eval_results, _ = _evaluation(eval_json, eval_system, dataset_id, "LiRA Products", languages,
-                                               strict_system=False)
+    eval_kwargs, eval_results, _ = evaluation_section(eval_json, eval_system, dataset_id, "LiRA Products",
+                                                      languages, strict_system=False)
     queries, products = usage_examples(USAGE_LANGUAGES)
     card_data = ModelCardData(
         language=languages + ["en"], license=license, library_name="sentence-transformers",
@@ -412,9 +238,10 @@ def build_st_model_card(st_dir, *, repo_id, revision, full_repo_id, dataset_id=N
         card_data, template_path=os.path.join(TEMPLATE_DIR, "st_model_card.md"),
         model_title=f"LiRA (sentence-transformers export) for {', '.join(languages)}",
         repo_id=repo_id, full_repo_id=full_repo_id, revision=revision, dataset_id=dataset_id,
-        language_list=_language_list(languages), modules=_st_modules(st_dir), embedding_dim=_st_embedding_dim(st_dir),
-        example_queries=json.dumps(queries, ensure_ascii=False), **_st_prompts(st_dir),
-        example_products=json.dumps(products, ensure_ascii=False), limits=_limits(dataset_id, critic)[:4],
+        language_list=language_list(languages), modules=read_st_modules(st_dir),
+        embedding_dim=st_embedding_dim(st_dir),
+        example_queries=json.dumps(queries, ensure_ascii=False), **prompt_section(st_dir),
+        example_products=json.dumps(products, ensure_ascii=False), limits=limits(dataset_id, critic)[:4],
         example_languages=json.dumps(list(USAGE_LANGUAGES)), query_normalizer=query_normalizer,
-        onnx_files=_st_onnx_files(st_dir), citation=CITATION_BIBTEX, **eval_kwargs,
+        onnx_files=st_onnx_files(st_dir), citation=CITATION_BIBTEX, **eval_kwargs,
     )

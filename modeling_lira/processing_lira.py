@@ -39,7 +39,8 @@ class LiraProcessor(ProcessorMixin):
     A model folder may also hold `query_normalizer.json` ([`LiraQueryNormalizer`]): `from_pretrained` loads it as
     `processor.query_normalizer`, and queries (`text_type="query"`) are then rewritten into the vocabulary's script
     and spelling before tokenization (romanized Thai / Urdu / Bengali, Vietnamese without tone marks, typos);
-    `normalize=False` turns it off per call.
+    `normalize=False` turns it off per call. [`LiraProcessor.normalize_queries`] returns the text a query is
+    tokenized as (rewritten or not), e.g. to show it or to feed the same text to another encoder.
     """
 
     def __init__(self, tokenizer=None, english_tokenizer=None, lang2id=None, query_prefix="query: ",
@@ -132,6 +133,76 @@ class LiraProcessor(ProcessorMixin):
                 end += 1
             out.append(t if end >= len(t) else t[: max(end, 0)])
         return out
+
+    def normalize_queries(self, texts, languages=None, max_length=None, normalize=None):
+        """The queries exactly as `__call__` tokenizes them (after `query_prefix`): each text cut at
+        `MAX_CHARS_PER_TOKEN` x `max_length` characters, then, when this processor has a query normalizer and
+        `normalize` is not `False`, cut to the words the tokenizer keeps (`kept_text`) and rewritten by
+        `self.query_normalizer`. `processor(texts, languages, normalize=...)` tokenizes this very text, so it is
+        what to show, log, or hand to another encoder that should read the query as LiRA does.
+
+        Args:
+            texts (`str` or `list[str]`): queries as typed (a string is one query).
+            languages (`list[str | None]`, *optional*): one language code (or None) per query, as in `__call__`; None
+                lets the normalizer try every language.
+            max_length (`int`, *optional*): overrides `self.max_length`, as in `__call__`.
+            normalize (`bool`, *optional*): as in `__call__`: None rewrites when a normalizer is loaded, `False`
+                never does (the texts are only cut), `True` without a normalizer raises.
+
+        Returns:
+            `list[str]`: one text per query, in order (a list of one for a single string).
+
+        Raises:
+            `ValueError`: a malformed argument, named with its index and value (`texts[1]`, `languages[0]`), a bad
+                `max_length` or `normalize`, or `normalize=True` on a processor without a query normalizer.
+        """
+        texts = self._text_list(texts, "texts")
+        max_length = self._max_length(max_length)
+        if languages is not None:
+            languages = self._language_codes(languages, len(texts))
+        self._check_normalize(normalize)
+        texts = self._cut(texts, max_length)
+        if self.query_normalizer is None or normalize is False:
+            return texts
+        return list(self.query_normalizer(self.kept_text(texts, self.query_prefix, max_length), languages))
+
+    @staticmethod
+    def _cut(texts, max_length):
+        """Each text cut at `MAX_CHARS_PER_TOKEN` x `max_length` characters: bounds the tokenizer's (and the query
+        normalizer's) work on any input."""
+        return [t[: MAX_CHARS_PER_TOKEN * max_length] for t in texts]
+
+    @staticmethod
+    def _text_list(text, name="text"):
+        """`text` checked: a string (one text) or a non-empty list / tuple of strings, as a list."""
+        if isinstance(text, str):
+            return [text]
+        if not isinstance(text, (list, tuple)) or not text:
+            raise ValueError(f"{name} must be a string or a non-empty list of strings, got {type(text).__name__} "
+                             f"{short_repr(text)}; e.g. {name}=['sepatu lari'].")
+        for i, t in enumerate(text):
+            if not isinstance(t, str):
+                raise ValueError(f"{name}[{i}] must be a string, got {type(t).__name__} {short_repr(t)}.")
+        return list(text)
+
+    def _max_length(self, max_length):
+        """`max_length` checked (None = `self.max_length`): at least the tokenizer's special tokens + 1 (below it the
+        tokenizer does not truncate at all) and at most `MAX_POSITIONS`."""
+        shortest = self.tokenizer.num_special_tokens_to_add() + 1
+        if max_length is not None and number_problem(max_length, shortest, MAX_POSITIONS, integer=True) is not None:
+            raise ValueError(f"max_length={short_repr(max_length)} must be an integer in [{shortest}, {MAX_POSITIONS}] "
+                             f"(tokens, with the {shortest - 1} special ones), or None for the processor's "
+                             f"{self.max_length}.")
+        return max_length or self.max_length
+
+    def _check_normalize(self, normalize):
+        """`normalize` checked: None, True or False, and True only with a query normalizer."""
+        if normalize is not None and not isinstance(normalize, bool):
+            raise ValueError(f"normalize={short_repr(normalize)} must be True, False or None (rewrite queries when "
+                             f"a query normalizer is loaded).")
+        if normalize and self.query_normalizer is None:
+            raise ValueError("normalize=True but this processor has no query normalizer; build one with "
+                             "`python -m dataset_builder.normalizer --model DIR` and reload, or pass normalize=None.")
 
     def _prefix(self, text_type):
         if text_type == "query":
@@ -321,7 +392,8 @@ class LiraProcessor(ProcessorMixin):
             max_length (`int`, *optional*): overrides `self.max_length`; at least the tokenizer's special tokens + 1
                 and at most 131,072 (`MAX_POSITIONS`).
             normalize (`bool`, *optional*): rewrite queries with `self.query_normalizer` (default: when one is
-                loaded and `text_type="query"`); `True` without a normalizer raises.
+                loaded and `text_type="query"`); `True` without a normalizer raises. The text a query is tokenized
+                as is `normalize_queries(text, languages, max_length, normalize)`'s.
 
         Returns:
             [`BatchEncoding`] with `input_ids`, `attention_mask` (+ `lang_ids`, candidate tensors when given).
@@ -330,30 +402,18 @@ class LiraProcessor(ProcessorMixin):
             `ValueError`: a malformed argument, named with its index (`text[2]`, `languages[0]`, `candidates[3]`,
                 `critic_scores[0][1]`) and value.
         """
-        if isinstance(text, str):
-            text = [text]
-        if not isinstance(text, (list, tuple)) or not text:
-            raise ValueError(f"text must be a string or a non-empty list of strings, got {type(text).__name__}.")
-        for i, t in enumerate(text):
-            if not isinstance(t, str):
-                raise ValueError(f"text[{i}] must be a string, got {type(t).__name__} {short_repr(t)}.")
+        text = self._text_list(text)
         if return_tensors != "pt":
             raise ValueError(f"LiraProcessor returns PyTorch tensors only; got return_tensors={return_tensors!r}.")
-        shortest = self.tokenizer.num_special_tokens_to_add() + 1  # below it the tokenizer does not truncate at all
-        if max_length is not None and number_problem(max_length, shortest, MAX_POSITIONS, integer=True) is not None:
-            raise ValueError(f"max_length={short_repr(max_length)} must be an integer in [{shortest}, {MAX_POSITIONS}] "
-                             f"(tokens, with the {shortest - 1} special ones), or None for the processor's "
-                             f"{self.max_length}.")
+        max_length = self._max_length(max_length)
         if languages is not None:  # checked before the query normalizer reads them
             languages = self._language_codes(languages, len(text))
         prefix = self._prefix(text_type)
-        if normalize and self.query_normalizer is None:
-            raise ValueError("normalize=True but this processor has no query normalizer; build one with "
-                             "`python -m dataset_builder.normalizer --model DIR` and reload, or pass normalize=None.")
-        max_length = max_length or self.max_length
-        text = [t[: MAX_CHARS_PER_TOKEN * max_length] for t in text]  # bounds the tokenizer's work on any input
-        if text_type == "query" and self.query_normalizer is not None and normalize is not False:
-            text = self.query_normalizer(self.kept_text(text, prefix, max_length), languages)
+        self._check_normalize(normalize)
+        if text_type == "query":  # the one path to the text a query is tokenized as (see `normalize_queries`)
+            text = self.normalize_queries(text, languages, max_length=max_length, normalize=normalize)
+        else:
+            text = self._cut(text, max_length)
         enc = self.tokenizer([prefix + t for t in text], padding=True, truncation=True, max_length=max_length,
                              return_tensors="pt")
         data = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}

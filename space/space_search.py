@@ -12,9 +12,11 @@ It is a thin layer over the evaluation package, so the demo ranks exactly as the
   (`dataset_builder.qe_critic.QualityEstimationCritic`) on the backbone's weights, see `build_critic`; like the
   dataset's noisy rows, the critic reads the query as typed;
 * when the model ships a query normalizer (`query_normalizer.json`, `processor.query_normalizer`), the query is
-  rewritten once by that very object (`LiraSpaceModel.normalize_query`, the processor's own cut and call), and every
-  column reads the rewritten text: LiRA (with `normalize=False`, so not twice), the backbone and the fine-tune, as
-  `python -m evaluation evaluate --query-normalizer` compares them. Without one, every column reads the raw text.
+  rewritten once by the processor itself (`LiraSpaceModel.normalize_query` calls `processor.normalize_queries`, the
+  text `processor(...)` tokenizes; a processor of an older model revision without that method gets the normalizer
+  call the Space made before it existed), and every column reads the rewritten text: LiRA (with `normalize=False`,
+  so not twice), the backbone and the fine-tune, as `python -m evaluation evaluate --query-normalizer` compares
+  them. Without one, every column reads the raw text.
 """
 
 import os
@@ -97,10 +99,13 @@ class LiraSpaceModel:
         return getattr(self.load()[1], "query_normalizer", None)
 
     def normalize_query(self, text, language):
-        """The query as LiRA's processor reads it: what `processor(text, text_type="query")` feeds its tokenizer.
+        """The query as LiRA's processor reads it: what `processor([text], [language], text_type="query")` feeds its
+        tokenizer after the prefix.
 
-        It calls the processor's own normalizer the way `LiraProcessor.__call__` does (on `kept_text`, the part the
-        tokenizer keeps at `max_length`); there is no second normalizer here.
+        It asks the processor (`LiraProcessor.normalize_queries`: the character cut, the part the tokenizer keeps at
+        `max_length`, the query normalizer), so the demo and the model share one path; there is no second
+        normalizer here. A processor from an older model revision without that method gets the call it used to make
+        (the normalizer on `kept_text`, or on the whole text when the processor lacks `kept_text` too).
 
         Args:
             text (`str`): the query as typed (validated by `space_inputs.parse_query`).
@@ -108,7 +113,8 @@ class LiraSpaceModel:
                 processor does for `languages=[None]`).
 
         Returns:
-            `str`: the rewritten query, or `text` itself when the model has no query normalizer.
+            `str`: the text the model reads: the rewritten query, or `text` itself (cut like any text the processor
+            reads) when the model has no query normalizer.
 
         Raises:
             `ValueError`: `text` is not a string or `language` is neither `None` nor a code of the model.
@@ -118,6 +124,14 @@ class LiraSpaceModel:
         if language is not None and language not in self.languages:
             raise ValueError(f"language {language!r} is not one of the model's {self.languages} (or None).")
         proc = self.load()[1]
+        if callable(getattr(proc, "normalize_queries", None)):
+            return proc.normalize_queries([text], [language])[0]
+        return self._normalize_query_by_hand(proc, text, language)
+
+    def _normalize_query_by_hand(self, proc, text, language):
+        """`normalize_query` for a processor without `normalize_queries` (an older model revision): the normalizer
+        call the Space made before that method existed, unchanged (no character cut; `parse_query` bounds the
+        query's length anyway)."""
         normalizer = self.query_normalizer
         if normalizer is None:
             return text

@@ -19,6 +19,7 @@ import pytest
 from evaluation.lira_system import LiraSystem
 from evaluation.search import top_k
 from evaluation.systems import build_system
+from modeling_lira.processing_lira import MAX_CHARS_PER_TOKEN
 from tests.fixtures_eval import _save_tiny_bert
 from tests import REPO_ROOT
 from tests.fixtures_model import make_word_tokenizer, tiny_config_kwargs
@@ -303,6 +304,70 @@ def test_normalize_query_rejects_bad_values(normalized_searcher):
         normalized_searcher.lira.normalize_query(3, "th")
     with pytest.raises(ValueError, match="language 'xx' is not one of the model's"):
         normalized_searcher.lira.normalize_query("rom", "xx")
+
+
+def test_normalize_query_is_the_processors_normalize_queries(normalized_searcher, searcher, monkeypatch):
+    """One path: the Space asks `processor.normalize_queries`, so it reads what `processor(...)` tokenizes."""
+    lira = normalized_searcher.lira
+    proc = lira.load()[1]
+    seen, method = [], proc.normalize_queries
+    monkeypatch.setattr(proc, "normalize_queries", lambda texts, languages=None, **kw: seen.append(
+        (list(texts), languages, kw)) or method(texts, languages, **kw))
+    assert lira.normalize_query("rongthao wing", "th") == "รองเท้าวิ่ง"
+    assert lira.normalize_query("rongthao wing", None) == "รองเท้าวิ่ง"  # language unknown: every language tried
+    assert seen == [(["rongthao wing"], ["th"], {}), (["rongthao wing"], [None], {})]
+    long = "rongthao wing " * 400  # 5,600 characters: longer than the processor's character cut
+    read = lira.normalize_query(long, "th")
+    assert read == method([long], ["th"])[0] and len(read) < len(long)
+    assert proc([long], ["th"])["input_ids"].tolist() == proc([read], ["th"], normalize=False)["input_ids"].tolist()
+    # without a normalizer the text is cut the way the processor cuts it (the Space used to hand on the raw text)
+    plain = searcher.lira.load()[1]
+    one_word = "x" * 5000
+    cut = searcher.lira.normalize_query(one_word, "th")
+    assert cut == plain.normalize_queries([one_word], ["th"])[0] and len(cut) == MAX_CHARS_PER_TOKEN * plain.max_length
+
+
+class _OlderProcessor:
+    """A processor of an older model revision: `query_normalizer`, `query_prefix`, `max_length`, `__call__` and
+    (unless `kept_text=False`) `kept_text`, but no `normalize_queries`."""
+
+    def __init__(self, proc, kept_text=True, normalizer=True):
+        self._proc, self.calls = proc, []  # calls: what the normalizer was given
+        self.query_prefix, self.max_length = proc.query_prefix, proc.max_length
+        self.query_normalizer = self._normalize if normalizer else None
+        if kept_text:
+            self.kept_text = proc.kept_text
+
+    def _normalize(self, texts, languages=None):
+        self.calls.append((list(texts), languages))
+        return self._proc.query_normalizer(texts, languages)
+
+    def __call__(self, *args, **kwargs):
+        return self._proc(*args, **kwargs)
+
+
+def test_a_processor_without_normalize_queries_gets_the_old_call(normalized_searcher, monkeypatch):
+    """The Space may load an older Hub revision whose processor lacks `normalize_queries`: it then calls the
+    normalizer itself, as it did before the method existed."""
+    searcher, lira = normalized_searcher, normalized_searcher.lira
+    model, proc = lira.load()
+    older = _OlderProcessor(proc)
+    assert not hasattr(older, "normalize_queries")
+    monkeypatch.setattr(lira, "_loaded", (model, older))
+    assert lira.normalize_query("rongthao wing", "th") == "รองเท้าวิ่ง"
+    long = "rongthao wing " * 400
+    assert lira.normalize_query(long, "th") == proc.normalize_queries([long], ["th"])[0]  # kept_text cuts it too
+    assert older.calls[0] == (["rongthao wing"], ["th"])
+    assert older.calls[1] == (proc.kept_text([long], proc.query_prefix, proc.max_length), ["th"])
+    result = searcher.search(parse_query("rongthao wing", "th", "", searcher.languages, 4))  # the whole search runs
+    assert result["normalized_query"] == "รองเท้าวิ่ง" and result["has_normalizer"]
+    oldest = _OlderProcessor(proc, kept_text=False)  # no kept_text either: the normalizer reads the whole text
+    monkeypatch.setattr(lira, "_loaded", (model, oldest))
+    assert lira.normalize_query("rongthao wing", None) == "รองเท้าวิ่ง" and oldest.calls == [(["rongthao wing"], [None])]
+    monkeypatch.setattr(lira, "_loaded", (model, _OlderProcessor(proc, normalizer=False)))
+    assert lira.normalize_query(long, "th") == long  # no normalizer: the text as typed, as before
+    with pytest.raises(ValueError, match="language 'xx' is not one of the model's"):
+        lira.normalize_query("rom", "xx")
 
 
 # --- the page's answer to bad input -----------------------------------------------------------------------------------

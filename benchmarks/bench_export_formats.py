@@ -35,7 +35,7 @@ import tempfile
 import time
 
 from benchmarks.bench_encode import _peak_mb, _rss_mb, benchmark_inputs
-from benchmarks.worker import run_worker_subprocess
+from benchmarks.worker import run_worker_subprocess, write_report
 
 FORMATS = ("st_export", "st_onnx", "st_onnx_int8")
 FILES = {"st_export": "model.safetensors", "st_onnx": "onnx/model.onnx",
@@ -150,12 +150,7 @@ def run_all(args):
         vectors = {name: np.load(os.path.join(tmp, f"{name}.npy")) for name in args.formats}
     report = summarize(rounds, args.reference, args.st_dir, vectors)
     report.update({"st_dir": args.st_dir, "dataset": args.dataset, "repeats": args.repeats})
-    if args.out:
-        from lira_utils.atomic import atomic_write_json
-
-        atomic_write_json(args.out, report)
-    print(table(report))
-    return report
+    return write_report(report, args.out, table)
 
 
 def parse_args(argv=None):

@@ -22,6 +22,8 @@ import sys
 import time
 
 import numpy as np
+
+from benchmarks.worker import write_report
 from lira_utils.defaults import SEED
 
 DEFAULT_INDEXES = ("Flat", "IVF1024,Flat@1", "IVF1024,Flat@8", "IVF1024,Flat@32", "IVF1024,Flat@128", "HNSW32@16",
@@ -146,12 +148,7 @@ def main(argv=None):
               "source": args.source, "noise": args.noise, "threads": args.threads,
               "method": __doc__.split("Usage")[0], "results": run(catalogue, queries, args.indexes, args.k,
                                                                  args.threads)}
-    if args.out:
-        from lira_utils.atomic import atomic_write_json
-
-        atomic_write_json(args.out, report)
-    print(table(report))
-    return report
+    return write_report(report, args.out, table)
 
 
 if __name__ == "__main__":

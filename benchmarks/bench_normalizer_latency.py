@@ -36,6 +36,22 @@ def load_normalizer(model_dir):
     return normalizer
 
 
+def normalizer_parser(description):
+    """The command line every normalizer benchmark starts from: `--model`, `--dataset` and `--languages`.
+
+    Args:
+        description (`str`): the benchmark's one-line description (its docstring's first line).
+
+    Returns:
+        `argparse.ArgumentParser`: add the benchmark's own options, then call `parse_args`.
+    """
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--model", default="artifacts/lira-small-trained", help="a trained LiRA folder")
+    p.add_argument("--dataset", default="artifacts/lira-products")
+    p.add_argument("--languages", nargs="+", default=list(LANGUAGES))
+    return p
+
+
 def query_pools(dataset, languages):
     """`{language: [query, ...]}`: the language's clean `test` and noisy `test_noisy` queries."""
     from lira_utils.dataset import load_queries
@@ -135,10 +151,7 @@ def format_table(result, lengths):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="artifacts/lira-small-trained", help="a trained LiRA folder")
-    p.add_argument("--dataset", default="artifacts/lira-products")
-    p.add_argument("--languages", nargs="+", default=list(LANGUAGES))
+    p = normalizer_parser(__doc__.split("\n")[0])
     p.add_argument("--lengths", nargs="+", type=int, default=list(LENGTHS))
     p.add_argument("--count", type=int, default=300, help="texts per cell of up to 300 characters")
     p.add_argument("--long-count", type=int, default=20, help="texts per cell of more than 300 characters")

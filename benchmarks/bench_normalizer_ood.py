@@ -13,7 +13,6 @@ locale set nDCG@10 of LiRA LRL-only with its normalizer on and off, with the pai
         --out artifacts/bench_normalizer_ood.json
 """
 
-import argparse
 import math
 import random
 
@@ -22,8 +21,6 @@ from evaluation.cldr_locale import build_locale_benchmark, dataset_texts
 from lira_utils.hashing import content_hash
 from modeling_lira.query_normalizer import fold
 from lira_utils.defaults import SEED
-
-LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur", "bn")
 
 
 def unseen_words(normalizer, dataset, language, count, min_zipf, seed=SEED):
@@ -114,10 +111,9 @@ def format_table(result):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="artifacts/lira-small-trained", help="a trained LiRA folder")
-    p.add_argument("--dataset", default="artifacts/lira-products")
-    p.add_argument("--languages", nargs="+", default=list(LANGUAGES))
+    from benchmarks.bench_normalizer_latency import load_normalizer, normalizer_parser
+
+    p = normalizer_parser(__doc__.split("\n")[0])
     p.add_argument("--words", type=int, default=2000, help="unseen wordfreq words per language")
     p.add_argument("--min-zipf", type=float, default=2.0, help="least Zipf frequency of those words")
     p.add_argument("--no-retrieval", action="store_true", help="rewrite shares only (no model forward passes)")
@@ -126,8 +122,6 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.words < 0 or not math.isfinite(args.min_zipf):
         raise ValueError(f"--words={args.words} must be >= 0 and --min-zipf={args.min_zipf} finite.")
-    from benchmarks.bench_normalizer_latency import load_normalizer
-
     normalizer = load_normalizer(args.model)
     rows_by_lang, corpus, dropped = build_locale_benchmark(args.languages, args.dataset)
     result = {"model": args.model, "dropped_as_overlapping": dropped, "languages": {}}

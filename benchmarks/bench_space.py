@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks.worker import run_worker_subprocess
+from benchmarks.worker import run_worker_subprocess, write_report
 
 _T0, _T0_EPOCH = time.perf_counter(), time.time()
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,12 +150,7 @@ def run_all(args):
         warm = _start(args, cache_dir, latency=True)
     report = {"method": __doc__.split("Usage")[0], "threads": args.threads, "cpu_count": os.cpu_count(),
               "model": args.model, "dataset": args.dataset, "finetune": args.finetune, "cold": cold, "warm": warm}
-    if args.out:
-        from lira_utils.atomic import atomic_write_json
-
-        atomic_write_json(args.out, report)
-    print(table(report))
-    return report
+    return write_report(report, args.out, table)
 
 
 def parse_args(argv=None):

@@ -1,5 +1,6 @@
-"""Runs one benchmark worker in a fresh subprocess and reads the JSON line it prints (shared by the benchmarks that
-measure each system in its own process, so one system's allocations cannot inflate another's)."""
+"""Helpers shared by the benchmarks: run one benchmark worker in a fresh subprocess and read the JSON line it prints
+(for the benchmarks that measure each system in its own process, so one system's allocations cannot inflate
+another's), and write a finished report (JSON file + printed table)."""
 
 import json
 import os
@@ -30,3 +31,22 @@ def run_worker_subprocess(module, argv, threads, label, env=None, cwd=None):
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return result
+
+
+def write_report(report, out, table):
+    """Writes `report` as JSON to `out` (atomically) when `out` is given, then prints its Markdown table.
+
+    Args:
+        report (`dict`): the benchmark's results, JSON-serializable.
+        out (`str`, *optional*): the JSON file to write (`--out`); `None` or empty writes nothing.
+        table (`Callable[[dict], str]`): renders `report` as the table printed on stdout.
+
+    Returns:
+        `dict`: `report`, unchanged.
+    """
+    if out:
+        from lira_utils.atomic import atomic_write_json
+
+        atomic_write_json(out, report)
+    print(table(report))
+    return report

@@ -23,6 +23,7 @@ Example::
 """
 
 import contextlib
+import sys
 
 from push_scripts.upload_plan import (UploadFile, UploadPlan, _human, _not_found_errors, format_plan, plan_folder,
                                       redact, stale_files, with_remote_deletions)
@@ -36,6 +37,26 @@ class UploadError(RuntimeError):
     def __init__(self, message, path=None):
         super().__init__(message)
         self.path = path
+
+
+def exit_status(publish, errors=(UploadError, ValueError, RuntimeError)):
+    """Runs a push script's work and turns a failure into its command-line exit status: one ``error: ...`` line on
+    stderr and status 1, instead of a traceback.
+
+    Args:
+        publish (`Callable[[], Any]`): the work, called without arguments (e.g. a ``lambda`` around ``push_model``).
+        errors (`tuple[type[Exception], ...]`, *optional*, defaults to `(UploadError, ValueError, RuntimeError)`):
+            the exceptions reported this way; any other one propagates.
+
+    Returns:
+        `int`: 0 when `publish` returned, 1 when it raised one of `errors`.
+    """
+    try:
+        publish()
+    except errors as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def publish_plans(plans, dry_run, api=None, log=print):

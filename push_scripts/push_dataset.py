@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from push_scripts.dataset_check import check_card_configs, validate_dataset_folder
-from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
+from push_scripts.hub_upload import UploadError, exit_status, local_only, plan_folder, publish_plans
 from push_scripts.stage_model import stage_folder
 
 _LICENSE_KEYS = ("license", "license_name", "license_link")
@@ -90,14 +90,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        push_dataset(args.dataset_dir, args.repo_id, private=args.private, dry_run=args.dry_run,
-                     revision_tag=args.revision_tag, commit_message=args.commit_message,
-                     staging_dir=args.staging_dir)
-    except (UploadError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(lambda: push_dataset(args.dataset_dir, args.repo_id, private=args.private,
+                                            dry_run=args.dry_run, revision_tag=args.revision_tag,
+                                            commit_message=args.commit_message, staging_dir=args.staging_dir),
+                       errors=(UploadError, ValueError))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import sys
 import tempfile
 
 from lira_utils.atomic import MARKER
-from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
+from push_scripts.hub_upload import exit_status, local_only, plan_folder, publish_plans
 from push_scripts.stage_model import check_model_files, check_st_modules, collect_model_files, stage_folder
 
 
@@ -187,18 +187,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        push_model(args.model_dir, args.repo_id, st_repo_id=args.st_repo_id, revision_tag=args.revision_tag,
-                   private=args.private, dry_run=args.dry_run, eval_json=args.eval_json,
-                   eval_system=args.eval_system, training_args_json=args.training_args_json,
-                   dataset_card=args.dataset_card, dataset_id=args.dataset_id, commit_message=args.commit_message,
-                   license=args.license, comparison_md=args.comparison_md, anchoring_md=args.anchoring_md,
-                   zero_shot_md=args.zero_shot_md, onnx=args.onnx,
-                   staging_dir=args.staging_dir, with_st=not args.no_st, verify=not args.no_verify)
-    except (UploadError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(lambda: push_model(
+        args.model_dir, args.repo_id, st_repo_id=args.st_repo_id, revision_tag=args.revision_tag,
+        private=args.private, dry_run=args.dry_run, eval_json=args.eval_json, eval_system=args.eval_system,
+        training_args_json=args.training_args_json, dataset_card=args.dataset_card, dataset_id=args.dataset_id,
+        commit_message=args.commit_message, license=args.license, comparison_md=args.comparison_md,
+        anchoring_md=args.anchoring_md, zero_shot_md=args.zero_shot_md, onnx=args.onnx,
+        staging_dir=args.staging_dir, with_st=not args.no_st, verify=not args.no_verify))
 
 
 if __name__ == "__main__":

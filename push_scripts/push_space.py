@@ -30,7 +30,7 @@ import tempfile
 
 from dataset_builder.critics import critic_lexicon
 from lira_utils.atomic import atomic_write_json
-from push_scripts.hub_upload import UploadError, local_only, plan_folder, publish_plans
+from push_scripts.hub_upload import exit_status, local_only, plan_folder, publish_plans
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPACE_DIR = os.path.join(REPO, "space")
@@ -194,14 +194,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        push_space(args.repo_id, args.model_id, args.dataset_id, revision=args.revision, backbone_id=args.backbone_id,
-                   finetune_id=args.finetune_id, private=args.private, dry_run=args.dry_run,
-                   commit_message=args.commit_message, staging_dir=args.staging_dir, verify=not args.no_verify)
-    except (UploadError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(lambda: push_space(
+        args.repo_id, args.model_id, args.dataset_id, revision=args.revision, backbone_id=args.backbone_id,
+        finetune_id=args.finetune_id, private=args.private, dry_run=args.dry_run,
+        commit_message=args.commit_message, staging_dir=args.staging_dir, verify=not args.no_verify))
 
 
 if __name__ == "__main__":

@@ -40,8 +40,8 @@ from lira_utils.defaults import SEED
 
 NO_DIACRITICS_LANGUAGES = ("vi", "th", "id", "ms", "fil", "ur")
 """Languages with a `no_diacritics` rule (`strip_diacritics`). Bengali has none (its vowel signs are not optional);
-neither has a zero-shot language: the generic rule strips every combining mark, which for Khmer, Lao, Burmese and
-the Indic scripts removes vowel signs and viramas, not optional accents, so they fall back to no such noise."""
+neither has a zero-shot language (`strip_diacritics` returns both as typed: for Khmer, Lao, Burmese and the Indic
+scripts the combining marks are vowel signs and viramas, not optional accents)."""
 
 ROMANIZERS = {"th": "pythainlp (RTGS / royin)", "ur": "anyascii (transliteration)", "bn": "anyascii (transliteration)"}
 CODE_MIX_WORDS = (
@@ -66,14 +66,6 @@ def _romanizer(language):
     except ImportError:
         return None
     return None
-
-
-def strip_optional_marks(text, language):
-    """`strip_diacritics` for a language with a `no_diacritics` rule (`NO_DIACRITICS_LANGUAGES`, and Bengali, which
-    it returns unchanged); any other language (a zero-shot one) is returned unchanged, the Bengali fallback."""
-    if language in NO_DIACRITICS_LANGUAGES or language == "bn":
-        return strip_diacritics(text, language)
-    return text
 
 
 def available_romanizers():

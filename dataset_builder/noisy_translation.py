@@ -9,15 +9,17 @@ a real translator reads only what was typed. `LiraNoisyTranslator` is a dictiona
   `validation` queries with their clean candidates (translation memory). Test queries never enter as queries:
   a composed test query is nowhere in the vocabulary; a real test query is a catalogue term (queries are terms by
   construction), present only as that term. `exclude_texts` removes texts altogether (strict studies).
-* **Matching**, the way a robust MT system normalises input, per span of whitespace words of the typed text:
-  `exact` (NFC, lower-case, spaces folded), `unaccented` (`noise.strip_diacritics` on both sides), `romanized`
-  (the noise module's romaniser applied to every entry: Thai RTGS, Urdu/Bengali anyascii, i.e. a translator that
-  also reads romanised input), `fuzzy` (`difflib` ratio >= `threshold` on the unaccented forms, blocked by
-  character 3-grams; spans of 4+ characters). A dynamic programme segments the text into matched spans maximising
-  a credit (an equality: the span's length times 1 / 0.98 / 0.96 by method; a fuzzy match: 0.9 x (3M - typed
-  length - entry length), M matching characters; ties: fewer spans); words nothing matches (e.g. a code-mixed
-  English word) are left untranslated. A text whose matched words are fewer than `min_coverage` of its words gets
-  no translation: empty candidates, candidate mode not applicable.
+* **Matching** is the query normalizer's (`modeling_lira.spelling_index.LiraSpellingIndex`, one span matcher for the
+  package): per span of whitespace words of the typed text, `exact` (NFC, lower-case, spaces folded; punctuation
+  ignored), `unaccented` (`strip_diacritics` on both sides), `romanized` (the noise module's
+  romaniser applied to every entry: Thai RTGS, Urdu/Bengali anyascii, i.e. a translator that also reads romanised
+  input), `fuzzy` (one slip away from an entry: a swap of neighbours, a missing, doubled or extra letter, with the
+  index's rules for short spans, and `difflib` ratio >= `threshold`; spans of 4+ letters). The index's dynamic
+  programme segments the text into matched spans maximising a credit (an equality: the span's length times 1 / 0.98
+  / 0.96 by method; a fuzzy match: 0.9 x (3M - typed length - entry length), M matching characters; ties: fewer
+  spans); words nothing matches (e.g. a code-mixed English word) are left untranslated, and skipped when the words
+  around them then match more (an English word typed inside a term). A text whose matched words are fewer than
+  `min_coverage` of its words gets no translation: empty candidates, candidate mode not applicable.
 * **Candidates**: one span: the matched entry's K candidates (its aligned ones relabelled `noisy_<method>`, its
   distractors kept). Several spans: the spans' English joined in order and the longest span's English alone
   (`noisy_<method>`), plus distractors as the clean path makes them (a `wrong_sense` of a matched entry,
@@ -25,15 +27,12 @@ a real translator reads only what was typed. `LiraNoisyTranslator` is a dictiona
 """
 
 import dataclasses
-import difflib
 import random
 
-import numpy as np
-
-from modeling_lira.query_normalizer import trigrams
+from modeling_lira.spelling_index import LiraSpellingIndex, without_punctuation
 
 from .candidates import CandidateGenerator
-from .noise import _romanizer, strip_optional_marks
+from .noise import _romanizer
 from .queries import normalize_query, real_queries
 from .schema import LANGUAGES, NUM_CANDIDATES, check_zero_shot_languages
 from lira_utils.defaults import SEED
@@ -41,12 +40,11 @@ from lira_utils.defaults import SEED
 METHODS = ("exact", "unaccented", "romanized", "fuzzy")
 """Match methods, strongest first; a candidate's source is `noisy_<method>`."""
 NOISY_SOURCES = tuple(f"noisy_{m}" for m in METHODS)
-WEIGHTS = {"exact": 1.0, "unaccented": 0.98, "romanized": 0.96, "fuzzy": 0.9}
-MIN_FUZZY_CHARS = 4
+MIN_FUZZY_LETTERS = 4
+"""Least letters of a fuzzy-matched span (the normalizer's default is 5: a translator may guess at shorter words)."""
 DEFAULT_THRESHOLD = 0.8
 """Least `difflib` ratio of a fuzzy match: one typo (swap, deletion, duplication) in a span of 5+ characters stays at
-or above it (a swap in n characters gives (n-1)/n), while two different 4-character words that share 3 letters
-(0.75) stay apart; short words are left to the exact matches."""
+or above it (a swap in n characters gives (n-1)/n); short words are left to the exact matches."""
 DEFAULT_MIN_COVERAGE = 0.5
 """Least share of the typed words matched: a one-word query with a code-mixed word inserted still translates."""
 _GOOD_PRIORITY = {"composed": ("aligned_parts",), "name": ("aligned_name",), "keyword": ("aligned_keyword",),
@@ -109,8 +107,8 @@ class LiraNoisyTranslator:
         seed (`int`, *optional*, defaults to 13): seed of the candidate shuffle.
         exclude_texts (`Iterable[str]`, *optional*): texts that must not be in the vocabulary (dropped).
         zero_shot (`bool`, *optional*, defaults to `False`): `language` may be a test-only zero-shot language
-            (`schema.check_zero_shot_languages`); it has no `unaccented` rule (`noise.strip_optional_marks` leaves
-            it as typed) and no romaniser, so only `exact` and `fuzzy` matches occur.
+            (`schema.check_zero_shot_languages`); it has no `unaccented` rule (`strip_diacritics` leaves it as
+            typed) and no romaniser, so only `exact` and `fuzzy` matches occur.
 
     Raises:
         `ValueError`: for an unknown language, a threshold or coverage outside (0, 1], or K < 1.
@@ -134,23 +132,10 @@ class LiraNoisyTranslator:
             if entry.text and entry.candidates and entry.text not in excluded and entry.text not in self.exact:
                 self.exact[entry.text] = len(self.entries)
                 self.entries.append(entry)
-        self.romanize = _romanizer(language)
-        self.unaccented, self.romanized, self.grams = {}, {}, {}
-        self.forms, self.gram_sizes = [], []  # unaccented form per entry (fuzzy side), its number of 3-grams
-        for i, entry in enumerate(self.entries):
-            form = self._unaccent(entry.text)
-            self.forms.append(form)
-            self.gram_sizes.append(len(trigrams(form)))
-            self.unaccented.setdefault(form, i)
-            if self.romanize is not None:
-                self.romanized.setdefault(normalize_query(self.romanize(entry.text)), i)
-            for gram in trigrams(form):
-                self.grams.setdefault(gram, []).append(i)
-        self.grams = {g: np.array(ids, dtype=np.int64) for g, ids in self.grams.items()}
-        self.gram_sizes = np.array(self.gram_sizes, dtype=np.float64)  # (entries,)
-        self.lengths = np.array([len(f) for f in self.forms], dtype=np.int64)  # (entries,)
-        self.max_words = max((len(e.text.split()) for e in self.entries), default=1)
-        self._memo = {}
+        romanize = _romanizer(language)
+        self.index = LiraSpellingIndex(
+            language, [{"text": e.text, "romanized": [romanize(e.text)] if romanize else []} for e in self.entries],
+            self.threshold, min_letters=MIN_FUZZY_LETTERS)  # fmt: skip
 
     @classmethod
     def from_build(cls, products, language, generator, known_queries, **kwargs):
@@ -174,74 +159,37 @@ class LiraNoisyTranslator:
             entries.append(make_entry(text, split, kind, candidates, sources, references))
         return cls(language, entries, **kwargs)
 
-    def _unaccent(self, text):
-        return strip_optional_marks(text, self.language).lower()
-
     def vocabulary(self):
         """`{text: origin}` of every entry."""
         return {e.text: e.origin for e in self.entries}
 
-    def _fuzzy(self, form):
-        """`(entry index, ratio, credit)` of the best fuzzy entry for an unaccented form, or `None`.
+    def _entry_of(self, text):
+        """The entry index of a text the index matched (as typed, without punctuation, or by its unaccented form)."""
+        for key in (text, without_punctuation(text), self.index.unaccented.get(self.index.unaccent(text))):
+            if key in self.exact:
+                return self.exact[key]
+        raise KeyError(f"the spelling index matched {text!r}, which is no entry of the translator")
 
-        The credit is `3M - len(form) - len(entry)` (`M` matching characters): the matched characters less the
-        unmatched ones on either side, so a fuzzy span that swallows an extra typed word, or drags in entry words
-        nobody typed, loses to an exact match of the words that are there.
-        """
-        if len(form.replace(" ", "")) < MIN_FUZZY_CHARS:
-            return None
-        grams = trigrams(form)
-        postings = [self.grams[g] for g in grams if g in self.grams]
-        if not postings:
-            return None
-        shared = np.bincount(np.concatenate(postings), minlength=len(self.entries))  # (entries,)
-        size = len(form)
-        dice = 2 * shared / (len(grams) + self.gram_sizes)
-        dice[(3 * np.minimum(size, self.lengths) < 2 * np.maximum(size, self.lengths)) | (shared == 0)] = -1.0
-        order = np.lexsort((np.arange(len(dice)), -dice))[:20]  # best dice first, entry order on ties
-        best = None
-        for i in (int(i) for i in order if dice[i] > 0):
-            matcher = difflib.SequenceMatcher(None, form, self.forms[i], autojunk=False)
-            ratio = matcher.ratio()
-            if ratio >= self.threshold and (best is None or ratio > best[1]):
-                same = sum(block.size for block in matcher.get_matching_blocks())
-                best = (i, ratio, 3 * same - size - len(self.forms[i]))
-        return best
+    def spans(self, words):
+        """The best segmentation of folded `words`: `[(start, end, entry index, method, similarity)]`."""
+        _, found = self.index.segment(words)
+        return [(i, j, self._entry_of(text), method, similarity) for i, j, text, method, similarity in found]
 
-    def match(self, span):
-        """`(entry index, method, similarity, credit)` of one normalized span, strongest method first, or `None`;
-        the credit of an equality is the span's length."""
-        if span not in self._memo:
-            found = None
-            form = self._unaccent(span)
-            if span in self.exact:
-                found = (self.exact[span], "exact", 1.0, len(span))
-            elif form in self.unaccented:
-                found = (self.unaccented[form], "unaccented", 1.0, len(span))
-            elif span in self.romanized:
-                found = (self.romanized[span], "romanized", 1.0, len(span))
-            else:
-                fuzzy = self._fuzzy(form)
-                found = (fuzzy[0], "fuzzy", fuzzy[1], fuzzy[2]) if fuzzy and fuzzy[2] > 0 else None
-            self._memo[span] = found
-        return self._memo[span]
+    def _read(self, words):
+        """`(words read, their spans)`: the segmentation of `words`, or that of the words some known text holds when it
+        matches more words, or as many in fewer spans (a code-mixed word typed inside a term, "sepatu cheap lari",
+        leaves "sepatu lari" to match whole; a typo stays in, since the first reading corrects it)."""
 
-    def _segment(self, words):
-        """Best segmentation: `[(start, end, entry index, method, similarity)]`."""
-        n = len(words)
-        best = [(0.0, 0, [])] + [None] * n  # (score, -spans, spans) of each prefix
-        for j in range(1, n + 1):
-            score, neg, spans = best[j - 1]
-            best[j] = (score, neg, spans)  # word j-1 untranslated
-            for i in range(max(0, j - self.max_words), j):
-                found = self.match(" ".join(words[i:j]))
-                if found is None:
-                    continue
-                base = best[i]
-                option = (round(base[0] + WEIGHTS[found[1]] * found[3], 9), base[1] - 1, base[2] + [(i, j, *found[:3])])
-                if option[:2] > best[j][:2]:
-                    best[j] = option
-        return best[n][2]
+        def score(found):  # more words matched, then fewer spans
+            return sum(j - i for i, j, *_ in found), -len(found)
+
+        spans = self.spans(words)
+        known = [w for w in words if w in self.index.words]
+        if known and len(known) < len(words):
+            other = self.spans(known)
+            if score(other) > score(spans):
+                return known, other
+        return words, spans
 
     def translate(self, text, key):
         """Translates one typed text; it is given nothing but the text and an id for the seeded shuffle.
@@ -259,9 +207,9 @@ class LiraNoisyTranslator:
         """
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"translate() needs the typed text as a non-empty string, got {text!r}.")
-        words = normalize_query(text).split()
-        spans = self._segment(words)
-        covered = sum(j - i for i, j, *_ in spans) / len(words)
+        typed = normalize_query(text).split()
+        words, spans = self._read(typed)
+        covered = sum(j - i for i, j, *_ in spans) / len(typed)
         if not spans or covered < self.min_coverage:
             return NoisyTranslation([], [], [], None, [], covered)
         method = max((s[3] for s in spans), key=METHODS.index)

@@ -72,7 +72,7 @@ CANDIDATE_SOURCES = (
     "noisy_exact",  # the typed text (or span) equals an entry
     "noisy_unaccented",  # equal once optional marks are stripped on both sides
     "noisy_romanized",  # equal to the romanised form of an entry (Thai RTGS, Urdu / Bengali anyascii)
-    "noisy_fuzzy",  # character similarity (difflib ratio) >= the translator's threshold
+    "noisy_fuzzy",  # one slip from an entry, difflib ratio >= the translator's threshold (`LiraSpellingIndex`)
 )
 
 CORPUS_FEATURES = Features(

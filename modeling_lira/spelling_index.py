@@ -37,6 +37,7 @@ MAX_ROMANIZED = 8  # romanized forms indexed per vocabulary text
 MARKS_OPTIONAL = {"ur"}  # languages whose marks (harakat) are left out in correct writing: never added back
 MEMO_SIZE = 20_000  # spans remembered per language (least recently used first out)
 NEAR_BITS = 1 << 24  # bits of a table's filter of one-slip keys (2 MiB; about 2 % false "maybe" at 300k keys)
+_LATIN_ACCENTED = ("vi", "id", "ms", "fil")  # languages whose accents people leave out (`strip_diacritics`)
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
 
@@ -59,13 +60,13 @@ def fold(text):
 @functools.lru_cache(maxsize=65_536)
 def strip_diacritics(text, language):
     """Removes the marks people leave out when they type without an input method: Vietnamese tone and vowel marks
-    (and d-stroke -> d), Thai tone marks (U+0E48-U+0E4B), Urdu harakat, Latin accents (id, ms, fil); Bengali is
-    returned unchanged (its vowel signs are not optional)."""
+    (and d-stroke -> d), Thai tone marks (U+0E48-U+0E4B), Urdu harakat, Latin accents (id, ms, fil); Bengali and any
+    other language (e.g. a zero-shot one: Hindi's or Khmer's vowel signs are not optional) are returned unchanged."""
     if language == "th":
         return "".join(ch for ch in text if ch not in _THAI_TONES)
     if language == "ur":
         return "".join(ch for ch in text if ch not in _ARABIC_HARAKAT)
-    if language == "bn":
+    if language not in _LATIN_ACCENTED:
         return text
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))

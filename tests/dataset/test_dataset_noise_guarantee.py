@@ -82,11 +82,11 @@ def test_full_cldr_corpus_guarantee():
 
 
 def test_card_and_stats_carry_the_version(tiny_products_dir):
-    assert DATASET_VERSION == CHANGELOG[0][0] == "2.2.1"
-    assert [v for v, _ in CHANGELOG] == ["2.2.1", "2.2.0", "2.1.0", "2.0.0", "1.0.0"]
+    assert DATASET_VERSION == CHANGELOG[0][0] == "2.3.0"
+    assert [v for v, _ in CHANGELOG] == ["2.3.0", "2.2.1", "2.2.0", "2.1.0", "2.0.0", "1.0.0"]
     with open(f"{tiny_products_dir}/lira_build.json", encoding="utf-8") as f:
         assert json.load(f)["version"] == DATASET_VERSION
     card = open(f"{tiny_products_dir}/README.md", encoding="utf-8").read()
     assert f"Version {DATASET_VERSION}" in card and "## Changelog" in card
-    assert card.index("* 2.2.1: ") < card.index("* 2.2.0: ") < card.index("* 2.1.0: ") < card.index("* 2.0.0: ") < card.index("* 1.0.0: ")
+    assert card.index("* 2.3.0: ") < card.index("* 2.2.1: ") < card.index("* 2.2.0: ") < card.index("* 2.1.0: ") < card.index("* 2.0.0: ") < card.index("* 1.0.0: ")
     assert "head word" not in card.split("## Noisy test variant")[1].split("## Splits")[0]

@@ -16,6 +16,8 @@ def test_strip_diacritics():
     assert strip_diacritics("ร่ม กาน้ำชา", "th") == "รม กานำชา"
     assert strip_diacritics("piñata", "fil") == "pinata"
     assert strip_diacritics("জুতা", "bn") == "জুতা"
+    for text, language in (("हिन्दी", "hi"), ("ស្បែកជើង", "km"), ("ဖိနပ်", "my")):  # vowel signs, not accents
+        assert strip_diacritics(text, language) == text
 
 
 def test_typo_and_code_mix_are_seeded():

@@ -156,6 +156,39 @@ def test_each_noise_type_is_read_by_its_normalisation(thai_translator):
     assert both.candidates == translator.translate(f"{a.query} {b.query}", "key").candidates  # seeded
 
 
+def test_spans_are_matched_by_the_normalizers_spelling_index(thai_translator):
+    """One span matcher: a typo one slip from a term is read back, two slips are not (the normalizer's rule), and the
+    segmentation is the index's own, mapped to the translator's entries."""
+    from modeling_lira.spelling_index import LiraSpellingIndex
+
+    translator, products, _ = thai_translator
+    assert isinstance(translator.index, LiraSpellingIndex)
+    term = next(q.query for q in real_queries(products, "th") if len(q.query) >= 8 and " " not in q.query)
+    one = term[:3] + term[4] + term[3] + term[5:]  # neighbours swapped
+    two = one[:-3] + one[-2] + one[-3] + one[-1]  # and a second swap
+    assert translator.translate(one, "k").spans == [(one, term, "fuzzy", translator.translate(one, "k").spans[0][3])]
+    assert translator.translate(two, "k").method is None
+    words = f"{term} {term}".split()
+    assert [(i, j, translator.entries[e].text, m) for i, j, e, m, _ in translator.spans(words)] == [
+        (i, j, text, m) for i, j, text, m, _ in translator.index.segment(words)[1]]
+
+
+def test_a_word_typed_inside_a_term_is_skipped(thai_translator):
+    """Code-mixing: an English word typed inside a two-word term leaves the term to match whole (not word by word,
+    and not as nothing), with the coverage of the words typed."""
+    _, products, _ = thai_translator
+    generator = CandidateGenerator(products, "id", 4, 13, EnglishAligner(products))
+    translator = LiraNoisyTranslator.from_build(products, "id", generator, [])
+    terms = [q for q in real_queries(products, "id") if len(q.query.split()) == 2
+             and not set(q.query.split()) & set(translator.exact)][:3]  # neither word a term of its own
+    assert terms
+    for query in terms:
+        first, second = query.query.split()
+        found = translator.translate(f"{first} cheap {second}", "k")
+        assert found.spans == [(query.query, query.query, "exact", 1.0)] and found.coverage == 2 / 3
+        assert found.candidates == translator.translate(query.query, "k").candidates
+
+
 def test_no_test_query_enters_the_vocabulary_as_a_query(tiny_products_dir):
     """Composed test queries are nowhere in the vocabulary; a real test query only as the catalogue term it is."""
     from dataset_builder.splits import assign_query, check_fractions, split_products

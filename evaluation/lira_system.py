@@ -1,6 +1,8 @@
 """LiRA behind the evaluator's system protocol, in three modes (see `docs/interfaces.md` for the model API).
 
-* `lrl`: LRL-only. Queries are encoded without candidates; documents are encoded without candidates.
+* `lrl`: LRL-only. Queries are encoded without candidates; documents are encoded without candidates. The model is
+  loaded with `lrl_only=True` (`LiraConfig.lrl_only`: no English encoder h, actor or LaSR head in memory; the same
+  vectors), unless a candidate mode of the same model has already loaded it whole.
 * `noisy`: queries carry the dataset's (noisy) English candidates and critic scores; the model chooses one as its
   config says (`candidate_selection`: the critic's top semantic score by default, the actor's argmax with `"actor"`).
   Documents are encoded in full mode: `proc([text], languages=["en"], candidates=[[text]], text_type="passage")`.
@@ -34,7 +36,9 @@ from .texts import document_text, top_candidate_index
 
 logger = logging.getLogger(__name__)
 MODES = ("lrl", "noisy", "top", "oracle")
-_LOADED = {}  # folder -> (model, processor), shared by the three modes of one model
+# (folder, weights digest) -> (model, processor, lrl_only): at most one LiRA model in memory, shared by the modes of
+# one model; an `lrl_only` model serves `lrl` mode only and is replaced by the whole model when a candidate mode asks
+_LOADED = {}
 ORACLE_CRITIC = [10.0, 10.0, 10.0]
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 # characters git refuses in a ref name (`git check-ref-format`), plus quotes, which would break a rendered snippet
@@ -197,29 +201,37 @@ class LiraSystem:
         self.normalize = bool(normalize)
         self.languages = model_languages(self.folder)
         self.unknown_languages = ()  # zero-shot codes encoded with the language unknown (`allow_unknown_languages`)
-        self._model = None
-        self._proc = None
         self._digest = None
 
     def _load(self):
-        if self._model is None:
-            key = (os.path.abspath(self.folder), self._base_key()["weights"])
-            if key not in _LOADED:
-                try:
-                    from modeling_lira import LiraModel, LiraProcessor
+        """`(model, processor)`, loaded once per model folder and shared by its modes (see `_LOADED`)."""
+        key = (os.path.abspath(self.folder), self._base_key()["weights"])
+        entry = _LOADED.get(key)
+        if entry is None or (entry[2] and self.mode != "lrl"):
+            _LOADED.clear()  # keep at most one LiRA model in memory (dropped before the next one loads)
+            entry = self._from_pretrained(lrl_only=self.mode == "lrl")
+            if entry[2] and self.mode != "lrl":
+                raise ValueError(f"{self.folder!r} holds an LRL-only checkpoint (saved with lrl_only=True, no English "
+                                 f"encoder): system {self.name!r} needs candidates; pass the full LiRA folder.")
+            _LOADED[key] = entry
+        return entry[0], entry[1]
 
-                    model = LiraModel.from_pretrained(self.folder, revision=self.revision).eval()
-                    proc = LiraProcessor.from_pretrained(self.folder, revision=self.revision)
-                except ImportError:  # evaluating outside the repo: the code saved with the model, at `revision`
-                    from transformers import AutoModel, AutoProcessor
+    def _from_pretrained(self, lrl_only):
+        """Loads `(model, processor, lrl_only)`: with this repo's `modeling_lira`, `lrl_only` as asked; outside the
+        repo through the code saved with the model at `revision`, always whole (that code may predate the option)."""
+        try:
+            from modeling_lira import LiraModel, LiraProcessor
 
-                    model = AutoModel.from_pretrained(self.folder, trust_remote_code=True,
-                                                      revision=self.revision).eval()
-                    proc = AutoProcessor.from_pretrained(self.folder, trust_remote_code=True, revision=self.revision)
-                _LOADED.clear()  # keep at most one LiRA model in memory
-                _LOADED[key] = (model, proc)
-            self._model, self._proc = _LOADED[key]
-        return self._model, self._proc
+            model = LiraModel.from_pretrained(self.folder, revision=self.revision,
+                                              **({"lrl_only": True} if lrl_only else {})).eval()
+            proc = LiraProcessor.from_pretrained(self.folder, revision=self.revision)
+            return model, proc, bool(getattr(model.config, "lrl_only", False))
+        except ImportError:  # evaluating outside the repo: the code saved with the model, at `revision`
+            from transformers import AutoModel, AutoProcessor
+
+            model = AutoModel.from_pretrained(self.folder, trust_remote_code=True, revision=self.revision).eval()
+            proc = AutoProcessor.from_pretrained(self.folder, trust_remote_code=True, revision=self.revision)
+            return model, proc, bool(getattr(getattr(model, "config", None), "lrl_only", False))
 
     def _base_key(self):
         if self._digest is None:

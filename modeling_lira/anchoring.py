@@ -101,7 +101,8 @@ class LiraArcaAdaptor(nn.Module):
 
     Args:
         lrl_dim (`int`): width of g's token states.
-        english_dim (`int`): width of h's token states.
+        english_dim (`int` or `None`): width of h's token states; `None` builds the LRL stream only (no
+            `english_in`, for `LiraConfig.lrl_only`).
         adaptor_dim (`int`): width d of the shared space.
     """
 
@@ -110,7 +111,10 @@ class LiraArcaAdaptor(nn.Module):
         # Parameters live directly on this module (not in nn.Linear children) so that transformers' weight
         # initialisation dispatches `_init_weights` to it and the identity init applies.
         self.lrl_in = nn.Parameter(torch.empty(adaptor_dim, lrl_dim))  # (d, D_g)
-        self.english_in = nn.Parameter(torch.empty(adaptor_dim, english_dim))  # (d, D_h)
+        if english_dim is None:
+            self.register_parameter("english_in", None)
+        else:
+            self.english_in = nn.Parameter(torch.empty(adaptor_dim, english_dim))  # (d, D_h)
         self.shared_weight = nn.Parameter(torch.empty(adaptor_dim, adaptor_dim))  # (d, d)
         self.shared_bias = nn.Parameter(torch.zeros(adaptor_dim))  # (d,)
 
@@ -119,6 +123,9 @@ class LiraArcaAdaptor(nn.Module):
         if stream not in ("lrl", "english"):
             raise ValueError(f"stream must be 'lrl' or 'english', got {stream!r}.")
         projection = self.lrl_in if stream == "lrl" else self.english_in
+        if projection is None:
+            raise ValueError("this adaptor was built without its English stream (LiraConfig.lrl_only=True); load the "
+                             "model without lrl_only to encode English candidates.")
         return F.linear(F.linear(states, projection), self.shared_weight, self.shared_bias)
 
     def fused_lrl_dense(self):

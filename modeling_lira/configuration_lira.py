@@ -55,7 +55,7 @@ _FLOAT_FIELDS = {  # name: (low, high, high_open)
     "correlation_alpha": (0.0, 1.0, False),
     "initializer_range": (0.0, 1.0, False),
 }
-_BOOL_FIELDS = ("lrl_residual", "use_language_embedding", "frozen_encoder_dropout")
+_BOOL_FIELDS = ("lrl_residual", "use_language_embedding", "frozen_encoder_dropout", "lrl_only")
 POOLINGS = ("mean", "cls", "last_token")  # the sentence vector of a stream (see `LiraConfig.encoder_pooling`)
 PADDING_SIDES = ("right", "left")
 MAX_PREFIX_CHARS = 4096  # an instruction prefix longer than this is a mistake (it would crowd out the text)
@@ -336,6 +336,19 @@ class LiraConfig(PreTrainedConfig):
             acts only where an English candidate exists. On the main job's model the residual lowered LRL-only
             nDCG@10 in all 7 languages (0.447 -> 0.433 macro, full test split) and moved the vector away from the
             widget's (cosine 0.76-0.80).
+        lrl_only (`bool`, *optional*, defaults to `False`):
+            Build the model for LRL-only encoding (texts without English candidates) and nothing else: the English
+            encoder h (`english_encoder`), the adaptor's English projection (`adaptor.english_in`), the actor
+            (`arca`) and, unless `lrl_residual` is set, the LaSR head (`lasr`) are not built, and their weights in a
+            full checkpoint are skipped on load (not read, no "unexpected keys" report). Pass it at load time:
+            `LiraModel.from_pretrained(path, lrl_only=True)` or `AutoModel.from_pretrained(path,
+            trust_remote_code=True, lrl_only=True)` (from_pretrained hands config fields to the config). Every
+            LRL-only output (`embeddings`, `anchored_embeddings`, `lrl_embeddings`, `language_logits`) equals the
+            full model's; a forward with `candidate_input_ids` raises a `ValueError`. On lira-small it leaves out
+            25.4M of 143.2M parameters (h: 22.6M, 86 MiB of float32; LaSR: 2.7M; docs/speed.md has the memory
+            measured). It is saved with the model: `save_pretrained` of an `lrl_only` model writes an LRL-only
+            checkpoint (without h), which loads as `lrl_only` again; keep the full folder for candidate mode and
+            training.
         frozen_encoder_dropout (`bool`, *optional*, defaults to `False`):
             Keep dropout on in a sub-encoder whose weights are all frozen (h in both training stages, g in stage 1)
             while the model is in train mode. Off: `LiraModel.train()` leaves such an encoder in eval mode, so the
@@ -421,6 +434,7 @@ class LiraConfig(PreTrainedConfig):
         candidate_selection="critic",
         lrl_residual=False,
         frozen_encoder_dropout=False,
+        lrl_only=False,
         use_language_embedding=True,
         lang2id=None,
         doc_queue_size=0,
@@ -471,6 +485,7 @@ class LiraConfig(PreTrainedConfig):
         self.candidate_selection = candidate_selection
         self.lrl_residual = lrl_residual
         self.frozen_encoder_dropout = frozen_encoder_dropout
+        self.lrl_only = lrl_only
         self.use_language_embedding = use_language_embedding
         self.lang2id = _as_lang2id(lang2id)
         self.doc_queue_size = doc_queue_size

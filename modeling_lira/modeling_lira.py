@@ -73,6 +73,27 @@ def _build_encoder(config):
         return AutoModel.from_config(config)
 
 
+# What `LiraConfig.lrl_only` leaves out: modules (and the one adaptor parameter) that only candidate mode reads. Their
+# checkpoint keys match these patterns (regexes, `PreTrainedModel._keys_to_ignore_on_load_unexpected`), so loading a
+# full checkpoint skips them without an "unexpected keys" report. LaSR is left out only without `lrl_residual` (with it
+# the LRL-only vector reads LaSR too).
+LRL_ONLY_SKIPPED = ("english_encoder", "arca", "adaptor.english_in")
+LRL_ONLY_SKIPPED_LASR = "lasr"
+
+
+def _skipped_key_pattern(name):
+    """Regex of the checkpoint keys of module / parameter `name` (at the top or under a wrapper's prefix)."""
+    escaped = name.replace(".", r"\.")
+    return rf"(^|\.){escaped}($|\.)"
+
+
+def lrl_only_skipped(config):
+    """Names of the modules (and the adaptor parameter) a `config.lrl_only` model does not build."""
+    if not getattr(config, "lrl_only", False):
+        return ()
+    return LRL_ONLY_SKIPPED + (() if config.lrl_residual else (LRL_ONLY_SKIPPED_LASR,))
+
+
 # Candidate rows per h forward on CPU (`LiraModel._encode_candidates`): length-sorted chunks of this many rows
 # carry little padding; an execution detail, not a hyperparameter (the vectors do not depend on it).
 CANDIDATE_CHUNK_ROWS = 64
@@ -117,7 +138,8 @@ class LiraPreTrainedModel(PreTrainedModel):
         super()._init_weights(module)
         if isinstance(module, LiraArcaAdaptor):
             init.eye_(module.lrl_in)
-            init.eye_(module.english_in)
+            if module.english_in is not None:  # absent in an `lrl_only` model
+                init.eye_(module.english_in)
             init.eye_(module.shared_weight)
             init.zeros_(module.shared_bias)
         elif isinstance(module, LiraArcaActor):
@@ -138,27 +160,41 @@ class LiraModel(LiraPreTrainedModel):
     Modes: *LRL-only* (no candidates: `anchored_embeddings` / `embeddings` from g alone) and *full* (K English
     candidate translations with critic scores: the actor picks one, LaSR fuses it with the LRL bins).
 
+    For LRL-only encoding alone, load it with `LiraModel.from_pretrained(path, lrl_only=True)` (`config.lrl_only`):
+    h, the adaptor's English projection, the actor and (without `lrl_residual`) LaSR are then not built, and their
+    weights in the checkpoint are not loaded; the LRL-only outputs are those of the full model.
+
     Args:
         config ([`LiraConfig`]): model configuration; sub-encoders are built from `config.encoder_config` and
-            `config.english_encoder_config`.
+            `config.english_encoder_config` (the latter only without `config.lrl_only`).
     """
 
     def __init__(self, config):
         super().__init__(config)
+        lrl_only = getattr(config, "lrl_only", False)
+        if isinstance(lrl_only, str) or lrl_only not in (True, False):  # `from_pretrained(..., lrl_only=x)` sets it
+            raise ValueError(f"LiraConfig.lrl_only={lrl_only!r} must be True or False.")  # after LiraConfig's checks
+        config.lrl_only = lrl_only = bool(lrl_only)
+        skipped = lrl_only_skipped(config)
         self.encoder = _build_encoder(config.encoder_config)
-        self.english_encoder = _build_encoder(config.english_encoder_config)
+        self.english_encoder = None if lrl_only else _build_encoder(config.english_encoder_config)
         self.pooling = LiraBinPooling(config.num_bins)
         self.adaptor = LiraArcaAdaptor(config.encoder_config.hidden_size,
-                                       config.english_encoder_config.hidden_size, config.adaptor_dim)
-        self.arca = LiraArcaAnchor(config)
+                                       None if lrl_only else config.english_encoder_config.hidden_size,
+                                       config.adaptor_dim)
+        self.arca = None if lrl_only else LiraArcaAnchor(config)
         self.language_identifier = LiraLanguageIdentifier(config.encoder_config.hidden_size, config.num_languages)
-        self.lasr = LiraLaSRHead(config)
+        self.lasr = None if LRL_ONLY_SKIPPED_LASR in skipped else LiraLaSRHead(config)
+        if skipped:  # the checkpoint's weights of what is not built are skipped on load, without a warning
+            self._keys_to_ignore_on_load_unexpected = [
+                *(type(self)._keys_to_ignore_on_load_unexpected or ()), *map(_skipped_key_pattern, skipped)]
         self.post_init()
 
     def freeze_backbones(self, multilingual=True, english=True):
-        """Sets `requires_grad=False` on the multilingual (g) and/or English (h) encoder."""
+        """Sets `requires_grad=False` on the multilingual (g) and/or English (h) encoder (h is absent in an
+        `lrl_only` model)."""
         for flag, module in [(multilingual, self.encoder), (english, self.english_encoder)]:
-            if flag:
+            if flag and module is not None:
                 module.requires_grad_(False)
 
     def train(self, mode=True):
@@ -168,7 +204,7 @@ class LiraModel(LiraPreTrainedModel):
         super().train(mode)
         if mode and not getattr(self.config, "frozen_encoder_dropout", False):
             for encoder in (self.encoder, self.english_encoder):
-                if not any(p.requires_grad for p in encoder.parameters()):
+                if encoder is not None and not any(p.requires_grad for p in encoder.parameters()):
                     encoder.eval()
         return self
 
@@ -217,7 +253,7 @@ class LiraModel(LiraPreTrainedModel):
             lang_ids (`torch.LongTensor` of shape `(B,)`, *optional*): ids from `config.lang2id`, -1 = unknown
                 (the language-id head then supplies a soft language embedding).
             candidate_input_ids (`torch.LongTensor` of shape `(B, K, L)`, *optional*): candidate translations
-                tokenised for h.
+                tokenised for h. A `config.lrl_only` model has no h and raises a `ValueError` when given them.
             candidate_attention_mask (`torch.Tensor` of shape `(B, K, L)`, *optional*).
             candidate_mask (`torch.BoolTensor` of shape `(B, K)`, *optional*): which candidate slots are real.
             critic_scores (`torch.FloatTensor` of shape `(B, K, 3)`, *optional*): semantic, emotional, pragmatic
@@ -239,10 +275,20 @@ class LiraModel(LiraPreTrainedModel):
         if lang_ids is not None and int(lang_ids.max()) >= self.config.num_languages:
             raise ValueError(f"lang_ids contains {int(lang_ids.max())}, but the model knows "
                              f"{self.config.num_languages} languages {sorted(self.config.lang2id)}.")
+        if candidate_input_ids is not None and self.config.lrl_only:
+            raise ValueError("This LiraModel was loaded with lrl_only=True (LiraConfig.lrl_only): it has no English "
+                             "encoder h, so it cannot encode candidate_input_ids. Drop the candidates for LRL-only "
+                             "vectors, or load the full checkpoint without lrl_only (LiraModel.from_pretrained(path)) "
+                             "to use them.")
         lrl_bins, lrl_mask, lrl_vector, lrl_mean = self._encode_stream(
             self.encoder, "lrl", input_ids, attention_mask, token_type_ids)
         language_logits = self.language_identifier(lrl_mean)  # (B, L)
-        language_vector = self.lasr.language_vector(language_logits, lang_ids)  # (B, d)
+        language_vector = None  # LaSR's input: read only with candidates or `lrl_residual`
+        if candidate_input_ids is not None or self.config.lrl_residual:
+            if self.lasr is None:  # `lrl_residual` switched on after an `lrl_only` model was built without LaSR
+                raise ValueError("This lrl_only LiraModel was built without its LaSR head (lrl_residual was off); "
+                                 "load it with from_pretrained(path, lrl_only=True, lrl_residual=True) instead.")
+            language_vector = self.lasr.language_vector(language_logits, lang_ids)  # (B, d)
 
         batch = input_ids.shape[0]
         english_bins = english_mask = english_vector = policy_logits = None

@@ -75,7 +75,8 @@ def export_sentence_transformers(model_dir, out_dir, model=None, processor=None)
     Args:
         model_dir (`str`): a saved LiRA folder (model + processor).
         out_dir (`str`): output folder, written atomically (temp folder, then rename).
-        model ([`LiraModel`], *optional*): an already loaded model (skips loading from `model_dir`).
+        model ([`LiraModel`], *optional*): an already loaded model, whole or `lrl_only` (skips loading from
+            `model_dir`, which is otherwise loaded with `lrl_only=True`).
         processor ([`LiraProcessor`], *optional*): an already loaded processor.
 
     Returns:
@@ -89,7 +90,8 @@ def export_sentence_transformers(model_dir, out_dir, model=None, processor=None)
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Pooling, Transformer
 
-    model = model or LiraModel.from_pretrained(model_dir)
+    # the export reads g and the adaptor's LRL path only: LRL-only loading leaves h, the actor and LaSR on disk
+    model = model or LiraModel.from_pretrained(model_dir, lrl_only=True)
     processor = processor or LiraProcessor.from_pretrained(model_dir)
     config = model.config
     pooling_mode = export_pooling_mode(config)

@@ -48,3 +48,24 @@ def test_a_lira_system_without_its_normalizer_is_a_choice():
     assert parse_args(["--systems", "backbone", "lira_lrl_raw"]).systems == ["backbone", "lira_lrl_raw"]
     with pytest.raises(SystemExit):
         parse_args(["--systems", "backbone_raw"])
+
+
+def test_every_system_maps_its_weights_from_the_same_page_cache_state(tmp_path):
+    """The worker reads each system's weight folders once before loading (`prime_page_cache`), found through the
+    attributes the systems keep them in (`LiraSystem.folder`, `TextSystem.weights_dir`, the encoder's `path`)."""
+    from types import SimpleNamespace
+
+    from benchmarks.bench_encode import parse_args, prime_page_cache, weight_folders
+
+    model, backbone = tmp_path / "model", tmp_path / "backbone"
+    (model / "english_tokenizer").mkdir(parents=True)
+    backbone.mkdir()
+    (model / "model.safetensors").write_bytes(b"x" * 5000)
+    (model / "english_tokenizer" / "tokenizer.json").write_bytes(b"y" * 70)
+    lira = SimpleNamespace(folder=str(model), encoder=None)
+    text = SimpleNamespace(weights_dir=str(backbone), encoder=SimpleNamespace(path=str(backbone)))
+    assert weight_folders(lira) == [str(model)] and weight_folders(text) == [str(backbone)]
+    assert weight_folders(SimpleNamespace(folder=str(tmp_path / "missing"))) == []
+    assert prime_page_cache([str(model), str(backbone)], chunk=1024) == 5070
+    assert parse_args(["--systems", "backbone"]).prime_page_cache is True
+    assert parse_args(["--systems", "backbone", "--no-prime-page-cache"]).prime_page_cache is False

@@ -70,11 +70,39 @@ def test_lira_system_three_modes(tiny_lira_dir, eval_dataset_dir):
         assert q.shape == (len(rows), 64) and d.shape == (len(corpus), 64)
         assert np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5)
         vecs[mode] = q
-    assert systems["lrl"]._model is systems["noisy"]._model  # one model in memory for the three modes
+    # one model in memory for the three modes: `lrl` loaded it LRL-only, `noisy` replaced it by the whole model
+    assert systems["lrl"]._load()[0] is systems["noisy"]._load()[0] is systems["oracle"]._load()[0]
     assert not np.allclose(vecs["lrl"], vecs["noisy"])  # candidates change the vector
     assert systems["noisy"].document_key() == systems["oracle"].document_key() != systems["lrl"].document_key()
     langs = systems["lrl"].predict_languages([r["query"] for r in rows])
     assert len(langs) == len(rows) and set(langs) <= {"vi", "th", "id", "ms", "fil", "ur", "bn", "en"}
+
+
+def test_lira_lrl_system_loads_the_model_lrl_only_with_the_same_vectors(tiny_lira_dir, eval_dataset_dir,
+                                                                        monkeypatch):
+    """`lira_lrl` alone loads `lrl_only=True` (no h); its vectors and language ids equal the whole model's, which a
+    candidate mode loads in its place."""
+    from evaluation import lira_system
+
+    monkeypatch.setattr(lira_system, "_LOADED", {})
+    corpus = list(load_corpus(eval_dataset_dir))
+    rows = load_queries(eval_dataset_dir, "th", "test")
+    lrl = build_system("lira_lrl", model=tiny_lira_dir, progress=False)
+    texts = [r["query"] for r in rows]
+
+    def encode():
+        q = lrl.encode_queries(**query_inputs(rows, lrl.candidate_mode, {}))
+        return q, lrl.encode_documents(corpus), lrl.language_logits(texts)
+
+    alone = encode()
+    model = lrl._load()[0]
+    assert model.config.lrl_only and model.english_encoder is None and model.lasr is None
+    noisy = build_system("lira_noisy", model=tiny_lira_dir, progress=False)
+    whole = noisy._load()[0]
+    assert not whole.config.lrl_only and whole.english_encoder is not None
+    assert lrl._load()[0] is whole  # the whole model now serves `lrl` too (at most one model in memory)
+    for got, expected in zip(alone, encode()):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
 
 
 def test_cli_evaluates_every_system_and_writes_reports(tiny_lira_dir, tiny_backbones_dir, eval_dataset_dir, tmp_path):

@@ -77,6 +77,27 @@ def test_export_reproduces_the_anchored_embeddings(exported):
         assert (st.encode_query(DOCUMENTS, convert_to_tensor=True) - documents).abs().max() > 1e-4  # >> 1e-7 noise
 
 
+def test_export_from_a_folder_loads_it_lrl_only_with_the_same_result(exported, tmp_path, monkeypatch):
+    """Given only the folder, the export loads the model with `lrl_only=True` (no h, actor or LaSR) and writes the
+    folder that the whole model gives."""
+    from sentence_transformers import SentenceTransformer
+
+    model, processor, out = exported
+    loaded, real = [], LiraModel.from_pretrained
+
+    def spy(*args, **kwargs):
+        loaded.append(real(*args, **kwargs))
+        return loaded[-1]
+
+    monkeypatch.setattr(LiraModel, "from_pretrained", spy)
+    again = export_sentence_transformers(os.path.join(os.path.dirname(out), "model"), str(tmp_path / "st"))
+    assert len(loaded) == 1 and loaded[0].config.lrl_only and loaded[0].english_encoder is None
+    whole, lrl = SentenceTransformer(out, device="cpu"), SentenceTransformer(again, device="cpu")
+    for encode in ("encode_query", "encode_document"):
+        assert torch.equal(getattr(lrl, encode)(QUERIES, convert_to_tensor=True),
+                           getattr(whole, encode)(QUERIES, convert_to_tensor=True)), encode
+
+
 def test_export_folder_follows_the_config(exported):
     model, processor, out = exported
     config = model.config

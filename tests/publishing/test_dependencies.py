@@ -4,7 +4,6 @@ Scans the imports of every non-test .py file of the repository (AST, no import i
 name to its distribution with `importlib.metadata.packages_distributions()`.
 """
 
-import ast
 import os
 import re
 import sys
@@ -13,6 +12,7 @@ from importlib.metadata import packages_distributions
 from setuptools.config.setupcfg import read_configuration
 
 from tests.fixtures_model import REPO
+from tests.source_imports import module_imports
 
 SKIP_DIRS = {".venv", ".git", "tests", "artifacts", ".cache", "runs", "node_modules", "__pycache__"}
 # Imported, deliberately not in install_requires; each with the reason.
@@ -36,21 +36,8 @@ def _requirement_names(lines):
 def _imports():
     """`{top-level module: [files importing it]}` over the repository's non-test Python files."""
     found = {}
-    for root, dirs, names in os.walk(REPO):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(n for n in names if n.endswith(".py")):
-            path = os.path.join(root, name)
-            with open(path, encoding="utf-8") as f:
-                tree = ast.parse(f.read(), path)
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    modules = [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    modules = [node.module]
-                else:
-                    continue
-                for module in modules:
-                    found.setdefault(module.split(".")[0], []).append(os.path.relpath(path, REPO))
+    for path, module in module_imports(REPO, REPO, SKIP_DIRS):
+        found.setdefault(module.split(".")[0], []).append(path)
     return found
 
 

@@ -1,12 +1,12 @@
 """The rooms import one another in one order (docs/layout.md): each room imports only rooms below it, so no arrow runs
 back up and no circle can form; `modeling_lira/` (remote code) imports no other room at all."""
 
-import ast
 import os
 
 import pytest
 
 from tests import REPO_ROOT
+from tests.source_imports import module_imports
 
 LAYERS = ("lira_utils", "modeling_lira", "evaluation", "dataset_builder", "training", "studies", "model_card",
           "push_scripts", "benchmarks", "space")
@@ -16,26 +16,8 @@ LAYERS = ("lira_utils", "modeling_lira", "evaluation", "dataset_builder", "train
 def imported_rooms(room):
     """`{(file, imported room)}` of every import of another room in `room`'s Python files (also imports inside
     functions, which run later but still depend on the room)."""
-    found = set()
-    for root, _, files in os.walk(os.path.join(REPO_ROOT, room)):
-        for name in files:
-            if not name.endswith(".py"):
-                continue
-            path = os.path.join(root, name)
-            with open(path, encoding="utf-8") as f:
-                tree = ast.parse(f.read(), path)
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    modules = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    modules = [node.module]
-                else:
-                    continue
-                for module in modules:
-                    top = module.split(".")[0]
-                    if top in LAYERS and top != room:
-                        found.add((os.path.relpath(path, REPO_ROOT), top))
-    return found
+    return {(path, module.split(".")[0]) for path, module in module_imports(os.path.join(REPO_ROOT, room), REPO_ROOT)
+            if module.split(".")[0] in LAYERS and module.split(".")[0] != room}
 
 
 def test_every_room_of_the_repository_has_a_layer():

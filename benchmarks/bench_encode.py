@@ -42,7 +42,7 @@ import resource
 import sys
 import time
 
-from benchmarks.worker import run_worker_subprocess
+from benchmarks.worker import run_worker_subprocess, write_report
 
 CATALOGUE_SIZE = 100_000
 RAW_SUFFIX = "_raw"  # `lira_lrl_raw`: a LiRA system with its query normalizer off (what the model path alone costs)
@@ -211,12 +211,7 @@ def run_all(args):
         results.append(best)
     report = summarize(results, args.reference, args.catalogue_size)
     report["rounds"] = args.rounds
-    if args.out:
-        from lira_utils.atomic import atomic_write_json
-
-        atomic_write_json(args.out, report)
-    print(table(report))
-    return report
+    return write_report(report, args.out, table)
 
 
 def summarize(results, reference="backbone", catalogue_size=CATALOGUE_SIZE, faiss_seconds=faiss_add_seconds):

@@ -117,7 +117,7 @@ def _start(args, cache_dir, latency):
         ["--finetune", args.finetune] if args.finetune else []) + (["--latency"] if latency else [])
     start, start_epoch = time.perf_counter(), time.time()
     res = run_worker_subprocess("benchmarks.bench_space", argv, args.threads, "the Space start",
-                     env={"GRADIO_ANALYTICS_ENABLED": "False"}, cwd=REPO)
+                                env={"GRADIO_ANALYTICS_ENABLED": "False"}, cwd=REPO)
     res["process_wall_s"] = time.perf_counter() - start
     res["interpreter_start_s"] = res["worker_start_epoch"] - start_epoch  # python + this module, before phase 1
     res["time_to_first_result_s"] = res["interpreter_start_s"] + res["worker_total_s"]

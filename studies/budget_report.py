@@ -107,8 +107,7 @@ def _per_language_lines(report):
             pair = g["pairs"].get(f"lira_lrl - {ft}")
             if pair is None:
                 continue
-            cells = ["-" if d is None else f"{d['delta']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
-                     for d in (pair["per_language"].get(lang) for lang in langs)]  # "-": a group without it
+            cells = [_delta(pair["per_language"].get(lang)) for lang in langs]  # "-": a group without it
             lines.append(f"| {g['split']} | {'all' if g['budget'] is None else g['budget']} | "
                          f"{'yes' if g['parallel'] else 'no'} | {len(g['seeds'])} | {label} | " + " | ".join(cells)
                          + f" | **{_delta(pair)}** |")

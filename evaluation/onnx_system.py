@@ -201,6 +201,8 @@ class OnnxQueryEncoder:
             self._session = ort.InferenceSession(self.onnx_path, options, providers=["CPUExecutionProvider"])
             self._input_names = [i.name for i in self._session.get_inputs()]
             self._tokenizer = load_tokenizer(self.st_dir)
+            self._padding = self._tokenizer.padding  # {direction, pad_id, pad_type_id, ...}: applied per batch
+            self._tokenizer.no_padding()  # each text tokenized once, unpadded: its length is its sort key
             self._dense = None
             if self.layout["dense"]:
                 weights = load_file(os.path.join(self.layout["dense"], "model.safetensors"))
@@ -248,12 +250,13 @@ class OnnxQueryEncoder:
         session = self._load()
         texts = [prefix + t for t in texts]
         out = None
-        for idx, batch in tqdm(list(batched_by_length(texts, self.batch_size)), desc=desc,
-                               disable=not self.progress, leave=False):
-            encodings = self._tokenizer.encode_batch(batch)
-            feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),  # (B, T)
-                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),  # (B, T)
-                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}  # (B, T)
+        encodings = self._tokenizer.encode_batch(texts)
+        # batches of equal token counts, as the PyTorch encoders batch (by characters, Thai and Bengali queries
+        # shared batches with Latin ones of other token counts and padded them)
+        lengths = [len(e.ids) for e in encodings]
+        for idx, _ in tqdm(list(batched_by_length(texts, self.batch_size, lengths)), desc=desc,
+                           disable=not self.progress, leave=False):
+            feed = self._padded([encodings[i] for i in idx])
             hidden = session.run(["last_hidden_state"], {k: feed[k] for k in self._input_names})[0]  # (B, T, H)
             pooled = self._pool(hidden.astype(np.float32), feed["attention_mask"])  # (B, H)
             if self._dense is not None:
@@ -265,6 +268,20 @@ class OnnxQueryEncoder:
         if out is None:  # no texts
             return np.zeros((0, self.dim), dtype=np.float32)
         return l2_normalize(out) if self.layout["normalize"] else out
+
+    def _padded(self, encodings):
+        """`input_ids`, `attention_mask`, `token_type_ids` of unpadded `encodings`, each (B, T), padded to the
+        longest on the tokenizer's padding side with its pad ids (what its own padding would give)."""
+        width = max(len(e.ids) for e in encodings)
+        left = self._padding["direction"] == "left"
+        fill = {"input_ids": self._padding["pad_id"], "attention_mask": 0, "token_type_ids": self._padding["pad_type_id"]}
+        feed = {name: np.full((len(encodings), width), value, dtype=np.int64) for name, value in fill.items()}
+        for row, e in enumerate(encodings):
+            cols = slice(width - len(e.ids), width) if left else slice(0, len(e.ids))
+            feed["input_ids"][row, cols] = e.ids
+            feed["attention_mask"][row, cols] = e.attention_mask
+            feed["token_type_ids"][row, cols] = e.type_ids
+        return feed
 
     def encode_query(self, texts, desc="onnx queries"):
         """`encode(texts, "query")`, as `SentenceTransformer.encode_query`."""

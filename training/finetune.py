@@ -35,6 +35,7 @@ from .data import LiraDataArguments, LiraQueryDataset, plan_digest, training_row
 from lira_utils.dataset import load_corpus_rows, parse_languages
 from .distributed import finish_distributed, gather_padded, gather_with_local_grad, scale_for_average
 from .device import device_settings
+from .reuse import LiraReuseArguments, reusable, run_inputs, saved_facts
 from .train_noise import LiraTrainNoise
 from lira_utils.defaults import BATCH_SIZE, FINETUNE_STEPS, LANGUAGES, LORA_DROPOUT, SEED
 from lira_utils.arguments import run_cli
@@ -43,7 +44,7 @@ FACTS_FILE = "finetune_facts.json"
 
 
 @dataclass
-class LiraFinetuneArguments(LiraDataArguments):
+class LiraFinetuneArguments(LiraDataArguments, LiraReuseArguments):
     """What the plain fine-tune trains on and how; every field is a command-line flag."""
 
     model: str = field(default="artifacts/backbones/multilingual-e5-small", metadata={"help": "Backbone folder."})
@@ -186,6 +187,9 @@ def run_finetune(args):
         `ValueError`: `args.output_dir` holds files that LiRA did not write (checked before training).
     """
     check_output_folder(args.output_dir, what="--output-dir")  # fail fast, before training (checked again on save)
+    inputs = run_inputs(args, (args.model, args.english_encoder), (args.dataset, args.parallel_dataset))
+    if args.reuse_unchanged and reusable(args.output_dir, FACTS_FILE, inputs):
+        return _reused_facts(args)
     set_seed(args.seed)
     languages = parse_languages(args.languages)
     products = load_corpus_rows(args.dataset)
@@ -221,7 +225,7 @@ def run_finetune(args):
              "train_queries": sum(not r.get("parallel") for r in rows), "pairs": len(plan),
              "parallel_pairs": sum(1 for i, _ in plan if rows[i].get("parallel")),
              "plan_sha1": plan_digest(plan, rows), "train_metrics": metrics,
-             "log_history": trainer.state.log_history}
+             "log_history": trainer.state.log_history, "inputs": inputs}
     if not trainer.is_world_process_zero():
         return facts
     if args.lora_r:
@@ -236,6 +240,26 @@ def run_finetune(args):
 
         facts["late_fusion"] = calibrate_late_fusion(args.output_dir, args.english_encoder, args.dataset, languages,
                                                      args.late_fusion_queries_per_language)
+    return facts
+
+
+def _reused_facts(args):
+    """A kept run's facts, with its late-fusion weight when one was chosen (`calibrate_late_fusion` writes it after
+    the weights, so a run stopped between the two chooses it again)."""
+    from evaluation.fusion import late_fusion_file
+
+    from .late_fusion import calibrate_late_fusion
+
+    facts = saved_facts(args.output_dir, FACTS_FILE)
+    if args.late_fusion_queries_per_language > 0:
+        path = os.path.join(args.output_dir, late_fusion_file(args.english_encoder))
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                facts["late_fusion"] = json.load(f)
+        else:
+            facts["late_fusion"] = calibrate_late_fusion(args.output_dir, args.english_encoder, args.dataset,
+                                                         parse_languages(args.languages),
+                                                         args.late_fusion_queries_per_language)
     return facts
 
 

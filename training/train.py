@@ -20,6 +20,7 @@ from modeling_lira import LiraModel, LiraProcessor
 
 from .collator import LiraRetrievalCollator
 from .device import device_settings
+from .reuse import LiraReuseArguments, reusable, run_inputs, saved_facts
 from .saving import save_facts, save_merged
 from .data import LiraDataArguments, LiraQueryDataset, plan_digest, training_rows
 from lira_utils.dataset import load_corpus_rows, load_query_rows, parse_languages
@@ -43,7 +44,7 @@ STAGE1_TRAINABLE = ("english_in", "arca.", "language_identifier.")  # g side of 
 
 
 @dataclass
-class LiraRunArguments(LiraDataArguments):
+class LiraRunArguments(LiraDataArguments, LiraReuseArguments):
     """What to train on and how; every field is a command-line flag (`--stage2-steps 300`)."""
 
     model: str = field(default="artifacts/lira-small", metadata={"help": "LiRA folder to start from."})
@@ -228,6 +229,10 @@ def run_training(args, ablation=None):
         ablation ([`LiraAblation`], *optional*): a study's switched-off parts (default: none).
     """
     ablation = ablation or LiraAblation()
+    inputs = run_inputs(args, (args.model,), (args.dataset, args.parallel_dataset))
+    if ablation == LiraAblation() and not args.adapter_only and args.reuse_unchanged \
+            and reusable(args.output_dir, "training_facts.json", inputs):
+        return saved_facts(args.output_dir, "training_facts.json")
     set_seed(args.seed)
     languages = args.language_list()
     callbacks = stage2_callbacks(args)  # flag errors surface before stage 1 spends any time
@@ -261,7 +266,7 @@ def run_training(args, ablation=None):
     resume2 = _last_checkpoint(stage2_dir) if args.resume else None
     facts = {"train_queries": sum(not r.get("parallel") for r in train_rows), "languages": languages,
              "args": dataclasses.asdict(args), "pairs": len(plan), "plan_sha1": plan_digest(plan, train_rows),
-             "parallel_pairs": sum(1 for i, _ in plan if train_rows[i].get("parallel"))}
+             "parallel_pairs": sum(1 for i, _ in plan if train_rows[i].get("parallel")), "inputs": inputs}
     if ablation != LiraAblation():
         facts["ablation"] = dataclasses.asdict(ablation)  # a study's model says what it was trained without
 

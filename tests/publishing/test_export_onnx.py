@@ -236,3 +236,24 @@ def test_push_model_publishes_the_onnx_files_beside_the_weights(exported, tmp_pa
     assert 'backend="onnx"' in card and '"file_name": "onnx/model_qint8_avx512_vnni.onnx"' in card
     with pytest.raises(ValueError, match="--no-st"):
         push_model(model_dir, "org/lira", dry_run=True, with_st=False, onnx=True, verify=False)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_batches_are_padded_as_the_tokenizer_pads_them(side):
+    """The encoder tokenizes every text once, unpadded (its token count orders the batches), and pads each batch
+    itself: the ids and masks the tokenizer's own padding gives, on either side."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tokenizer = Tokenizer(models.WordLevel({"[PAD]": 0, "a": 1, "b": 2, "[UNK]": 3}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.enable_padding(direction=side, pad_id=0, pad_type_id=0, pad_token="[PAD]")
+    texts = ["a", "a b a x", "b b"]
+    reference = tokenizer.encode_batch(texts)
+    encoder = object.__new__(OnnxQueryEncoder)
+    encoder._padding = tokenizer.padding
+    tokenizer.no_padding()
+    feed = encoder._padded(tokenizer.encode_batch(texts))
+    assert feed["input_ids"].tolist() == [e.ids for e in reference]
+    assert feed["attention_mask"].tolist() == [e.attention_mask for e in reference]
+    assert feed["token_type_ids"].tolist() == [e.type_ids for e in reference]
+    assert {v.dtype for v in feed.values()} == {np.dtype(np.int64)}

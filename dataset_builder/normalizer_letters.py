@@ -136,9 +136,9 @@ def choose_min_fuzzy_letters(model, processor, dataset, languages, candidates=CA
             vocab = build_vocabulary(vocabulary_texts(dataset, lang, query_splits=("train",)), lang, progress=False)
             real, words = build_lexicons({lang: vocab}, min_zipf, lexicon=lexicon)
             row = {"raw_clean": _mean_ndcg(system, clean, corpus), "raw_typo": _mean_ndcg(system, noisy, corpus)}
-            for n in candidates:
-                normalizer = LiraQueryNormalizer({lang: vocab}, known_word=known_word, min_fuzzy_letters=n,
-                                                 real_words=real, lexicon=words)
+            normalizer = LiraQueryNormalizer({lang: vocab}, known_word=known_word, real_words=real, lexicon=words)
+            for n in candidates:  # one set of spelling tables for every bound (a bound only gates lookups)
+                normalizer.set_min_fuzzy_letters(lang, n)
                 row[n] = {"clean": _mean_ndcg(system, clean, corpus, normalizer, lang),
                           "typo": _mean_ndcg(system, noisy, corpus, normalizer, lang)}
             ok = [n for n in candidates if row[n]["clean"] >= row["raw_clean"] - tolerance]

@@ -166,6 +166,30 @@ class LiraQueryNormalizer:
             return self.min_fuzzy_letters.get(language, MIN_FUZZY_LETTERS)
         return self.min_fuzzy_letters
 
+    def set_min_fuzzy_letters(self, language, value):
+        """Sets the `min_fuzzy_letters` of `language` and keeps its built tables (the bound only gates lookups), so
+        trying several bounds builds the tables once; what the language normalizes is then exactly what a new
+        normalizer with that bound normalizes.
+
+        Args:
+            language (`str`): a language of the vocabulary.
+            value (`int`): least letters of a fuzzy-corrected span.
+
+        Raises:
+            `ValueError`: an unknown language or a bound that is not a positive integer.
+        """
+        if language not in self.vocabulary:
+            raise ValueError(f"language {language!r} has no vocabulary; use one of {self.languages}.")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"min_fuzzy_letters[{language!r}]={value!r} must be a positive integer, e.g. 5.")
+        if not isinstance(self.min_fuzzy_letters, dict):
+            self.min_fuzzy_letters = {lang: self.min_fuzzy_letters for lang in self.vocabulary}
+        self.min_fuzzy_letters[language] = value
+        index = self._indexes.get(language)
+        if index is not None and index.min_letters != value:
+            index.min_letters = value
+            index.clear_memos()  # spans remembered under the old bound
+
     def _index(self, language):
         if language not in self.vocabulary:
             raise ValueError(f"language {language!r} has no vocabulary; use one of {self.languages} or None.")

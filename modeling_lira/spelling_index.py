@@ -36,7 +36,8 @@ MAX_ENTRY_CHARS = 200  # vocabulary texts and romanized forms longer than this a
 MAX_ROMANIZED = 8  # romanized forms indexed per vocabulary text
 MARKS_OPTIONAL = {"ur"}  # languages whose marks (harakat) are left out in correct writing: never added back
 MEMO_SIZE = 20_000  # spans remembered per language (least recently used first out)
-NEAR_BITS = 1 << 24  # bits of a table's filter of one-slip keys (2 MiB; about 2 % false "maybe" at 300k keys)
+NEAR_BITS = 1 << 24  # most bits of a table's filter of one-slip keys (2 MiB; about 2 % false "maybe" at 300k keys)
+NEAR_BITS_PER_KEY = 128  # a filter has the least power of two of bits >= this x its keys (<= 1/128 of them set)
 _LATIN_ACCENTED = ("vi", "id", "ms", "fil")  # languages whose accents people leave out (`strip_diacritics`)
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
@@ -203,46 +204,60 @@ class _SlipTable:
     most `EDGE_MAX_LETTERS`.
 
     `add` fills dicts of lists; `freeze` (`LiraSpellingIndex` calls it once the table is full, and the first lookup
-    does if nobody did) turns them into [`_Postings`] (a few times smaller: `tests/model/test_spelling_postings.py`)
-    and ends `add`.
+    does if nobody did) turns them into [`_Postings`] (a few times smaller: `tests/model/test_spelling_postings.py`),
+    sizes the filter to the table's keys (`NEAR_BITS_PER_KEY`, at most `NEAR_BITS`) and ends `add`. The pairs are
+    two flat lists (`form_keys`, `form_texts`; `forms` zips them).
     """
 
     def __init__(self, kinds=SLIP_KINDS):
         self.kinds = kinds  # the slips (`slip_kind`) a match may be
-        self.forms, self.grams, self.slips = [], {}, {}  # pairs; (3-gram, letters) -> ids; one-slip key -> ids
-        self.near = bytearray(NEAR_BITS // 8)  # a bit per hashed one-slip key of every form and text (no false "no")
+        self.form_keys, self.form_texts = [], []  # pair i is (form_keys[i], form_texts[i])
+        self.grams, self.slips = {}, {}  # (3-gram, letters) -> ids; one-slip key -> ids
+        self._near_hashes = array("q")  # hash of every one-slip key of every form and text, until `freeze`
+        self.near, self.near_bits = bytearray(0), 0  # then a bit per hashed key (no false "no")
         self.frozen = False
+
+    @property
+    def forms(self):
+        """The `(form, text)` pairs, in the order they were added."""
+        return list(zip(self.form_keys, self.form_texts))
 
     def add(self, form, text):
         if self.frozen:
             raise RuntimeError("this _SlipTable is frozen; build a new one to add forms.")
-        spelling = letters(form)
+        spelling, at = letters(form), len(self.form_keys)
         for gram in letter_trigrams(spelling):
-            self.grams.setdefault((gram, len(spelling)), []).append(len(self.forms))
+            self.grams.setdefault((gram, len(spelling)), []).append(at)
         for spelling in map(letters, {form, text}):
             keys = slip_keys(spelling)
-            for slip in keys:
-                bit = hash(slip) % NEAR_BITS
-                self.near[bit >> 3] |= 1 << (bit & 7)
+            self._near_hashes.extend(map(hash, keys))
             if len(spelling) < SLIP_INDEX_LETTERS:
                 for slip in keys:
-                    self.slips.setdefault(slip, []).append(len(self.forms))
-        self.forms.append((form, text))
+                    self.slips.setdefault(slip, []).append(at)
+        self.form_keys.append(form)
+        self.form_texts.append(text)
 
     def freeze(self):
-        """Turns the tables into [`_Postings`] (no more `add`); an empty table drops its filter too."""
+        """Turns the tables into [`_Postings`] and the key hashes into the filter (no more `add`); an empty table
+        has no filter."""
         if not self.frozen:
             self.grams, self.slips, self.frozen = _Postings(self.grams), _Postings(self.slips), True
-            if not self.forms:
-                self.near = bytearray(0)
+            hashes, self._near_hashes = self._near_hashes, None  # keys of several forms repeat: a bound of the count
+            if hashes:
+                self.near_bits = min(NEAR_BITS, max(1 << 13, 1 << (NEAR_BITS_PER_KEY * len(hashes) - 1).bit_length()))
+                self.near = bytearray(self.near_bits // 8)
+                for h in hashes:
+                    bit = h % self.near_bits
+                    self.near[bit >> 3] |= 1 << (bit & 7)
 
     def may_hold(self, typed):
         """`False` when no form or text of the table is one slip from letter tuple `typed` (or equal to it); `True`
         means maybe (two texts one slip apart share a `slip_keys` key, and every key of the table sets its bit)."""
-        if not self.near:  # an empty table (frozen)
+        self.freeze()
+        if not self.near:  # an empty table
             return False
         for slip in slip_keys(list(typed)):
-            bit = hash(slip) % NEAR_BITS
+            bit = hash(slip) % self.near_bits
             if self.near[bit >> 3] & (1 << (bit & 7)):
                 return True
         return False
@@ -268,7 +283,7 @@ class _SlipTable:
         typed = spelt(span)
         best = None
         for i in self.candidates(typed, typed if form == span else spelt(form)):
-            key, text = self.forms[i]
+            key, text = self.form_keys[i], self.form_texts[i]
             other = key if form == span else text
             known = spelt(other)
             kind = slip_kind(typed, known)

@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Installs everything LiRA needs on a fresh machine, offline apart from PyPI and npm:
 # a venv with the local CPU torch wheel first (so nothing pulls a CUDA build), the package, and the CLDR sources.
+# `bash scripts/install.sh` (what scripts/test.sh runs): the package with its test extras and the browser of the
+# Space's test. `bash scripts/install.sh main` (what scripts/main_job.sh runs): only what the main job imports (the
+# package and its `onnx` extra for the export), about a fifth less to install on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PROFILE=${1:-test}
+case "$PROFILE" in
+  test) EXTRAS=test ;;
+  main) EXTRAS=onnx ;;
+  *) echo "install.sh: unknown profile '$PROFILE'; use 'test' (default) or 'main'" >&2; exit 2 ;;
+esac
 PY=${PYTHON:-python3}
 [ -d .venv ] || $PY -m venv .venv
 . .venv/bin/activate
 pip install -q --upgrade pip >/dev/null 2>&1 || true
 pip install -q torch==2.13.0
-pip install -q -e ".[test]"
+pip install -q -e ".[$EXTRAS]"
 # the demo Space's browser test drives Debian's Chromium through Playwright (Playwright never downloads a browser
 # here); Noto fonts render the 7 scripts. Without them tests/space/test_space.py fails and says how to install them.
 need=""
 [ -x /usr/bin/chromium ] || need="chromium"
 dpkg -s fonts-noto-core >/dev/null 2>&1 || need="$need fonts-noto-core fonts-noto-color-emoji"
-if [ -n "$need" ]; then
+if [ "$PROFILE" = test ] && [ -n "$need" ]; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need; } >/dev/null 2>&1 \
     || echo "warning: could not apt-get install$need; the browser test of the demo Space will fail" >&2
 fi

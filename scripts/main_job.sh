@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # every stage prints its wall time (and the running total), so a slow stage is visible in the log
 STAGE_T=$SECONDS
 stage() { echo "[main job] $1: $((SECONDS - STAGE_T)) s (total $((SECONDS / 60)) min $((SECONDS % 60)) s)"; STAGE_T=$SECONDS; }
-bash scripts/install.sh
+bash scripts/install.sh main   # the package and its onnx extra; scripts/test.sh adds the test extras
 stage "install"
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false

@@ -73,15 +73,19 @@ def run_inputs(args, model_folders=(), data_folders=()):
 
     Args:
         args: the run's arguments dataclass.
-        model_folders (`tuple[str]`): model folders the run reads (hashed with `folder_digest`).
-        data_folders (`tuple[str]`): data folders the run reads (hashed file by file with `tree_digest`).
+        model_folders (`tuple[str]`): model folders the run reads (hashed with `folder_digest`); a Hub id counts as
+            its name (pin a `revision` in it to make a reuse safe).
+        data_folders (`tuple[str]`): data folders the run reads (hashed file by file with `tree_digest`; a Hub id
+            counts as its name).
 
     Returns:
         `dict`: `{"arguments", "models", "data", "code"}` digests.
     """
     kept = {k: v for k, v in asdict(args).items() if k not in IGNORED_ARGUMENTS}
-    return {"arguments": content_hash(kept), "models": content_hash([folder_digest(f) for f in model_folders]),
-            "data": content_hash([tree_digest(f) for f in data_folders]), "code": code_digest()}
+    return {"arguments": content_hash(kept),
+            "models": content_hash([folder_digest(f) if os.path.isdir(f) else f for f in model_folders]),
+            "data": content_hash([tree_digest(f) if os.path.isdir(f) else f for f in data_folders]),
+            "code": code_digest()}
 
 
 def reusable(output_dir, facts_file, inputs):

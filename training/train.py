@@ -229,13 +229,13 @@ def run_training(args, ablation=None):
         ablation ([`LiraAblation`], *optional*): a study's switched-off parts (default: none).
     """
     ablation = ablation or LiraAblation()
+    callbacks = stage2_callbacks(args)  # flag errors surface before stage 1 spends any time
     inputs = run_inputs(args, (args.model,), (args.dataset, args.parallel_dataset))
     if ablation == LiraAblation() and not args.adapter_only and args.reuse_unchanged \
             and reusable(args.output_dir, "training_facts.json", inputs):
         return saved_facts(args.output_dir, "training_facts.json")
     set_seed(args.seed)
     languages = args.language_list()
-    callbacks = stage2_callbacks(args)  # flag errors surface before stage 1 spends any time
     processor = LiraProcessor.from_pretrained(args.model)
     model = LiraModel.from_pretrained(args.model, **{"use_language_embedding": not ablation.no_language,
                                                      **args.parsed_config_overrides()})

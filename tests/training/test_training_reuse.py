@@ -46,6 +46,8 @@ def test_run_inputs_ignore_flags_that_cannot_change_the_weights(tmp_path, tiny_b
     assert run_inputs(base, (me5,), (str(tmp_path),)) == same
     other = run_inputs(LiraFinetuneArguments(model=me5, dataset=str(tmp_path), steps=7), (me5,), (str(tmp_path),))
     assert other["arguments"] != same["arguments"] and other["models"] == same["models"]
+    hub = run_inputs(base, ("org/model",), ("org/data",))  # Hub ids count as their names: nothing is downloaded
+    assert hub["models"] != run_inputs(base, ("org/other",), ("org/data",))["models"]
 
 
 def _finetune_args(tmp_path, tiny_backbones_dir, dataset, **kwargs):

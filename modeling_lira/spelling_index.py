@@ -36,8 +36,10 @@ MAX_ENTRY_CHARS = 200  # vocabulary texts and romanized forms longer than this a
 MAX_ROMANIZED = 8  # romanized forms indexed per vocabulary text
 MARKS_OPTIONAL = {"ur"}  # languages whose marks (harakat) are left out in correct writing: never added back
 MEMO_SIZE = 20_000  # spans remembered per language (least recently used first out)
-NEAR_BITS = 1 << 24  # most bits of a table's filter of one-slip keys (2 MiB; about 2 % false "maybe" at 300k keys)
-NEAR_BITS_PER_KEY = 128  # a filter has the least power of two of bits >= this x its keys (<= 1/128 of them set)
+NEAR_BITS = 1 << 23  # most bits of a table's filter of one-slip keys (1 MiB; under 0.5 % false "maybe" at 300k keys)
+NEAR_BITS_PER_KEY = 32  # a filter has the least power of two of bits >= this x its keys; each key sets 2 bits
+# (`_near_bits`), so at most 1 - e^(-1/16) = 6 % of the bits are set and a key not in the table reads 2 set bits
+# with a chance under 0.4 % (one bit per key at 128 bits per key: 0.8 %, with 4 times the memory)
 _LATIN_ACCENTED = ("vi", "id", "ms", "fil")  # languages whose accents people leave out (`strip_diacritics`)
 _THAI_TONES = {chr(c) for c in range(0x0E48, 0x0E4C)}
 _ARABIC_HARAKAT = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"}
@@ -54,8 +56,10 @@ def _word_without_punctuation(word):
 
 
 def fold(text):
-    """NFC, lower-case, strip, and runs of whitespace folded to one space."""
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+    """NFC, lower-case, strip, and runs of whitespace folded to one space (`text` itself when it is folded already,
+    so a table of folded texts shares their strings with the vocabulary it was built from)."""
+    folded = " ".join(unicodedata.normalize("NFC", text).lower().split())
+    return text if folded == text else folded
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -155,6 +159,12 @@ def letter_trigrams(letter_list):
     return {"\x01".join(padded[i : i + 3]) for i in range(len(padded) - 2)}
 
 
+def _near_bits(h, size):
+    """The `NEAR_HASHES` bits of a key's filter of `size` bits (a power of two of at most 2^32), from its 64-bit
+    `hash` `h`: its low and its high 32 bits."""
+    return (h % size, (h >> 32) % size)
+
+
 class _Postings:
     """A frozen `{key: [id, ...]}` held as three flat arrays (about 16 bytes per key and 4 per id, against about 300
     per key as a dict of lists): the keys' `hash` values sorted, the offsets of their id runs, the ids.
@@ -214,7 +224,7 @@ class _SlipTable:
         self.form_keys, self.form_texts = [], []  # pair i is (form_keys[i], form_texts[i])
         self.grams, self.slips = {}, {}  # (3-gram, letters) -> ids; one-slip key -> ids
         self._near_hashes = array("q")  # hash of every one-slip key of every form and text, until `freeze`
-        self.near, self.near_bits = bytearray(0), 0  # then a bit per hashed key (no false "no")
+        self.near, self.near_bits = bytearray(0), 0  # then 2 bits per hashed key (`_near_bits`; no false "no")
         self.frozen = False
 
     @property
@@ -247,8 +257,8 @@ class _SlipTable:
                 self.near_bits = min(NEAR_BITS, max(1 << 13, 1 << (NEAR_BITS_PER_KEY * len(hashes) - 1).bit_length()))
                 self.near = bytearray(self.near_bits // 8)
                 for h in hashes:
-                    bit = h % self.near_bits
-                    self.near[bit >> 3] |= 1 << (bit & 7)
+                    for bit in _near_bits(h, self.near_bits):
+                        self.near[bit >> 3] |= 1 << (bit & 7)
 
     def may_hold(self, typed):
         """`False` when no form or text of the table is one slip from letter tuple `typed` (or equal to it); `True`
@@ -256,9 +266,9 @@ class _SlipTable:
         self.freeze()
         if not self.near:  # an empty table
             return False
+        near, size = self.near, self.near_bits
         for slip in slip_keys(list(typed)):
-            bit = hash(slip) % self.near_bits
-            if self.near[bit >> 3] & (1 << (bit & 7)):
+            if all(near[bit >> 3] & (1 << (bit & 7)) for bit in _near_bits(hash(slip), size)):
                 return True
         return False
 
@@ -339,15 +349,21 @@ class LiraSpellingIndex:
         for word in sorted(self.lexicon):
             self.lexicon_table.add(word, word)  # compared as spelt: a span typed without marks finds marks-free words
         self.max_words = max((len(t.split()) for t in [*self.exact, *self.romanized]), default=1)
-        self.words = {w for t in [*self.exact, *self.unaccented, *self.romanized] for w in t.split()}
-        self.alphabet = {ch for w in [*self.words, *self.lexicon] for ch in w}  # a word with 2 others matches nothing
+        one = {}  # one string per known word: a one-word text is its own word, a word of several is split once
         self.starts, self.ends, self.pairs = set(), set(), set()  # of the known texts of several words
-        for t in [*self.exact, *self.unaccented, *self.romanized]:
-            split = t.split()
-            if len(split) > 1:
-                self.starts.add(split[0])
-                self.ends.add(split[-1])
-                self.pairs.update(zip(split, split[1:]))
+        texts = [*self.exact, *self.unaccented, *self.romanized]
+        for t in texts:
+            if " " not in t:
+                one.setdefault(t, t)
+        for t in texts:
+            if " " not in t:
+                continue
+            split = [one.setdefault(w, w) for w in t.split()]
+            self.starts.add(split[0])
+            self.ends.add(split[-1])
+            self.pairs.update(zip(split, split[1:]))
+        self.words = set(one)
+        self.alphabet = {ch for w in [*self.words, *self.lexicon] for ch in w}  # a word with 2 others matches nothing
         self.vocabulary_table.freeze()
         self.lexicon_table.freeze()
         self.known_word, self._memo, self._real, self._probe = None, _Memo(), _Memo(), _Memo()
@@ -359,7 +375,8 @@ class LiraSpellingIndex:
 
     def unaccent(self, text):
         """`text` without its optional marks, lower-cased (word by word: each word's form is remembered)."""
-        return " ".join(strip_diacritics(w, self.language).lower() for w in text.split(" "))
+        bare = " ".join(strip_diacritics(w, self.language).lower() for w in text.split(" "))
+        return text if bare == text else bare  # the same string when nothing changed (the tables share it)
 
     def is_real(self, word):
         """Whether a typed word is a real word (`real_words`, the lexicon, or `known_word`), which is never a slip."""

@@ -59,3 +59,28 @@ def test_an_empty_table_holds_nothing_and_no_filter():
     table.freeze()
     assert not table.may_hold(tuple("sepatu")) and table.candidates(list("sepatu"), list("sepatu")) == []
     assert len(table.near) == 0
+
+
+def test_the_tables_hold_one_string_per_text_and_word_and_two_filter_bits_per_key():
+    """Memory: a text already folded is the vocabulary's own string in every table (`fold` returns it), each known
+    word is one string wherever it appears, and the slip filter holds 2 bits per key in at least
+    `NEAR_BITS_PER_KEY` bits per key, without a false "no"."""
+    from modeling_lira import spelling_index as tables
+
+    entries = [{"text": t, "romanized": []} for t in ("nasi goreng", "goreng", "ayam goreng", "Teh Manis ", "manis")]
+    index = LiraSpellingIndex("id", entries, 0.7)
+    goreng, manis = entries[1]["text"], entries[4]["text"]
+    assert tables.fold(goreng) is goreng and tables.fold("Teh Manis ") == "teh manis"
+    assert next(t for t in index.exact if t == goreng) is goreng
+    words = {w: w for w in index.words}
+    assert words["goreng"] is goreng and words["manis"] is manis  # the one-word texts' strings, not copies
+    for a, b in index.pairs:  # words of several-word texts are the same strings as `words` holds
+        assert words[a] is a and words[b] is b
+    assert ("teh", "manis") in index.pairs and "teh" in index.starts and "goreng" in index.ends
+    table = index.vocabulary_table
+    keys = {k for form, text in table.forms for spelling in {form, text}
+            for k in tables.slip_keys(tables.letters(spelling))}
+    set_bits = sum(bin(byte).count("1") for byte in table.near)
+    assert table.near_bits >= tables.NEAR_BITS_PER_KEY * len(keys) and set_bits <= 2 * len(keys)
+    for key in keys:
+        assert all(table.near[bit >> 3] & (1 << (bit & 7)) for bit in tables._near_bits(hash(key), table.near_bits))

@@ -160,7 +160,7 @@ def letter_trigrams(letter_list):
 
 
 def _near_bits(h, size):
-    """The `NEAR_HASHES` bits of a key's filter of `size` bits (a power of two of at most 2^32), from its 64-bit
+    """The 2 bits of a key in a filter of `size` bits (a power of two of at most 2^32), from its 64-bit
     `hash` `h`: its low and its high 32 bits."""
     return (h % size, (h >> 32) % size)
 
@@ -352,13 +352,9 @@ class LiraSpellingIndex:
         one = {}  # one string per known word: a one-word text is its own word, a word of several is split once
         self.starts, self.ends, self.pairs = set(), set(), set()  # of the known texts of several words
         texts = [*self.exact, *self.unaccented, *self.romanized]
-        for t in texts:
-            if " " not in t:
-                one.setdefault(t, t)
-        for t in texts:
-            if " " not in t:
-                continue
-            split = [one.setdefault(w, w) for w in t.split()]
+        one.update((t, t) for t in texts if " " not in t)
+        for split in (t.split() for t in texts if " " in t):
+            split = [one.setdefault(w, w) for w in split]
             self.starts.add(split[0])
             self.ends.add(split[-1])
             self.pairs.update(zip(split, split[1:]))

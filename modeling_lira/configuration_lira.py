@@ -41,7 +41,7 @@ _INT_FIELDS = {  # name: (low, high), both included
     "adaptor_dim": (1, MAX_WIDTH), "num_bins": (1, MAX_BINS), "num_candidates": (1, MAX_CANDIDATES),
     "actor_hidden_size": (1, MAX_WIDTH), "lasr_num_layers": (0, MAX_LAYERS), "lasr_num_heads": (1, MAX_WIDTH),
     "lasr_intermediate_size": (1, MAX_WIDTH), "doc_queue_size": (0, MAX_QUEUE), "corr_queue_size": (1, MAX_QUEUE),
-    "ndcg_k": (1, MAX_QUEUE),
+    "correlation_max_pairs": (2, MAX_QUEUE), "ndcg_k": (1, MAX_QUEUE),
 }
 _WEIGHTS = ("reward_alpha", "reward_beta", "reward_gamma", "reward_delta", "anchor_weight", "actor_prior_scale",
             "english_scale_init", "retrieval_weight", "hinge_weight", "contrastive_weight", "correlation_weight",
@@ -369,6 +369,12 @@ class LiraConfig(PreTrainedConfig):
             O(B (B + Q)^2) in memory, so keep it in the hundreds on CPU if you turn it on.
         corr_queue_size (`int`, *optional*, defaults to 512):
             Capacity of the CorrQueue (detached (prediction, target) similarity pairs for the correlation loss).
+        correlation_max_pairs (`int`, *optional*, defaults to 2048):
+            At most this many in-batch (query, product) pairs of a step enter the correlation loss; a global batch
+            of B with B x B above it uses a uniform sample of that many pairs, drawn from the seed and the step (the
+            same on every DDP rank). Soft Spearman is quadratic in its pairs, so without a cap the step grows as
+            B^4 (batch 128: 16,384 pairs, 1.1 GB per pairwise tensor; the step ran at 0.19-0.22x the backbone's).
+            The default leaves the recipe's batch 32 (1,024 pairs) unchanged.
         retrieval_weight (`float`, *optional*, defaults to 1.0):
             Weight of the soft nDCG@k loss.
         hinge_weight (`float`, *optional*, defaults to 0.5):
@@ -439,6 +445,7 @@ class LiraConfig(PreTrainedConfig):
         lang2id=None,
         doc_queue_size=0,
         corr_queue_size=512,
+        correlation_max_pairs=2048,
         retrieval_weight=1.0,
         hinge_weight=0.5,
         hinge_margin=0.1,
@@ -490,6 +497,7 @@ class LiraConfig(PreTrainedConfig):
         self.lang2id = _as_lang2id(lang2id)
         self.doc_queue_size = doc_queue_size
         self.corr_queue_size = corr_queue_size
+        self.correlation_max_pairs = correlation_max_pairs
         self.retrieval_weight = retrieval_weight
         self.hinge_weight = hinge_weight
         self.hinge_margin = hinge_margin

@@ -73,12 +73,12 @@ def soft_rank(scores, temperature, mask=None):
         scores (`torch.Tensor` of shape `(B, N)`): higher is better.
         mask (`torch.BoolTensor` of shape `(B, N)`, *optional*): entries that take part in the ranking.
     """
-    diff = (scores.unsqueeze(-2) - scores.unsqueeze(-1)) / temperature  # (B, N, N): [i, j] = s_j - s_i
-    pairwise = torch.sigmoid(diff)
-    if mask is not None:
-        pairwise = pairwise * mask.unsqueeze(-2).to(pairwise.dtype)
-    eye = torch.eye(scores.shape[-1], dtype=pairwise.dtype, device=scores.device)
-    return 1.0 + (pairwise * (1.0 - eye)).sum(-1)  # (B, N)
+    scaled = scores / temperature  # (B, N): one division per score, not per pair
+    pairwise = torch.sigmoid(scaled.unsqueeze(-2) - scaled.unsqueeze(-1))  # (B, N, N): [i, j] = (s_j - s_i) / T
+    if mask is None:
+        return 0.5 + pairwise.sum(-1)  # (B, N): the diagonal term sigmoid(0) = 0.5 is taken back out of the 1
+    valid = mask.to(pairwise.dtype)  # (B, N)
+    return 1.0 + (pairwise * valid.unsqueeze(-2)).sum(-1) - 0.5 * valid  # (B, N)
 
 
 def ideal_dcg(gains, k):

@@ -68,6 +68,15 @@ def graded_gains(doc_keys, relevant_keys, relevant_grades):
     return (match.float() * relevant_grades.unsqueeze(1)).amax(-1)
 
 
+def correlation_pairs(num_pairs, max_pairs, seed, step):
+    """Sorted indices of `max_pairs` of `num_pairs` in-batch pairs for the correlation loss, drawn from (seed, step).
+
+    Every DDP rank computes the loss of the same global batch, so the sample depends on nothing rank-specific.
+    """
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    return torch.randperm(num_pairs, generator=generator)[:max_pairs].sort().values  # (max_pairs,)
+
+
 def parallel_anchor(outputs, parallel_rows):
     """Arca's anchor on the parallel pairs of a stage-2 batch, or None when it has none.
 
@@ -199,8 +208,11 @@ class LiraTrainer(Trainer):
                                               cfg.distillation_temperature, batch["selected"] >= 0)
             loss = loss + cfg.distillation_weight * distill
         # CorrQueue: predicted cosine vs graded relevance of the in-batch (query, product) pairs; soft ranks are
-        # O(n^2), so only the B x B in-batch block (+ the queue) takes part, never the DocQueue columns
-        preds, targets = scores[:, :b].reshape(-1), gains[:, :b].reshape(-1)
+        # O(n^2), so only the B x B in-batch block (at most `correlation_max_pairs` of it, + the queue) takes part,
+        preds, targets = scores[:, :b].reshape(-1), gains[:, :b].reshape(-1)  # (B*B,)
+        if preds.numel() > cfg.correlation_max_pairs:  # bounded cost: a sample of the pairs, the same on every rank
+            keep = correlation_pairs(preds.numel(), cfg.correlation_max_pairs, self.args.seed, self.state.global_step)
+            preds, targets = preds[keep.to(preds.device)], targets[keep.to(targets.device)]  # (max_pairs,)
         new_p, new_t = preds, targets
         if self.use_queues and len(self.corr_queue):
             old_p, old_t = self.corr_queue.get()

@@ -209,6 +209,7 @@ class LiraTrainer(Trainer):
             loss = loss + cfg.distillation_weight * distill
         # CorrQueue: predicted cosine vs graded relevance of the in-batch (query, product) pairs; soft ranks are
         # O(n^2), so only the B x B in-batch block (at most `correlation_max_pairs` of it, + the queue) takes part,
+        # never the DocQueue columns
         preds, targets = scores[:, :b].reshape(-1), gains[:, :b].reshape(-1)  # (B*B,)
         if preds.numel() > cfg.correlation_max_pairs:  # bounded cost: a sample of the pairs, the same on every rank
             keep = correlation_pairs(preds.numel(), cfg.correlation_max_pairs, self.args.seed, self.state.global_step)

@@ -22,18 +22,18 @@ pip install -q --upgrade pip >/dev/null 2>&1 || true
 # picks it on its own, and a plain `torch` would be a CUDA build of several GB); without that wheel, or without uv,
 # pip installs everything as before. LIRA_INSTALLER=pip forces pip.
 INSTALL=(pip install -q)
-TORCH=(torch==2.13.0)
-PYTAG=$(python -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+TORCH_WHEEL=""  # the local CPU wheel of this Python and machine, when uv installs
+PYTAG=$(python -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')-*$(uname -m)
 if [ "${LIRA_INSTALLER:-uv}" = uv ] && pip install -q uv >/dev/null 2>&1 && [ -x .venv/bin/uv ]; then
   INSTALL=(.venv/bin/uv pip install -q --python .venv/bin/python --index-strategy unsafe-best-match)
   for d in $(pip config get global.find-links 2>/dev/null || true); do
     INSTALL+=(--find-links "$d")
-    for w in "$d"/torch-2.13.0+cpu-"$PYTAG"-*"$(uname -m)".whl; do if [ -f "$w" ]; then TORCH=("$w"); fi; done
+    for w in "$d"/torch-2.13.0+cpu-$PYTAG.whl; do if [ -f "$w" ]; then TORCH_WHEEL=$w; fi; done
   done
   for u in $(pip config get global.extra-index-url 2>/dev/null || true); do INSTALL+=(--extra-index-url "$u"); done
 fi
-if [ "${TORCH[0]}" = torch==2.13.0 ]; then pip install -q torch==2.13.0
-else "${INSTALL[@]}" "${TORCH[@]}" || pip install -q torch==2.13.0; fi
+if [ -z "$TORCH_WHEEL" ]; then pip install -q torch==2.13.0
+else "${INSTALL[@]}" "$TORCH_WHEEL" || pip install -q torch==2.13.0; fi
 "${INSTALL[@]}" -e ".[$EXTRAS]"
 # the demo Space's browser test drives Debian's Chromium through Playwright (Playwright never downloads a browser
 # here); Noto fonts render the 7 scripts. Without them tests/space/test_space.py fails and says how to install them.

@@ -213,7 +213,8 @@ class LiraTrainer(Trainer):
         preds, targets = scores[:, :b].reshape(-1), gains[:, :b].reshape(-1)  # (B*B,)
         if preds.numel() > cfg.correlation_max_pairs:  # bounded cost: a sample of the pairs, the same on every rank
             keep = correlation_pairs(preds.numel(), cfg.correlation_max_pairs, self.args.seed, self.state.global_step)
-            preds, targets = preds[keep.to(preds.device)], targets[keep.to(targets.device)]  # (max_pairs,)
+            keep = keep.to(preds.device)
+            preds, targets = preds[keep], targets[keep]  # (max_pairs,)
         new_p, new_t = preds, targets
         if self.use_queues and len(self.corr_queue):
             old_p, old_t = self.corr_queue.get()
